@@ -1,0 +1,158 @@
+"""Read-only JSON for facilitators' tools: a signed-in facilitator or a per-study API token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.access import facilitated_study, is_facilitator_of, study_by_slug
+from app.extensions import db
+from app.htmx import render
+from app.models import ApiToken, ItemDecision, Study
+from app.security import new_token, token_hash
+from app.services import audit
+from app.services.results import rule_description, snapshot_of
+
+bp = Blueprint("api", __name__)
+
+
+def _api_study(slug: str) -> Study:
+    """The study, if the caller facilitates it or presents one of its live tokens."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        study = study_by_slug(slug)
+        token = db.session.scalar(
+            select(ApiToken).where(
+                ApiToken.token_hash == token_hash(header.removeprefix("Bearer ").strip()),
+                ApiToken.study_id == study.id,
+                ApiToken.revoked_at.is_(None),
+            )
+        )
+        if token is None:
+            abort(401, description="The API token is not valid for this study.")
+        return study
+    if not current_user.is_authenticated:
+        abort(401, description="Sign in as a facilitator or send 'Authorization: Bearer TOKEN'.")
+    study = study_by_slug(slug)
+    if not is_facilitator_of(current_user.id, study.id):
+        abort(403, description="Only the study's facilitators can use its API.")
+    return study
+
+
+@bp.get("/api/v1/studies/<slug>")
+def study(slug: str) -> Response:
+    study = _api_study(slug)
+    body: dict[str, Any] = {
+        "slug": study.slug,
+        "title": study.title,
+        "purpose": study.purpose,
+        "status": study.status,
+        "mode": study.mode,
+        "scale": [study.scale_min, study.scale_max],
+        "rule": {
+            "name": study.rule,
+            "description": rule_description(study),
+            "pct_in": study.pct_in,
+            "pct_out_max": study.pct_out_max,
+            "max_iqr": study.max_iqr,
+            "require_all_groups": study.require_all_groups,
+        },
+        "max_rounds": study.max_rounds,
+        "stop_reason": study.stop_reason or None,
+        "groups": [g.name for g in study.groups],
+        "themes": [t.name for t in study.themes],
+        "items": [
+            {
+                "ref": item.ref,
+                "kind": item.kind,
+                "theme": item.theme.name,
+                "version": item.current.number,
+                "text": item.current.text,
+                "decision": item.decision,
+            }
+            for item in study.items
+        ],
+        "rounds": [
+            {
+                "number": r.number,
+                "status": r.status,
+                "items": len(r.round_items),
+                "opened_at": r.opened_at.isoformat() if r.opened_at else None,
+                "closes_at": r.closes_at.isoformat() if r.closes_at else None,
+                "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+                "results": url_for("api.round_results", slug=study.slug, number=r.number),
+            }
+            for r in study.rounds
+        ],
+    }
+    return jsonify(body)
+
+
+@bp.get("/api/v1/studies/<slug>/rounds/<int:number>/results")
+def round_results(slug: str, number: int) -> Response:
+    study = _api_study(slug)
+    round_ = next((r for r in study.rounds if r.number == number), None)
+    if round_ is None:
+        abort(404, description=f"Round {number} does not exist.")
+    snapshot = snapshot_of(round_)
+    if snapshot is None:
+        abort(409, description=f"Round {number} is still open: results appear when it closes.")
+    decisions = {
+        d.item_id: {
+            "suggested": d.suggested,
+            "decision": d.decision,
+            "reason": d.reason,
+            "confirmed": d.decided_at is not None,
+        }
+        for d in db.session.scalars(select(ItemDecision).where(ItemDecision.round_id == round_.id))
+    }
+    items = []
+    for entry in snapshot["items"].values():
+        items.append({**entry, "decision": decisions.get(entry["item_id"])})
+    return jsonify(
+        {
+            **snapshot,
+            "items": items,
+            "closed_at": round_.closed_at.isoformat() if round_.closed_at else None,
+        }
+    )
+
+
+@bp.route("/studies/<slug>/api-tokens", methods=["GET", "POST"])
+@login_required
+def tokens(slug: str) -> Response:
+    study = facilitated_study(slug)
+    token = None
+    if request.method == "POST":
+        if request.form.get("revoke"):
+            row = (
+                db.session.get(ApiToken, int(request.form["revoke"]))
+                if request.form["revoke"].isdigit()
+                else None
+            )
+            if row is None or row.study_id != study.id:
+                abort(404)
+            from app.models import utcnow
+
+            row.revoked_at = utcnow()
+            audit.record(study.id, "api_token.revoked", token=row.id)
+            db.session.commit()
+            flash("Token revoked.", "success")
+            return redirect(url_for("api.tokens", slug=slug), 303)
+        token, digest = new_token()
+        label = (request.form.get("label") or "").strip()[:100]
+        db.session.add(
+            ApiToken(
+                study_id=study.id, token_hash=digest, label=label, created_by_id=current_user.id
+            )
+        )
+        audit.record(study.id, "api_token.created", label=label)
+        db.session.commit()
+    rows = db.session.scalars(
+        select(ApiToken).where(ApiToken.study_id == study.id).order_by(ApiToken.created_at)
+    ).all()
+    return render("cycle/api_tokens.html", study=study, tokens=rows, new_token=token)

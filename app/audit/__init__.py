@@ -1,0 +1,1 @@
+"""The study's audit log, for its facilitators."""

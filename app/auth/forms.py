@@ -1,0 +1,42 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Email("Enter an email address in the correct format, like name@example.com"),
+            Length(max=254),
+        ],
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password"), Length(max=200)]
+    )
+
+
+class SignInLinkForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Email("Enter an email address in the correct format, like name@example.com"),
+            Length(max=254),
+        ],
+    )
+
+
+class JoinForm(FlaskForm):
+    password = PasswordField(
+        "Choose a password (optional)",
+        validators=[
+            Optional(),
+            Length(min=10, max=200, message="Your password must be at least 10 characters"),
+        ],
+    )
+    confirm = PasswordField(
+        "Type the password again",
+        validators=[EqualTo("password", message="The passwords do not match")],
+    )

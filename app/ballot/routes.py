@@ -1,0 +1,177 @@
+"""The ballot: a panellist rates every item of the open round, autosaved or in one submit."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from app.access import membership
+from app.htmx import is_htmx, render
+from app.models import Panellist, Round
+from app.rounds.routes import round_by_number
+from app.services.ballot import build_ballot, moved_band, previous_rating_for
+from app.services.cycle import is_invited
+from app.services.ratings import answered_count, parse_answer, ratings_by_version, save_rating
+from app.services.realtime import is_realtime, live_feedback
+from delphi import DomainError, NotAllowedToRate, RoundStatus
+
+bp = Blueprint("ballot", __name__, url_prefix="/studies/<slug>/rounds/<int:number>")
+
+
+def _panellist_and_round(slug: str, number: int) -> tuple[Panellist | None, Round, bool]:
+    member = membership(slug)
+    round_ = round_by_number(member.study, number)
+    return member.panellist, round_, member.is_facilitator
+
+
+def _check_invited(round_: Round, panellist: Panellist) -> None:
+    if panellist.panel_role.can_rate and not is_invited(round_, panellist):
+        raise NotAllowedToRate(
+            f"Round {round_.number} is for panellists who rated every item of round "
+            f"{round_.number - 1}, as the facilitators decided before it opened."
+        )
+
+
+def _page(
+    round_: Round,
+    panellist: Panellist | None,
+    *,
+    errors: dict[int, str] | None = None,
+    status: int = 200,
+) -> Response:
+    needs_only = request.args.get("show") == "needs-rating"
+    sections = build_ballot(round_, panellist, needs_rating_only=needs_only)
+    total = len(round_.round_items)
+    invited = panellist is not None and is_invited(round_, panellist)
+    can_rate = (
+        panellist is not None
+        and panellist.panel_role.can_rate
+        and invited
+        and round_.round_status is RoundStatus.OPEN
+    )
+    refs = {ri.item_version_id: ri.item_version.item.ref for ri in round_.round_items}
+    return render(
+        "ballot/ballot.html",
+        study=round_.study,
+        round=round_,
+        panellist=panellist,
+        sections=sections,
+        total=total,
+        answered=answered_count(round_, panellist) if panellist else 0,
+        can_rate=can_rate,
+        invited=invited,
+        needs_only=needs_only,
+        item_errors=errors or {},
+        errors=[
+            (f"item-{vid}", f"{refs.get(vid, '')}: {msg}") for vid, msg in (errors or {}).items()
+        ],
+        scale=round_.study.scale,
+        moved_band=moved_band,
+        live=_live_for_page(round_, panellist),
+        status=status,
+    )
+
+
+def _live_for_page(round_: Round, panellist: Panellist | None) -> dict | None:
+    """Real-time studies show the panel's view of each item the panellist has rated."""
+    if not is_realtime(round_.study):
+        return None
+    return live_feedback(round_, [ri.item_version_id for ri in round_.round_items])
+
+
+@bp.get("/ballot")
+@login_required
+def show(slug: str, number: int) -> Response:
+    panellist, round_, facilitator = _panellist_and_round(slug, number)
+    if panellist is None and not facilitator:
+        abort(403)
+    return _page(round_, panellist)
+
+
+@bp.post("/ballot")
+@login_required
+def submit(slug: str, number: int) -> Response:
+    """The no-JavaScript path: every answered item in one submit, each saved on its own."""
+    panellist, round_, _ = _panellist_and_round(slug, number)
+    if panellist is None:
+        abort(403, description="Only panellists can rate items.")
+    errors: dict[int, str] = {}
+    for round_item in round_.round_items:
+        vid = round_item.item_version_id
+        raw = request.form.get(f"score-{vid}")
+        reason = request.form.get(f"reason-{vid}", "")
+        if raw is None and not reason.strip():
+            continue
+        score, unable = parse_answer(raw)
+        try:
+            _check_invited(round_, panellist)
+            save_rating(
+                round_, panellist, vid, score, unable, reason, request.form.get(f"change-{vid}", "")
+            )
+        except DomainError as error:
+            errors[vid] = str(error)
+            if round_.round_status is RoundStatus.CLOSED or isinstance(error, NotAllowedToRate):
+                break
+    if errors:
+        return _page(round_, panellist, errors=errors, status=422)
+    total = len(round_.round_items)
+    flash(
+        f"Your answers are saved: {answered_count(round_, panellist)} of {total} rated.",
+        "success",
+    )
+    return redirect(url_for("ballot.show", slug=slug, number=number), 303)
+
+
+@bp.post("/items/<int:version_id>/rating")
+@login_required
+def autosave(slug: str, number: int, version_id: int) -> Response:
+    """One answer, saved as soon as it is chosen; answers the item's status and the progress."""
+    panellist, round_, _ = _panellist_and_round(slug, number)
+    if panellist is None:
+        abort(403, description="Only panellists can rate items.")
+    raw = request.form.get(f"score-{version_id}")
+    reason = request.form.get(f"reason-{version_id}", "")
+    score, unable = parse_answer(raw)
+    status, message, saved = 200, "Saved", True
+    if raw is None and reason.strip():
+        status, message, saved = 200, "Choose a rating to save your reason", False
+    else:
+        try:
+            _check_invited(round_, panellist)
+            save_rating(
+                round_,
+                panellist,
+                version_id,
+                score,
+                unable,
+                reason,
+                request.form.get(f"change-{version_id}", ""),
+            )
+        except DomainError as error:
+            status, message, saved = error.status_code, str(error), False
+    if not is_htmx():
+        if saved:
+            return redirect(url_for("ballot.show", slug=slug, number=number), 303)
+        return _page(round_, panellist, errors={version_id: message}, status=status)
+    moved = None
+    current = ratings_by_version(round_, panellist).get(version_id) if saved else None
+    if current is not None:
+        previous = previous_rating_for(round_, panellist, version_id)
+        moved = moved_band(round_.study.scale, previous, current)
+    live = None
+    if saved and is_realtime(round_.study):
+        live = live_feedback(round_, [version_id])[version_id]
+    return render(
+        "ballot/_status.html",
+        live=live,
+        scale=round_.study.scale,
+        version_id=version_id,
+        message=message,
+        saved=saved,
+        moved=moved,
+        current=current,
+        answered=answered_count(round_, panellist),
+        total=len(round_.round_items),
+        status=status,
+    )

@@ -1,0 +1,96 @@
+"""Admin jobs as `flask` commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Study, User
+from app.security import hash_password
+from app.services.panel import normalise_email
+
+
+def register(app: Flask) -> None:
+    from app.export.cli import register as register_export
+
+    register_export(app)
+    from app.backup import register as register_backup
+
+    register_backup(app)
+
+    @app.cli.command("create-facilitator")
+    @click.argument("email")
+    @click.option("--name", default="", help="Display name (defaults to the email's local part).")
+    @click.password_option(help="Password (asked for when not given).")
+    def create_facilitator(email: str, name: str, password: str) -> None:
+        """Create a user who can create and facilitate studies (or promote an existing one)."""
+        try:
+            address = normalise_email(email)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="EMAIL") from error
+        if len(password) < 10:
+            raise click.BadParameter("use at least 10 characters", param_hint="--password")
+        user = db.session.scalar(select(User).where(User.email == address))
+        if user is None:
+            user = User(email=address, name=name or address.split("@")[0])
+            db.session.add(user)
+        user.can_create_studies = True
+        user.password_hash = hash_password(password)
+        if name:
+            user.name = name
+        db.session.commit()
+        click.echo(f"Facilitator {address} is ready; sign in at /login.")
+
+    @app.cli.command("close-due-rounds")
+    def close_due() -> None:
+        """Close rounds whose closing time has passed (run it from cron every few minutes)."""
+        from app.services.rounds import close_due_rounds
+
+        closed = close_due_rounds()
+        for round_ in closed:
+            click.echo(f"Closed round {round_.number} of {round_.study.slug}.")
+        if not closed:
+            click.echo("No round was due to close.")
+
+    @app.cli.command("send-reminders")
+    @click.argument("slug", required=False)
+    def send_reminders_command(slug: str | None) -> None:
+        """Email a reminder to everyone who has not finished an open round (all studies or SLUG)."""
+        from app.models import Round
+        from app.services.cycle import send_reminders
+        from delphi import DomainError
+
+        query = select(Round).join(Study).where(Round.status == "open")
+        if slug:
+            query = query.where(Study.slug == slug)
+        rounds = db.session.scalars(query).all()
+        if not rounds:
+            click.echo("No open round.")
+        base = app.config.get("PUBLIC_URL") or ""
+        for round_ in rounds:
+            try:
+                # Links in the emails need a host: PUBLIC_URL in production.
+                with app.test_request_context("/", base_url=base or "http://127.0.0.1:5000"):
+                    outcome = send_reminders(round_, None)
+            except DomainError as error:
+                raise click.ClickException(str(error)) from error
+            click.echo(
+                f"{round_.study.slug} round {round_.number}: {outcome.sent} reminders sent"
+                + (f", {len(outcome.failed or [])} failed" if outcome.failed else "")
+            )
+
+    @app.cli.command("demo")
+    @click.option("--if-empty", is_flag=True, help="Only seed when the database has no study.")
+    def demo(if_empty: bool) -> None:
+        """Seed the demo study 'Research in the CQC Well-led assessment'."""
+        from app.demo import seed_demo
+
+        if if_empty and db.session.scalar(select(func.count(Study.id))):
+            click.echo("The database already has studies; demo not seeded.")
+            return
+        study = seed_demo()
+        click.echo(f"Demo study seeded: /studies/{study.slug}")
+        click.echo("Sign in as facilitator@demo.test / demo-facilitator, or")
+        click.echo("patient1@demo.test / partner1@demo.test with demo-panellist.")

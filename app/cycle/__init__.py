@@ -1,0 +1,1 @@
+"""Between rounds: revising items, proposals, reminders and completing the study."""

@@ -1,0 +1,65 @@
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+
+class ReviseForm(FlaskForm):
+    text = TextAreaField(
+        "Wording", validators=[DataRequired("Enter the wording of the item"), Length(max=2000)]
+    )
+    definition = TextAreaField("Definition", validators=[Length(max=2000)])
+    numerator = TextAreaField("Numerator", validators=[Length(max=2000)])
+    denominator = TextAreaField("Denominator", validators=[Length(max=2000)])
+    data_source = TextAreaField("Data source", validators=[Length(max=2000)])
+    rationale = TextAreaField("Rationale", validators=[Length(max=2000)])
+    change_note = TextAreaField(
+        "What changed and why",
+        description="Shown to panellists next to the highlighted changes.",
+        validators=[DataRequired("Say what changed and why"), Length(max=2000)],
+    )
+
+
+class CompleteForm(FlaskForm):
+    reason = TextAreaField(
+        "Why the study stops",
+        validators=[DataRequired("Give the reason the study stops"), Length(max=2000)],
+    )
+
+
+class ProposalForm(FlaskForm):
+    kind = RadioField(
+        "What are you proposing?",
+        choices=[
+            ("prompt", "A new prompt"),
+            ("indicator", "A new indicator"),
+            ("rewording", "New wording for an existing item"),
+        ],
+        default="prompt",
+        validators=[InputRequired("Choose what you are proposing")],
+    )
+    item = SelectField("Which item?", validators=[Optional()], validate_choice=False)
+    theme = StringField("Theme", validators=[Length(max=200)])
+    text = TextAreaField(
+        "Your proposed wording",
+        validators=[DataRequired("Enter your proposed wording"), Length(max=2000)],
+    )
+    reason = TextAreaField(
+        "Why?", validators=[DataRequired("Say why you propose it"), Length(max=2000)]
+    )
+
+
+class ProposalDecisionForm(FlaskForm):
+    outcome = RadioField(
+        "Decision",
+        choices=[
+            ("accepted", "Accept as a new item"),
+            ("merged", "Merge into an existing item"),
+            ("declined", "Decline"),
+        ],
+        validators=[InputRequired("Choose accept, merge or decline")],
+    )
+    merge_into = SelectField("Merge into", validators=[Optional()], validate_choice=False)
+    response = TextAreaField(
+        "Reason (the proposer sees this)",
+        validators=[DataRequired("Give a reason the proposer will see"), Length(max=2000)],
+    )

@@ -1,0 +1,251 @@
+"""Between rounds: revising items, proposals, reminders, completing the study."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from app.access import facilitated_study, membership
+from app.cycle.forms import CompleteForm, ProposalDecisionForm, ProposalForm, ReviseForm
+from app.extensions import db
+from app.forms_common import field_errors
+from app.htmx import render
+from app.models import Item, Proposal, Study
+from app.rounds.routes import round_by_number
+from app.services.cycle import (
+    complete_study,
+    last_reminders,
+    non_responders,
+    revise_item,
+    send_reminders,
+    stability_between_last_rounds,
+    stop_reasons,
+    word_diff,
+)
+from app.services.proposals import decide, proposals_accepted_now, proposals_for, propose
+from delphi import DomainError, ItemKind
+
+bp = Blueprint("cycle", __name__, url_prefix="/studies/<slug>")
+
+
+def item_by_ref(study: Study, ref: str) -> Item:
+    item = next((i for i in study.items if i.ref == ref), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/items/<ref>/revise", methods=["GET", "POST"])
+@login_required
+def revise(slug: str, ref: str) -> Response:
+    study = facilitated_study(slug)
+    item = item_by_ref(study, ref)
+    form = ReviseForm()
+    if not form.is_submitted():
+        for name in ("text", "definition", "numerator", "denominator", "data_source", "rationale"):
+            getattr(form, name).data = getattr(item.current, name)
+    elif form.validate_on_submit():
+        fields = {
+            name: (getattr(form, name).data or "").strip()
+            for name in (
+                "text",
+                "definition",
+                "numerator",
+                "denominator",
+                "data_source",
+                "rationale",
+            )
+        }
+        try:
+            version = revise_item(item, fields, form.change_note.data or "", current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.change_note.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash(f"{item.ref} is now at version {version.number}.", "success")
+            return redirect(url_for("studies.items", slug=slug), 303)
+    history = [
+        (v, word_diff(prev.text, v.text) if prev else None)
+        for prev, v in zip([None, *item.versions[:-1]], item.versions, strict=True)
+    ]
+    status = 422 if form.is_submitted() else 200
+    return render(
+        "cycle/revise.html",
+        study=study,
+        item=item,
+        form=form,
+        history=history,
+        errors=field_errors(form),
+        ItemKind=ItemKind,
+        status=status,
+    )
+
+
+@bp.route("/complete", methods=["GET", "POST"])
+@login_required
+def complete(slug: str) -> Response:
+    study = facilitated_study(slug)
+    form = CompleteForm()
+    reasons = stop_reasons(study)
+    if not form.is_submitted() and reasons:
+        form.reason.data = " ".join(reasons)
+    if form.validate_on_submit():
+        try:
+            complete_study(study, form.reason.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            form.reason.errors = [str(error)]
+        else:
+            flash("The study is completed. It is now read-only.", "success")
+            return redirect(url_for("studies.show", slug=slug), 303)
+    stability = stability_between_last_rounds(study)
+    status = 422 if form.is_submitted() else 200
+    return render(
+        "cycle/complete.html",
+        study=study,
+        form=form,
+        reasons=reasons,
+        stability=stability,
+        errors=field_errors(form),
+        status=status,
+    )
+
+
+@bp.post("/rounds/<int:number>/remind")
+@login_required
+def remind(slug: str, number: int) -> Response:
+    study = facilitated_study(slug)
+    round_ = round_by_number(study, number)
+    try:
+        outcome = send_reminders(round_, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"Reminders sent to {outcome.sent} panellists.", "success")
+        for failure in outcome.failed or []:
+            flash(failure, "error")
+    return redirect(url_for("cycle.responders", slug=slug, number=number), 303)
+
+
+@bp.get("/rounds/<int:number>/responders")
+@login_required
+def responders(slug: str, number: int) -> Response:
+    """Facilitators only: who has not finished the round, and when they were reminded."""
+    study = facilitated_study(slug)
+    round_ = round_by_number(study, number)
+    return render(
+        "cycle/responders.html",
+        study=study,
+        round=round_,
+        missing=non_responders(round_),
+        reminders=last_reminders(round_),
+    )
+
+
+def _proposal_form(study: Study) -> ProposalForm:
+    form = ProposalForm()
+    form.item.choices = [("", "Choose an item")] + [
+        (i.ref, f"{i.ref}: {i.current.text[:80]}") for i in study.items
+    ]
+    return form
+
+
+@bp.route("/proposals", methods=["GET", "POST"])
+@login_required
+def proposals(slug: str) -> Response:
+    member = membership(slug)
+    study = member.study
+    if member.is_facilitator and member.panellist is None:
+        if request.method == "POST":
+            abort(403, description="Panellists make proposals; facilitators answer them.")
+        pending = db.session.scalar(
+            select(func.count(Proposal.id)).where(
+                Proposal.study_id == study.id, Proposal.status == "pending"
+            )
+        )
+        return render(
+            "cycle/proposals_review.html",
+            study=study,
+            proposals=proposals_for(study),
+            pending=pending,
+            decision_form=_decision_form(study),
+        )
+    panellist = member.panellist
+    assert panellist is not None
+    form = _proposal_form(study)
+    if form.validate_on_submit():
+        item = next((i for i in study.items if i.ref == form.item.data), None)
+        try:
+            propose(
+                study,
+                panellist,
+                kind=form.kind.data or "prompt",
+                item=item,
+                theme=form.theme.data or "",
+                text=form.text.data or "",
+                reason=form.reason.data or "",
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.text.errors = [str(error)]
+        else:
+            flash("Thank you. The facilitators will look at your proposal.", "success")
+            return redirect(url_for("cycle.proposals", slug=slug), 303)
+    status = 422 if form.is_submitted() else 200
+    return render(
+        "cycle/proposals.html",
+        study=study,
+        form=form,
+        mine=proposals_for(study, panellist),
+        open=proposals_accepted_now(study),
+        errors=field_errors(form),
+        status=status,
+    )
+
+
+def _decision_form(study: Study) -> ProposalDecisionForm:
+    form = ProposalDecisionForm()
+    form.merge_into.choices = [("", "Choose an item")] + [
+        (i.ref, f"{i.ref}: {i.current.text[:80]}") for i in study.items
+    ]
+    return form
+
+
+@bp.post("/proposals/<int:proposal_id>/decide")
+@login_required
+def decide_proposal(slug: str, proposal_id: int) -> Response:
+    study = facilitated_study(slug)
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.study_id != study.id:
+        abort(404)
+    form = _decision_form(study)
+    if form.validate_on_submit():
+        merge = next((i for i in study.items if i.ref == form.merge_into.data), None)
+        try:
+            decide(
+                proposal,
+                form.outcome.data or "",
+                form.response.data or "",
+                current_user,
+                merge_into=merge,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.response.errors = [str(error)]
+        else:
+            flash("Proposal answered.", "success")
+            return redirect(url_for("cycle.proposals", slug=slug), 303)
+    return render(
+        "cycle/proposals_review.html",
+        study=study,
+        proposals=proposals_for(study),
+        pending=None,
+        decision_form=form,
+        failed_id=proposal_id,
+        errors=field_errors(form),
+        status=422,
+    )

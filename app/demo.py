@@ -1,0 +1,501 @@
+"""The demo study, from the seed project: research in the CQC Well-led assessment."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Rating, Study, StudyFacilitator, User, utcnow
+from app.security import hash_password
+from app.services.panel import add_panellist
+from app.services.rounds import close_round, open_round, record_decisions
+from app.services.studies import ItemFields, add_group, add_item, unique_slug
+from delphi import Decision, ItemKind, PanelRole
+
+OFFERS = "Offers research opportunities for patients"
+CONDUCT = "Facilitates implementation and conduct of research"
+EQUITY = "Enables equity of research opportunities across specialties"
+
+# (theme, wording, how much the panel tends to like it: mean rating)
+PROMPTS = [
+    (
+        OFFERS,
+        "How does the board assure itself that patients in every specialty are offered "
+        "the chance to take part in research?",
+        8.0,
+    ),
+    (
+        OFFERS,
+        "How are patients told about research they could join, in clinics, on wards and online?",
+        7.6,
+    ),
+    (
+        OFFERS,
+        "How does the trust use patient feedback about taking part in research to "
+        "improve what it offers?",
+        6.8,
+    ),
+    (
+        OFFERS,
+        "Does the trust publish the research studies it is recruiting to in a way "
+        "patients can find?",
+        5.8,
+    ),
+    (
+        OFFERS,
+        "How does the trust involve patients and the public in choosing and designing "
+        "the research it hosts?",
+        7.4,
+    ),
+    (OFFERS, "Do patients receive a summary of the results of studies they took part in?", 5.2),
+    (OFFERS, "How many patient-facing staff can describe how to refer a patient to research?", 3.0),
+    (CONDUCT, "Is research a standing item at board meetings, with a named executive lead?", 7.8),
+    (
+        CONDUCT,
+        "How does the trust make sure that research is included in its strategy and annual plans?",
+        7.5,
+    ),
+    (CONDUCT, "How are clinicians given protected time to lead and deliver research?", 7.0),
+    (
+        CONDUCT,
+        "How quickly does the trust confirm its capacity and capability to deliver new studies?",
+        6.2,
+    ),
+    (CONDUCT, "How does the trust support research delivery staff's careers and training?", 6.6),
+    (
+        CONDUCT,
+        "Does the trust's pharmacy, imaging and pathology capacity allow research to be delivered?",
+        5.6,
+    ),
+    (CONDUCT, "How many commercial studies has the trust hosted in the last year?", 2.6),
+    (
+        EQUITY,
+        "How does the trust know which groups of patients are under-served by its research?",
+        7.7,
+    ),
+    (
+        EQUITY,
+        "What is the trust doing to offer research to patients in specialties with little "
+        "research activity?",
+        7.2,
+    ),
+    (
+        EQUITY,
+        "Are research opportunities offered in community and mental health services as "
+        "well as acute care?",
+        6.9,
+    ),
+    (
+        EQUITY,
+        "How does the trust make information about research accessible to people with "
+        "different languages and abilities?",
+        7.3,
+    ),
+    (
+        EQUITY,
+        "Does the trust monitor research participation by ethnicity, age, sex and deprivation?",
+        6.4,
+    ),
+    (EQUITY, "Does every clinical directorate have a research champion?", 3.4),
+]
+
+INDICATORS = [
+    (
+        OFFERS,
+        "Patients recruited to research studies per 1,000 admissions",
+        {
+            "definition": "Patients recruited to NIHR portfolio studies in the year, per 1,000 "
+            "admissions.",
+            "numerator": "Participants recruited to NIHR Clinical Research Network "
+            "portfolio studies in the financial year",
+            "denominator": "Admitted patient care spells in the financial year, divided by 1,000",
+            "data_source": "NIHR CRN Open Data Platform; Hospital Episode Statistics",
+            "rationale": "A simple, comparable measure of how often patients are offered research.",
+        },
+        7.4,
+    ),
+    (
+        EQUITY,
+        "Share of specialties recruiting to at least one study",
+        {
+            "definition": "Proportion of the trust's clinical specialties that recruited at least "
+            "one participant to a research study in the year.",
+            "numerator": "Specialties with one or more research participants in the year",
+            "denominator": "Specialties with clinical activity in the year",
+            "data_source": "NIHR CRN Open Data Platform; trust service line reporting",
+            "rationale": "Shows whether research is spread across the trust or concentrated.",
+        },
+        6.9,
+    ),
+    (
+        CONDUCT,
+        "Median days from site selection to first participant recruited",
+        {
+            "definition": "Median number of days between a site being selected and its first "
+            "participant being recruited, for studies opened in the year.",
+            "numerator": "Days from site selection to first recruit, per study",
+            "denominator": "Studies opened at the trust in the year",
+            "data_source": "Local portfolio management system; Edge",
+            "rationale": "Set-up speed reflects how well the trust supports research delivery.",
+        },
+        6.0,
+    ),
+    (
+        CONDUCT,
+        "Research income as a share of trust turnover",
+        {
+            "definition": "Research income received in the year as a percentage of total trust "
+            "income.",
+            "numerator": "Research income (grants, commercial and CRN funding)",
+            "denominator": "Total trust operating income",
+            "data_source": "Trust annual accounts",
+            "rationale": "Indicates the scale of research activity.",
+        },
+        3.6,
+    ),
+]
+
+GROUPS = [
+    ("CQC", 4),
+    ("HRA", 3),
+    ("NIHR CRN", 4),
+    ("MHRA", 2),
+    ("NHS R&D Forum", 4),
+    ("HRLO", 3),
+    ("Patient representatives", 4),
+]
+
+FIRST_NAMES = [
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Eleanor",
+    "Farid",
+    "Grace",
+    "Harpreet",
+    "Isla",
+    "James",
+    "Kofi",
+    "Laura",
+    "Mohammed",
+    "Nia",
+    "Owen",
+    "Priya",
+    "Rosa",
+    "Sam",
+    "Tom",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Yasmin",
+    "Zoe",
+]
+SURNAMES = [
+    "Adeyemi",
+    "Brown",
+    "Clarke",
+    "Davies",
+    "Evans",
+    "Fraser",
+    "Green",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Khan",
+    "Lewis",
+    "Morgan",
+    "Nowak",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Roberts",
+    "Singh",
+    "Taylor",
+    "Usman",
+    "Vaughan",
+    "Walker",
+    "Young",
+]
+
+REASONS = {
+    "high": [
+        "Boards must own this; it is the heart of well-led research.",
+        "Patients tell us they were never asked. This prompt gets at that.",
+        "Inspectors can check this from existing evidence.",
+    ],
+    "mid": [
+        "Useful, but the wording is broad for an inspection.",
+        "Depends on the size of the trust.",
+        "Important, though hard for inspectors to judge quickly.",
+    ],
+    "low": [
+        "Counts activity rather than how well research is led.",
+        "Would favour large teaching hospitals.",
+        "Not something inspectors should judge.",
+    ],
+}
+
+
+def _score(rng: random.Random, mean: float, spread: float) -> int:
+    return max(1, min(9, round(rng.gauss(mean, spread))))
+
+
+def _reason(rng: random.Random, score: int) -> str:
+    if rng.random() > 0.3:
+        return ""
+    return rng.choice(REASONS["high" if score >= 7 else "low" if score <= 3 else "mid"])
+
+
+def seed_demo(seed: int = 20261123) -> Study:
+    rng = random.Random(seed)
+    facilitator = db.session.scalar(select(User).where(User.email == "facilitator@demo.test"))
+    if facilitator is None:
+        facilitator = User(email="facilitator@demo.test", name="Demo Facilitator")
+        db.session.add(facilitator)
+    facilitator.can_create_studies = True
+    facilitator.password_hash = hash_password("demo-facilitator")
+    study = Study(
+        slug=unique_slug("research-well-led")
+        if db.session.scalar(select(Study.id).where(Study.slug == "research-well-led"))
+        else "research-well-led",
+        title="Research in the CQC Well-led assessment",
+        purpose=(
+            "The Care Quality Commission, the Health Research Authority, the NIHR Clinical "
+            "Research Network, the MHRA, the NHS R&D Forum, the Health Research Leadership "
+            "Organisation and patient representatives are agreeing the prompts inspectors use "
+            "to judge whether an NHS trust is well-led in supporting research, and a pilot "
+            "research-activity indicator."
+        ),
+        max_rounds=3,
+    )
+    db.session.add(study)
+    db.session.flush()
+    db.session.add(StudyFacilitator(study_id=study.id, user_id=facilitator.id))
+    groups = {name: add_group(study, name) for name, _ in GROUPS}
+    db.session.flush()
+    appeal: dict[int, float] = {}
+    for theme, text, mean in PROMPTS:
+        item = add_item(study, ItemFields(ItemKind.PROMPT, theme, text), facilitator)
+        appeal[item.id] = mean
+    for theme, name, details, mean in INDICATORS:
+        item = add_item(study, ItemFields(ItemKind.INDICATOR, theme, name, **details), facilitator)
+        appeal[item.id] = mean
+
+    panel_password = hash_password("demo-panellist")
+    panellists = []
+    counter = {"partner": 0, "patient": 0}
+    people = iter(zip(FIRST_NAMES, SURNAMES, strict=True))
+    joined = utcnow() - timedelta(days=30)
+    for group_name, size in GROUPS:
+        for _ in range(size):
+            first, last = next(people)
+            patient = group_name == "Patient representatives"
+            key = "patient" if patient else "partner"
+            counter[key] += 1
+            email = f"{key}{counter[key]}@demo.test"
+            panellist = add_panellist(
+                study,
+                name=f"{first} {last}",
+                email=email,
+                group=groups[group_name],
+                role=PanelRole.PATIENT_REP if patient else PanelRole.PARTNER,
+            )
+            panellist.joined_at = joined
+            if email in ("patient1@demo.test", "partner1@demo.test"):
+                panellist.user.password_hash = panel_password
+            panellists.append(panellist)
+    # One observer, as real panels often have.
+    observer = add_panellist(
+        study,
+        name="Olivia Observer",
+        email="observer1@demo.test",
+        group=groups["CQC"],
+        role=PanelRole.OBSERVER,
+    )
+    observer.joined_at = joined
+    db.session.commit()
+
+    round1 = open_round(
+        study,
+        instructions=(
+            "Rate how important each prompt or indicator is for judging whether a trust is "
+            "well-led in supporting research."
+        ),
+    )
+    round1.opened_at = utcnow() - timedelta(days=21)
+    for panellist in panellists[:22]:  # two panellists did not respond in round 1
+        for round_item in round1.round_items:
+            mean = appeal[round_item.item_version.item_id]
+            if rng.random() < 0.03:
+                db.session.add(
+                    Rating(
+                        round_id=round1.id,
+                        panellist_id=panellist.id,
+                        item_version_id=round_item.item_version_id,
+                        unable=True,
+                    )
+                )
+                continue
+            score = _score(rng, mean, 1.3 if 4 <= mean <= 7 else 0.9)
+            db.session.add(
+                Rating(
+                    round_id=round1.id,
+                    panellist_id=panellist.id,
+                    item_version_id=round_item.item_version_id,
+                    score=score,
+                    reason=_reason(rng, score),
+                )
+            )
+    db.session.commit()
+    _seed_discussion(study, panellists, facilitator)
+    close_round(round1.id)
+    round1.closed_at = utcnow() - timedelta(days=8)
+    from app.models import ItemDecision
+
+    decisions = db.session.scalars(
+        select(ItemDecision).where(ItemDecision.round_id == round1.id)
+    ).all()
+    record_decisions(
+        round1, {d.item_id: (Decision(d.suggested), "") for d in decisions}, facilitator
+    )
+
+    _pin_summaries(study)
+    round2 = open_round(
+        study,
+        instructions=(
+            "These items did not reach consensus in round 1. Look at how the panel rated them, "
+            "then rate them again."
+        ),
+        closes_at=utcnow() + timedelta(days=10),
+    )
+    round2.opened_at = utcnow() - timedelta(days=2)
+    for panellist in panellists[2:16]:  # round 2 is under way
+        if panellist.user.email in ("patient1@demo.test", "partner1@demo.test"):
+            continue
+        for round_item in round2.round_items:
+            mean = appeal[round_item.item_version.item_id]
+            score = _score(rng, mean + (0.4 if mean >= 6 else -0.4), 0.9)
+            db.session.add(
+                Rating(
+                    round_id=round2.id,
+                    panellist_id=panellist.id,
+                    item_version_id=round_item.item_version_id,
+                    score=score,
+                    reason=_reason(rng, score),
+                )
+            )
+    db.session.commit()
+    return study
+
+
+# (item ref, panellist index, category, text, reply to the previous message?)
+DISCUSSION = [
+    (
+        "P3",
+        22,
+        "patient_perspective",
+        "As a patient I would want to know that feedback *changes* something, not just that it "
+        "is collected.",
+        False,
+    ),
+    (
+        "P3",
+        0,
+        "wording",
+        "Agree. Could the prompt ask for an example of a change made in the last year?",
+        True,
+    ),
+    (
+        "P3",
+        9,
+        "feasibility",
+        "Inspectors can ask for that, but small trusts will have few examples. See #P5 too.",
+        True,
+    ),
+    (
+        "P6",
+        23,
+        "patient_perspective",
+        "Nobody ever told me what happened in the study I joined. This matters to people.",
+        False,
+    ),
+    (
+        "P6",
+        14,
+        "evidence",
+        "The HRA already expects lay summaries for many studies; the trust "
+        "role is making sure they reach participants.",
+        True,
+    ),
+    (
+        "I1",
+        4,
+        "evidence",
+        "Recruitment per 1,000 admissions favours trusts with big commercial "
+        "portfolios. Could we weight by study complexity?",
+        False,
+    ),
+    (
+        "I1",
+        20,
+        "feasibility",
+        "The data are already on the CRN Open Data Platform, which keeps the burden low.",
+        True,
+    ),
+    (
+        "P4",
+        11,
+        "wording",
+        '"In a way patients can find" is vague. Public website listing open studies, perhaps?',
+        False,
+    ),
+]
+
+SUMMARIES = {
+    "P3": "Panellists support the prompt but want evidence that feedback leads to change; "
+    "patient representatives stressed this. Wording may ask for a recent example.",
+    "P6": "Patient representatives see results summaries as essential; partners note that the "
+    "HRA already expects lay summaries, so the prompt should focus on delivery.",
+    "I1": "Concern that the indicator favours large trusts; support because the data already "
+    "exist. Consider a complexity-weighted variant.",
+}
+
+
+def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
+    """Plausible round-1 discussion, so a new user sees the threads in use."""
+    from app.services.discussion import Viewer, item_by_ref, post_message
+
+    previous = None
+    for ref, index, category, text, is_reply in DISCUSSION:
+        panellist = panellists[index]
+        viewer = Viewer(user_id=panellist.user_id, panellist=panellist, is_facilitator=False)
+        message = post_message(
+            study,
+            item_by_ref(study, ref),
+            viewer,
+            text,
+            category=category,
+            parent_id=previous.id if is_reply and previous is not None else None,
+        )
+        previous = message
+    host = Viewer(user_id=facilitator.id, panellist=None, is_facilitator=True)
+    post_message(
+        study,
+        None,
+        host,
+        "Welcome to the panel. Round 1 is open for three weeks; "
+        "please rate every item and say why where you can.",
+    )
+
+
+def _pin_summaries(study: Study) -> None:
+    from app.services.discussion import item_by_ref, pin_summary
+
+    for ref, text in SUMMARIES.items():
+        item = item_by_ref(study, ref)
+        if item is not None:
+            pin_summary(study, item, text)

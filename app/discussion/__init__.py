@@ -1,0 +1,1 @@
+"""Discussion: a chat-style thread per item and a study-wide channel, live and moderated."""

@@ -1,0 +1,1 @@
+"""Exporting the specification (HTML, Markdown, DOCX, PDF, JSON) and the study's data."""

@@ -1,0 +1,59 @@
+"""`flask export SLUG --format FORMAT -o PATH`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from app.export.formats import FORMATS, ExportUnavailable
+from app.extensions import db
+from app.models import Study
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("export")
+    @click.argument("slug")
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice([*FORMATS, "all"]),
+        default="html",
+        show_default=True,
+        help="html, md, docx, pdf, json, data (CSV and XLSX, zipped), or all (-o is then a "
+        "folder).",
+    )
+    @click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Path(path_type=Path),
+        help="File to write (default: the suggested file name in the current folder); with "
+        "--format all, the folder to write into.",
+    )
+    @click.option("--names", is_flag=True, help="Include panellists' names (audited).")
+    def export(slug: str, fmt: str, output: Path | None, names: bool) -> None:
+        """Export a study's specification or data."""
+        from app.export.service import export_formats
+
+        study = db.session.scalar(select(Study).where(Study.slug == slug))
+        if study is None:
+            raise click.BadParameter(f"no study has the slug {slug!r}", param_hint="SLUG")
+        formats = list(FORMATS) if fmt == "all" else [fmt]
+        try:
+            files = export_formats(study, formats, include_names=names)
+        except ExportUnavailable as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        if fmt == "all":
+            folder = output or Path(".")
+            folder.mkdir(parents=True, exist_ok=True)
+            targets = [folder / f.filename for f in files]
+        else:
+            targets = [output or Path(files[0].filename)]
+        for exported, path in zip(files, targets, strict=True):
+            path.write_bytes(exported.body)
+            click.echo(f"Wrote {path} ({len(exported.body):,} bytes).")

@@ -1,0 +1,571 @@
+"""Renderers: each takes the specification dictionary and returns one format.
+
+All of them read the same `spec` (see `app.services.export.build_specification`), so the
+HTML, Markdown, DOCX, PDF and JSON say the same thing; the data zip adds the raw tables.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+
+from app.services.export import all_items
+from app.web import london
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_CSS = ROOT / "static" / "css" / "specification.css"
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    label: str
+    extension: str
+    mimetype: str
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in [
+        Format("html", "Web page (HTML, print-ready)", "html", "text/html; charset=utf-8"),
+        Format("md", "Markdown", "md", "text/markdown; charset=utf-8"),
+        Format(
+            "docx",
+            "Word document (DOCX)",
+            "docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        Format("pdf", "PDF", "pdf", "application/pdf"),
+        Format("json", "JSON (machine-readable)", "json", "application/json"),
+        Format(
+            "data", "Data: ratings, items, results (CSV and XLSX, zipped)", "zip", "application/zip"
+        ),
+    ]
+}
+
+
+class ExportUnavailable(Exception):
+    """A format cannot be produced on this server (a missing system library, say)."""
+
+
+# ---------------------------------------------------------------- formatting helpers
+
+
+def num(value: Any, digits: int = 1) -> str:
+    """A figure for people: whole numbers without decimals, None as a dash."""
+    if value is None or value == "":
+        return "\u2013"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value == int(value) and abs(value) < 1e12:
+            return str(int(value))
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def pct(value: Any) -> str:
+    return "\u2013" if value is None else f"{num(value)}%"
+
+
+def date(value: str | None) -> str:
+    if not value:
+        return "\u2013"
+    return london(datetime.fromisoformat(value), "%-d %B %Y")
+
+
+def alpha_text(alpha: dict[str, Any] | None) -> str:
+    if not alpha or alpha.get("value") is None:
+        note = (alpha or {}).get("note")
+        return f"not defined ({note})" if note else "not defined"
+    text = f"{alpha['value']:.3f}"
+    if alpha.get("ci"):
+        low, high = alpha["ci"]
+        text += f" (95% CI {low:.3f} to {high:.3f})"
+    return text
+
+
+def status_label(status: str | None) -> str:
+    return {
+        "consensus_in": "Consensus in",
+        "consensus_out": "Consensus out",
+        "no_consensus": "No consensus",
+        "not_rated": "Not rated",
+    }.get(status or "", status or "\u2013")
+
+
+def decision_label(decision: str | None) -> str:
+    return {
+        "accept": "Accepted",
+        "exclude": "Excluded",
+        "carry_forward": "Carried forward",
+    }.get(decision or "", "\u2013")
+
+
+def top_band(spec: dict[str, Any]) -> str:
+    bands = spec["study"]["scale"]["bands"]
+    return bands["top"].split(":")[0]
+
+
+HELPERS: dict[str, Callable[..., Any]] = {
+    "num": num,
+    "pct": pct,
+    "date": date,
+    "alpha_text": alpha_text,
+    "status_label": status_label,
+    "decision_label": decision_label,
+    "top_band": top_band,
+    "all_items": all_items,
+}
+
+
+# ---------------------------------------------------------------- HTML, PDF, JSON
+
+
+def render_html(spec: dict[str, Any], *, standalone: bool = True, **context: Any) -> str:
+    """The specification as one HTML page: standalone (CSS inlined) or inside the app."""
+    template = "export/standalone.html" if standalone else "export/specification.html"
+    css = SPEC_CSS.read_text(encoding="utf-8") if standalone else ""
+    return render_template(template, spec=spec, css=css, **HELPERS, **context)
+
+
+def render_json(spec: dict[str, Any]) -> str:
+    return json.dumps(spec, ensure_ascii=False, indent=2)
+
+
+CHROMIUM_NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-pdf-header-footer",
+]
+
+
+def _chromium() -> str | None:
+    configured = current_app.config.get("PDF_CHROMIUM")
+    if configured is not None:  # a path, or "" to never use Chromium
+        return shutil.which(configured) if configured else None
+    return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
+
+
+class PdfJob:
+    """A PDF being printed by Chromium in its own process, so that the caller can render other
+    formats meanwhile; `result()` waits for it (or falls back to WeasyPrint)."""
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+        self.engine = current_app.config.get("PDF_ENGINE", "auto")
+        self.timeout = current_app.config.get("PDF_TIMEOUT", 120)
+        self.logger = current_app.logger
+        self.process: subprocess.Popen[bytes] | None = None
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        executable = _chromium() if self.engine in ("auto", "chromium") else None
+        if executable:
+            self.tmp = tempfile.TemporaryDirectory(prefix="delphi-pdf-")
+            page = Path(self.tmp.name) / "specification.html"
+            self.target = Path(self.tmp.name) / "specification.pdf"
+            page.write_text(html, encoding="utf-8")
+            command = [
+                executable,
+                *CHROMIUM_ARGS,
+                f"--user-data-dir={Path(self.tmp.name) / 'profile'}",
+                f"--print-to-pdf={self.target}",
+                page.as_uri(),
+            ]
+            try:
+                self.process = subprocess.Popen(
+                    command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            except OSError as error:
+                self.logger.warning("Chromium could not start: %s", error)
+
+    def _chromium_result(self) -> bytes | None:
+        if self.process is None:
+            return None
+        try:
+            code = self.process.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            self.logger.warning("Chromium took too long to print the PDF")
+            return None
+        if code != 0 or not self.target.exists() or self.target.stat().st_size == 0:
+            self.logger.warning("Chromium could not print the PDF (exit status %s)", code)
+            return None
+        return self.target.read_bytes()
+
+    def result(self) -> bytes:
+        try:
+            pdf = self._chromium_result()
+        finally:
+            if self.tmp is not None:
+                self.tmp.cleanup()
+        if pdf is not None:
+            return pdf
+        if self.engine == "chromium":
+            raise ExportUnavailable(
+                "PDF export is set to use Chromium, which could not run on the server."
+            )
+        return _pdf_with_weasyprint(self.html)
+
+
+def _pdf_with_weasyprint(html: str) -> bytes:
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as error:  # OSError: the Pango library is missing
+        raise ExportUnavailable(
+            "PDF export needs Chromium or WeasyPrint (with the Pango library) on the server. "
+            "Download the Word or web page version and print it to PDF instead."
+        ) from error
+    return bytes(HTML(string=html, base_url=str(ROOT)).write_pdf())
+
+
+def start_pdf(spec: dict[str, Any]) -> PdfJob:
+    """Start printing the standalone HTML to PDF: by Chromium when the server has it (fast,
+    in its own process), else by WeasyPrint (pure Python with Pango; much slower on a large
+    study) when `result()` is called.
+
+    Set PDF_ENGINE to "chromium" or "weasyprint" to force one, and PDF_CHROMIUM to the
+    browser's path ("" to never use it).
+    """
+    return PdfJob(render_html(spec, standalone=True, for_pdf=True))
+
+
+def render_pdf(spec: dict[str, Any]) -> bytes:
+    return start_pdf(spec).result()
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _md(text: Any) -> str:
+    """Text safe inside a Markdown table cell or line."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", " ")
+
+
+def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def render_markdown(spec: dict[str, Any]) -> str:
+    s, study, top = spec, spec["study"], top_band(spec)
+    out: list[str] = []
+    add = out.append
+    add(f"# Specification: {_md(study['title'])}")
+    add("")
+    if s["status"] == "draft":
+        add("> **DRAFT** \u2013 the study is not completed; figures and decisions may change.")
+        add("")
+    add(f"- **Purpose:** {_md(study['purpose']) or chr(8211)}")
+    partners = ", ".join(f"{p['group']} ({p['panellists']})" for p in s["partners"])
+    add(f"- **Partners (stakeholder groups, panellists):** {_md(partners) or chr(8211)}")
+    add(
+        f"- **Dates:** created {date(study['created_at'])}; round 1 opened "
+        f"{date(study['first_round_opened_at'])}; last round closed "
+        f"{date(study['last_round_closed_at'])}; completed {date(study['completed_at'])}"
+    )
+    add(f"- **Status:** {study['status']} ({s['status']})")
+    add(f"- **Generated:** {date(s['generated_at'])}")
+    add("")
+    add("## Agreed prompts and indicators")
+    add("")
+    if not any(t["items"] for t in s["themes"]):
+        add("No item has reached consensus yet.")
+        add("")
+    for theme in s["themes"]:
+        if not theme["items"]:
+            continue
+        add(f"### {_md(theme['name'])}")
+        add("")
+        for item in theme["items"]:
+            add(f"#### {item['ref']}: {_md(item['text'])}")
+            add("")
+            add(f"*{item['kind'].capitalize()}*, version {item['version']}.")
+            add("")
+            shown = [f for f in item["fields"] if f["value"]]
+            for field in shown:
+                add(f"- **{field['label']}:** {_md(field['value'])}")
+            if shown:
+                add("")
+            ev = item["evidence"]
+            if ev:
+                add(
+                    f"Consensus reached in round {item['consensus_round'] or ev['round']}: "
+                    f"{pct(ev['pct_top'])} rated {top}; median {num(ev['median'])}, "
+                    f"IQR {num(ev['iqr'])} ({num(ev['q1'])}\u2013{num(ev['q3'])}); "
+                    f"n = {num(ev['n'])}, unable to rate {num(ev['n_unable'])}."
+                )
+                add("")
+                out.extend(
+                    _md_table(
+                        ["Group", "n", "Median", f"% agreement ({top})"],
+                        [
+                            [g["group"], num(g["n"]), num(g["median"]), pct(g["pct_top"])]
+                            for g in ev["groups"]
+                        ],
+                    )
+                )
+            add("Revision history:")
+            add("")
+            out.extend(
+                _md_table(
+                    ["Version", "Rounds", "Wording", "What changed"],
+                    [
+                        [
+                            h["version"],
+                            ", ".join(map(str, h["rounds"])) or "\u2013",
+                            h["text"],
+                            "; ".join(h["changes"])
+                            + (f" ({h['change_note']})" if h["change_note"] else ""),
+                        ]
+                        for h in item["history"]
+                    ],
+                )
+            )
+    for title, key in (
+        ("Appendix A: excluded items", "excluded"),
+        ("Appendix B: items with no consensus", "no_consensus"),
+    ):
+        add(f"## {title}")
+        add("")
+        entries = s[key]
+        if not entries:
+            add("None.")
+            add("")
+            continue
+        out.extend(
+            _md_table(
+                ["Ref", "Theme", "Wording", "Round", "n", "Median", "IQR", f"% {top}", "Reason"],
+                [_appendix_row(i) for i in entries],
+            )
+        )
+    _md_methods(s, out)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _appendix_row(item: dict[str, Any]) -> list[str]:
+    ev = item["evidence"] or {}
+    reason = next((r["reason"] for r in reversed(item["rounds"]) if r["reason"]), "")
+    return [
+        item["ref"],
+        item["theme"],
+        item["text"],
+        num(ev.get("round")),
+        num(ev.get("n")),
+        num(ev.get("median")),
+        num(ev.get("iqr")),
+        pct(ev.get("pct_top")),
+        reason,
+    ]
+
+
+def _md_methods(s: dict[str, Any], out: list[str]) -> None:
+    m, add = s["methods"], out.append
+    add("## Methods and participation")
+    add("")
+    add("### Panel composition")
+    add("")
+    out.extend(
+        _md_table(
+            ["Group", "Invited", "Joined", "Partners", "Patient representatives", "Observers"],
+            [
+                [
+                    p["group"],
+                    p["invited"],
+                    p["joined"],
+                    p["partners"],
+                    p["patient_representatives"],
+                    p["observers"],
+                ]
+                for p in m["panel"]
+            ],
+        )
+    )
+    add("### Participation flow")
+    add("")
+    add(m["participation_note"])
+    add("")
+    out.extend(
+        _md_table(
+            ["Round", "Group", "Invited", "Responded", "Retained"],
+            [
+                [p["round"], p["group"], p["invited"], p["responded"], p["retained"]]
+                for p in m["participation"]
+            ],
+        )
+    )
+    c = s["consensus"]
+    add("### Consensus rule")
+    add("")
+    add(f"{c['label']}. {_md(c['description'])}")
+    add("")
+    add(
+        f"{c['fixed_note']} Round 1 opened {date(c['fixed_at'])}. At most {c['max_rounds']} rounds."
+    )
+    add("")
+    add("### Rounds")
+    add("")
+    add(f"{m['number_of_rounds']} rounds. {m['stopping']}")
+    add("")
+    out.extend(
+        _md_table(
+            [
+                "Round",
+                "Opened",
+                "Closed",
+                "Rated",
+                "Added",
+                "Revised",
+                "Accepted",
+                "Excluded",
+                "Carried forward",
+                "Krippendorff's alpha",
+            ],
+            [
+                [
+                    r["round"],
+                    date(r["opened_at"]),
+                    date(r["closed_at"]),
+                    r["items_rated"],
+                    r["items_added"],
+                    r["items_revised"],
+                    r["items_accepted"],
+                    r["items_excluded"],
+                    r["items_carried_forward"],
+                    alpha_text(r["alpha"]),
+                ]
+                for r in m["rounds"]
+            ],
+        )
+    )
+    add(m["merging_note"])
+    add("")
+    groups = sorted({g for r in m["rounds"] for g in r["alpha_groups"]})
+    if groups:
+        add("Krippendorff's alpha by stakeholder group:")
+        add("")
+        out.extend(
+            _md_table(
+                ["Round", *groups],
+                [
+                    [r["round"], *[alpha_text(r["alpha_groups"].get(g)) for g in groups]]
+                    for r in m["rounds"]
+                    if r["alpha_groups"]
+                ],
+            )
+        )
+    add("### Stability between rounds")
+    add("")
+    if not m["stability"]:
+        add("Stability needs two closed rounds.")
+        add("")
+    for pair in m["stability"]:
+        add(
+            f"Round {pair['from_round']} to round {pair['to_round']}: "
+            f"{pair['stable_items']} of {len(pair['items'])} items stable."
+        )
+        add("")
+        out.extend(
+            _md_table(
+                ["Ref", "Paired", "% changed band", "Wilcoxon p", "Verdict"],
+                [
+                    [
+                        i["ref"],
+                        num(i["n_paired"]),
+                        pct(i["pct_changed_band"]),
+                        num(i["p_value"], 3),
+                        i["verdict"],
+                    ]
+                    for i in pair["items"]
+                ],
+            )
+        )
+    add("### Anonymity")
+    add("")
+    add(m["anonymity"])
+    add("")
+    add("### Discussion summaries")
+    add("")
+    if not m["discussion"]:
+        add("No discussion summary was written.")
+    for d in m["discussion"]:
+        when = f" (round {d['round']})" if d.get("round") else ""
+        add(f"- **{d['ref']}**{when}: {_md(d['summary'])}")
+    add("")
+    if s.get("panel_names"):
+        add("### Panel members")
+        add("")
+        out.extend(
+            _md_table(
+                ["Pseudonym", "Name", "Group", "Role"],
+                [[p["pseudonym"], p["name"], p["group"], p["role"]] for p in s["panel_names"]],
+            )
+        )
+
+
+# ---------------------------------------------------------------- data zip
+
+
+def render_data_zip(tables: dict[str, Any], spec: dict[str, Any]) -> bytes:
+    """CSV per table, one XLSX with a sheet per table, and a README explaining the columns."""
+    from app.export.xlsx import write_xlsx
+    from app.services.export_data import COLUMNS, NAME_COLUMN
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, frame in tables.items():
+            zf.writestr(f"{name}.csv", frame.to_csv(index=False))
+        xlsx = io.BytesIO()
+        write_xlsx(tables, xlsx)
+        zf.writestr("data.xlsx", xlsx.getvalue())
+        readme = [
+            f"# Data: {spec['study']['title']}",
+            "",
+            f"Exported {spec['generated_at']} (UTC). Status: {spec['status']}.",
+            "",
+            "Each table is a CSV file (UTF-8, comma-separated, header row) and a sheet of "
+            "data.xlsx. Panellists appear by pseudonym only"
+            + (
+                ", except the 'name' column of panel, which the facilitator chose to include."
+                if "panel" in tables and NAME_COLUMN in tables["panel"].columns
+                else "."
+            )
+            + " Text cells that begin with =, +, -, @ (or a tab or carriage return) start with "
+            "a single quote so that spreadsheets show them as text, not formulas. Times are UTC "
+            "(ISO 8601). Figures in results are the frozen snapshot stored when each round "
+            "closed.",
+            "",
+        ]
+        for name, columns in COLUMNS.items():
+            if name not in tables:
+                continue
+            readme += [f"## {name}.csv ({len(tables[name])} rows)", ""]
+            readme += [f"- `{column}`: {text}" for column, text in columns.items()]
+            if name == "panel" and NAME_COLUMN in tables[name].columns:
+                readme.append(f"- `{NAME_COLUMN}`: The panellist's name (included on request).")
+            readme.append("")
+        zf.writestr("README.md", "\n".join(readme))
+    return buffer.getvalue()

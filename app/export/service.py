@@ -1,0 +1,109 @@
+"""One entry point for every format: the web views and `flask export` both call `export_study`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from app.export.formats import (
+    FORMATS,
+    render_data_zip,
+    render_html,
+    render_json,
+    render_markdown,
+    render_pdf,
+    start_pdf,
+)
+from app.models import Study
+from app.services import audit
+from app.services.export import build_specification
+from app.services.export_data import data_tables, raw_ratings
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    body: bytes
+    filename: str
+    mimetype: str
+
+
+def render_spec(
+    study: Study,
+    spec: dict[str, Any],
+    fmt: str,
+    *,
+    include_names: bool,
+    raw: pd.DataFrame | None = None,
+) -> bytes:
+    """The bytes of one format, from an already built specification."""
+    if fmt == "html":
+        return render_html(spec, standalone=True).encode("utf-8")
+    if fmt == "md":
+        return render_markdown(spec).encode("utf-8")
+    if fmt == "json":
+        return render_json(spec).encode("utf-8")
+    if fmt == "docx":
+        from app.export.docx import render_docx
+
+        return render_docx(spec)
+    if fmt == "pdf":
+        return render_pdf(spec)
+    if fmt == "data":
+        tables = data_tables(study, spec, include_names=include_names, raw=raw)
+        return render_data_zip(tables, spec)
+    raise KeyError(fmt)
+
+
+def _filename(study: Study, spec: dict[str, Any], fmt: str) -> str:
+    suffix = "-draft" if spec["status"] == "draft" else ""
+    name = "data" if fmt == "data" else "specification"
+    return f"{study.slug}-{name}{suffix}.{FORMATS[fmt].extension}"
+
+
+def _format_of(filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1]
+    return next(f.name for f in FORMATS.values() if f.extension == extension)
+
+
+def _audit(study: Study, formats: list[str], include_names: bool) -> None:
+    for fmt in formats:
+        audit.record(study.id, "export.downloaded", format=fmt, names=include_names)
+        if include_names:
+            audit.record(study.id, "export.names_included", format=fmt)
+
+
+def export_study(study: Study, fmt: str, *, include_names: bool = False) -> ExportFile:
+    """Build the specification once and render it; including names is audited.
+
+    Raises KeyError for an unknown format and `ExportUnavailable` when the server cannot
+    produce it. The caller commits (the audit events join its transaction).
+    """
+    return export_formats(study, [fmt], include_names=include_names)[0]
+
+
+def export_formats(
+    study: Study, formats: list[str], *, include_names: bool = False
+) -> list[ExportFile]:
+    """Several formats from one reading of the database (the ratings and the specification)."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise KeyError(unknown[0])
+    raw = raw_ratings(study)
+    spec = build_specification(study, include_names=include_names, raw=raw)
+    # Chromium prints the PDF in its own process while the other formats are rendered here.
+    pdf = start_pdf(spec) if "pdf" in formats and len(formats) > 1 else None
+    files = [
+        ExportFile(
+            pdf.result()
+            if fmt == "pdf" and pdf is not None
+            else render_spec(study, spec, fmt, include_names=include_names, raw=raw),
+            _filename(study, spec, fmt),
+            FORMATS[fmt].mimetype,
+        )
+        for fmt in sorted(formats, key=lambda f: f == "pdf")
+    ]
+    files.sort(key=lambda f: formats.index(_format_of(f.filename)))
+    _audit(study, formats, include_names)
+    return files

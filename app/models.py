@@ -1,0 +1,522 @@
+"""Database models. Logic-free beyond conversion to the domain's plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from delphi import Decision, ItemKind, PanelRole, RoundStatus, Scale, StudyStatus
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(db.TypeDecorator):  # type: ignore[name-defined]
+    """Stores aware UTC datetimes; SQLite drops the zone, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    can_create_studies: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def get_id(self) -> str:
+        # The version lets "sign out everywhere" and password changes end old sessions.
+        return f"{self.id}:{self.session_version}"
+
+
+class Study(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    scale_min: Mapped[int] = mapped_column(Integer, default=1)
+    scale_max: Mapped[int] = mapped_column(Integer, default=9)
+    rule: Mapped[str] = mapped_column(String(20), default="percentage")
+    pct_in: Mapped[float] = mapped_column(Float, default=70.0)
+    pct_out_max: Mapped[float] = mapped_column(Float, default=15.0)
+    max_iqr: Mapped[float] = mapped_column(Float, default=2.0)
+    require_all_groups: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_rounds: Mapped[int] = mapped_column(Integer, default=3)
+    status: Mapped[str] = mapped_column(String(20), default=StudyStatus.SETUP.value)
+    # "rounds" (classic Delphi) or "realtime" (ratings revisable until the study closes).
+    mode: Mapped[str] = mapped_column(String(20), default="rounds", server_default="rounds")
+    # Round 1 may be "open": panellists propose new items and rewording.
+    proposals_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    stop_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    groups: Mapped[list[StakeholderGroup]] = relationship(
+        back_populates="study", order_by="StakeholderGroup.position"
+    )
+    themes: Mapped[list[Theme]] = relationship(back_populates="study", order_by="Theme.position")
+    items: Mapped[list[Item]] = relationship(back_populates="study", order_by="Item.position")
+    rounds: Mapped[list[Round]] = relationship(back_populates="study", order_by="Round.number")
+    panellists: Mapped[list[Panellist]] = relationship(back_populates="study")
+    facilitators: Mapped[list[StudyFacilitator]] = relationship(back_populates="study")
+
+    @property
+    def scale(self) -> Scale:
+        return Scale(self.scale_min, self.scale_max)
+
+    @property
+    def study_status(self) -> StudyStatus:
+        return StudyStatus(self.status)
+
+
+class StudyFacilitator(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "study_facilitators"
+    __table_args__ = (UniqueConstraint("study_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    study: Mapped[Study] = relationship(back_populates="facilitators")
+    user: Mapped[User] = relationship()
+
+
+class StakeholderGroup(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "stakeholder_groups"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    study: Mapped[Study] = relationship(back_populates="groups")
+
+
+class Panellist(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "panellists"
+    __table_args__ = (
+        UniqueConstraint("study_id", "user_id"),
+        UniqueConstraint("study_id", "pseudonym"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("stakeholder_groups.id"))
+    role: Mapped[str] = mapped_column(String(20), default=PanelRole.PARTNER.value)
+    pseudonym: Mapped[str] = mapped_column(String(120))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    study: Mapped[Study] = relationship(back_populates="panellists")
+    user: Mapped[User] = relationship()
+    group: Mapped[StakeholderGroup] = relationship()
+
+    @property
+    def panel_role(self) -> PanelRole:
+        return PanelRole(self.role)
+
+
+class Invitation(db.Model):  # type: ignore[name-defined]
+    """A single-use link; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    panellist: Mapped[Panellist] = relationship()
+
+
+class SignInLink(db.Model):  # type: ignore[name-defined]
+    """An emailed single-use sign-in link; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Theme(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "themes"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    study: Mapped[Study] = relationship(back_populates="themes")
+
+
+class Item(db.Model):  # type: ignore[name-defined]
+    """A candidate prompt or indicator; its wording lives in `ItemVersion`s."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("study_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"))
+    kind: Mapped[str] = mapped_column(String(20), default=ItemKind.PROMPT.value)
+    ref: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # None while undecided; otherwise a `Decision` value, final once the study completes.
+    decision: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    study: Mapped[Study] = relationship(back_populates="items")
+    theme: Mapped[Theme] = relationship()
+    versions: Mapped[list[ItemVersion]] = relationship(
+        back_populates="item", order_by="ItemVersion.number"
+    )
+
+    @property
+    def current(self) -> ItemVersion:
+        return self.versions[-1]
+
+    @property
+    def item_kind(self) -> ItemKind:
+        return ItemKind(self.kind)
+
+
+class ItemVersion(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "item_versions"
+    __table_args__ = (UniqueConstraint("item_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer, default=1)
+    text: Mapped[str] = mapped_column(Text)
+    definition: Mapped[str] = mapped_column(Text, default="")
+    numerator: Mapped[str] = mapped_column(Text, default="")
+    denominator: Mapped[str] = mapped_column(Text, default="")
+    data_source: Mapped[str] = mapped_column(Text, default="")
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    # Prompts: guidance for inspectors. Indicators: how often reported, and the threshold
+    # between "good" and "needs improvement".
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reporting_frequency: Mapped[str] = mapped_column(Text, default="", server_default="")
+    threshold: Mapped[str] = mapped_column(Text, default="", server_default="")
+    change_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    item: Mapped[Item] = relationship(back_populates="versions")
+
+
+class Round(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("study_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=RoundStatus.DRAFT.value)
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "everyone", or "completed_previous": only those who rated every item last round.
+    invite_rule: Mapped[str] = mapped_column(
+        String(30), default="everyone", server_default="everyone"
+    )
+
+    study: Mapped[Study] = relationship(back_populates="rounds")
+    round_items: Mapped[list[RoundItem]] = relationship(
+        back_populates="round", order_by="RoundItem.position"
+    )
+
+    @property
+    def round_status(self) -> RoundStatus:
+        return RoundStatus(self.status)
+
+
+class RoundItem(db.Model):  # type: ignore[name-defined]
+    """Which item version is rated in which round."""
+
+    __tablename__ = "round_items"
+    __table_args__ = (UniqueConstraint("round_id", "item_version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    item_version_id: Mapped[int] = mapped_column(ForeignKey("item_versions.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    round: Mapped[Round] = relationship(back_populates="round_items")
+    item_version: Mapped[ItemVersion] = relationship()
+
+
+class Rating(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("panellist_id", "item_version_id", "round_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
+    item_version_id: Mapped[int] = mapped_column(ForeignKey("item_versions.id"))
+    score: Mapped[int | None] = mapped_column(Integer)
+    unable: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Why the panellist moved to another band than in their previous round (asked, optional).
+    change_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoundSnapshot(db.Model):  # type: ignore[name-defined]
+    """The frozen results of a closed round: computed once, never rewritten."""
+
+    __tablename__ = "round_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), unique=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ItemDecision(db.Model):  # type: ignore[name-defined]
+    """The facilitator's decision on an item after a round, beside the rule's suggestion."""
+
+    __tablename__ = "item_decisions"
+    __table_args__ = (UniqueConstraint("round_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    suggested: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    item: Mapped[Item] = relationship()
+
+    @property
+    def value(self) -> Decision:
+        return Decision(self.decision)
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int | None] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class DiscussionThread(db.Model):  # type: ignore[name-defined]
+    """A study's channel (key "channel") or one item's thread (key "item:<id>"), across rounds."""
+
+    __tablename__ = "discussion_threads"
+    __table_args__ = (UniqueConstraint("study_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    summary_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[Item | None] = relationship()
+    summary_round: Mapped[Round | None] = relationship()
+
+
+class DiscussionMessage(db.Model):  # type: ignore[name-defined]
+    """A message; `kind` is "message" or "system". Deleted and hidden messages are kept."""
+
+    __tablename__ = "discussion_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("discussion_threads.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), default="message")
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    author_panellist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("panellists.id", ondelete="SET NULL")
+    )
+    as_facilitator: Mapped[bool] = mapped_column(Boolean, default=False)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("discussion_messages.id", ondelete="SET NULL")
+    )
+    rating_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id", ondelete="SET NULL"))
+    category: Mapped[str] = mapped_column(String(30), default="")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+
+    thread: Mapped[DiscussionThread] = relationship()
+    author_user: Mapped[User | None] = relationship(foreign_keys=[author_user_id])
+    author_panellist: Mapped[Panellist | None] = relationship()
+    round: Mapped[Round | None] = relationship()
+    parent: Mapped[DiscussionMessage | None] = relationship(remote_side=[id])
+
+
+class DiscussionEvent(db.Model):  # type: ignore[name-defined]
+    """Every change to a study's discussion, in order: live pages poll for ids above theirs."""
+
+    __tablename__ = "discussion_events"
+    __table_args__ = (Index("ix_discussion_events_study_id_id", "study_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("discussion_threads.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("discussion_messages.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    thread: Mapped[DiscussionThread] = relationship()
+    message: Mapped[DiscussionMessage | None] = relationship()
+
+
+class DiscussionRead(db.Model):  # type: ignore[name-defined]
+    """How far a person has read a thread, for the unread counts."""
+
+    __tablename__ = "discussion_reads"
+    __table_args__ = (UniqueConstraint("user_id", "thread_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("discussion_threads.id", ondelete="CASCADE"))
+    last_message_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined]
+    """A per-study read-only token for /api/v1; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Reminder(db.Model):  # type: ignore[name-defined]
+    """A reminder emailed to a panellist who had not finished a round."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Proposal(db.Model):  # type: ignore[name-defined]
+    """A panellist's new item or rewording, and the facilitator's answer to it."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
+    # None: a new item. Otherwise a rewording of this item.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20), default="prompt")
+    theme: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # pending, accepted, merged, declined
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    response: Mapped[str] = mapped_column(Text, default="")
+    result_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    panellist: Mapped[Panellist] = relationship()
+    item: Mapped[Item | None] = relationship(foreign_keys=[item_id])
+
+
+class LoginAttempt(db.Model):  # type: ignore[name-defined]
+    """A failed sign-in, keyed by account ("email:...") or address ("ip:..."), for rate limits."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_created_at", "key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LiveSnapshot(db.Model):  # type: ignore[name-defined]
+    """Real-time Delphi: the results frozen by a facilitator at a moment they chose."""
+
+    __tablename__ = "live_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)

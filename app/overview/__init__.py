@@ -1,0 +1,1 @@
+"""The study across its rounds (facilitators) and each round's feedback (panellists)."""

@@ -1,0 +1,61 @@
+"""The study across its closed rounds: consensus board, alpha trend, participation and
+attrition, stability and each item's history (facilitators); and each closed round's
+feedback page for its panellists, which never shows who gave which rating."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from app.access import facilitated_study, membership
+from app.htmx import render
+from app.rounds.routes import round_by_number
+from app.services.overview import feedback_for_round, item_history, study_overview
+from app.services.results import snapshot_of
+
+bp = Blueprint("overview", __name__, url_prefix="/studies/<slug>")
+
+
+@bp.get("/results")
+@login_required
+def results(slug: str) -> Response:
+    study = facilitated_study(slug)
+    return render("results/overview.html", study=study, overview=study_overview(study))
+
+
+@bp.get("/results/items/<ref>")
+@login_required
+def item(slug: str, ref: str) -> Response:
+    study = facilitated_study(slug)
+    found = next((i for i in study.items if i.ref == ref), None)
+    if found is None:
+        abort(404)
+    return render(
+        "results/item_history.html",
+        study=study,
+        item=found,
+        history=item_history(study, found),
+        scale=study.scale,
+    )
+
+
+@bp.get("/rounds/<int:number>/feedback")
+@login_required
+def feedback(slug: str, number: int) -> Response:
+    member = membership(slug)
+    study = member.study
+    round_ = round_by_number(study, number)
+    closed = round_.closed_at is not None and snapshot_of(round_) is not None
+    following = next((r for r in study.rounds if r.number == number + 1), None)
+    return render(
+        "results/feedback.html",
+        study=study,
+        round=round_,
+        panellist=member.panellist,
+        is_facilitator=member.is_facilitator,
+        closed=closed,
+        entries=feedback_for_round(round_, member.panellist) if closed else [],
+        following=following,
+        scale=study.scale,
+    )

@@ -1,0 +1,150 @@
+"""A closed round's results, and the facilitator's decision on each item."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.access import facilitated_study
+from app.extensions import db
+from app.htmx import render
+from app.models import (
+    Item,
+    ItemDecision,
+    ItemVersion,
+    LiveSnapshot,
+    Panellist,
+    Rating,
+    Round,
+    StakeholderGroup,
+    Study,
+)
+from app.rounds.routes import round_by_number
+from app.services.realtime import freeze_snapshot, is_realtime, snapshots_of
+from app.services.results import compute_results, snapshot_of
+from app.services.rounds import record_decisions
+from app.web import london
+from delphi import Decision, RoundStatus
+
+bp = Blueprint("results", __name__, url_prefix="/studies/<slug>/rounds/<int:number>")
+
+
+def _page(
+    study: Study, round_: Round, *, problems: list[str] | None = None, status: int = 200
+) -> Response:
+    snapshot = snapshot_of(round_)
+    live = snapshot is None and is_realtime(study) and round_.round_status is RoundStatus.OPEN
+    if live:
+        snapshot = compute_results(round_)
+    decisions = {
+        d.item_id: d
+        for d in db.session.scalars(
+            db.select(ItemDecision).where(ItemDecision.round_id == round_.id)
+        )
+    }
+    versions = {ri.item_version_id: ri.item_version for ri in round_.round_items}
+    return render(
+        "results/show.html",
+        change_reasons=change_reasons(round_),
+        study=study,
+        round=round_,
+        snapshot=snapshot,
+        versions=versions,
+        decisions=decisions,
+        Decision=Decision,
+        problems=problems or [],
+        final=any(r.number > round_.number for r in study.rounds),
+        live=live,
+        live_snapshots=snapshots_of(round_) if is_realtime(study) else [],
+        status=status,
+    )
+
+
+def change_reasons(round_: Round) -> dict[str, list[tuple[str, str]]]:
+    """Per item ref: (stakeholder group, reason) for ratings that moved band since last round."""
+    rows = db.session.execute(
+        db.select(Item.ref, StakeholderGroup.name, Rating.change_reason)
+        .join(ItemVersion, ItemVersion.id == Rating.item_version_id)
+        .join(Item, Item.id == ItemVersion.item_id)
+        .join(Panellist, Panellist.id == Rating.panellist_id)
+        .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
+        .where(Rating.round_id == round_.id, Rating.change_reason != "")
+        .order_by(Item.position)
+    ).all()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for ref, group, reason in rows:
+        out.setdefault(ref, []).append((group, reason))
+    return out
+
+
+@bp.get("/results")
+@login_required
+def show(slug: str, number: int) -> Response:
+    study = facilitated_study(slug)
+    return _page(study, round_by_number(study, number))
+
+
+@bp.post("/freeze")
+@login_required
+def freeze(slug: str, number: int) -> Response:
+    """Real-time Delphi: store the results as they stand now, with an optional label."""
+    study = facilitated_study(slug)
+    round_ = round_by_number(study, number)
+    if not is_realtime(study):
+        abort(409, description="Snapshots on demand are for real-time studies.")
+    snapshot = freeze_snapshot(round_, current_user, request.form.get("label", ""))
+    flash(f"Snapshot frozen at {london(snapshot.taken_at)}.", "success")
+    return redirect(
+        url_for("results.live_snapshot", slug=slug, number=number, snapshot_id=snapshot.id), 303
+    )
+
+
+@bp.get("/snapshots/<int:snapshot_id>")
+@login_required
+def live_snapshot(slug: str, number: int, snapshot_id: int) -> Response:
+    study = facilitated_study(slug)
+    round_ = round_by_number(study, number)
+    snapshot = db.session.get(LiveSnapshot, snapshot_id)
+    if snapshot is None or snapshot.round_id != round_.id:
+        abort(404)
+    versions = {ri.item_version_id: ri.item_version for ri in round_.round_items}
+    return render(
+        "results/show.html",
+        study=study,
+        round=round_,
+        snapshot=snapshot.payload,
+        versions=versions,
+        decisions={},
+        Decision=Decision,
+        problems=[],
+        final=True,
+        live=False,
+        frozen=snapshot,
+        live_snapshots=snapshots_of(round_),
+    )
+
+
+@bp.post("/decisions")
+@login_required
+def decide(slug: str, number: int) -> Response:
+    study = facilitated_study(slug)
+    round_ = round_by_number(study, number)
+    choices: dict[int, tuple[Decision, str]] = {}
+    problems = []
+    for key, value in request.form.items():
+        if not key.startswith("decision-"):
+            continue
+        try:
+            item_id = int(key.removeprefix("decision-"))
+            decision = Decision(value)
+        except ValueError:
+            problems.append("Choose accept, exclude or carry forward for every item.")
+            continue
+        choices[item_id] = (decision, request.form.get(f"reason-{item_id}", "")[:2000])
+    if not problems:
+        problems = record_decisions(round_, choices, current_user)
+    if problems:
+        return _page(study, round_, problems=problems, status=422)
+    flash(f"Decisions for round {number} saved.", "success")
+    return redirect(url_for("results.show", slug=slug, number=number), 303)

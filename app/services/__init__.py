@@ -1,0 +1,1 @@
+"""Services load ORM rows, call `delphi` and `scoring` with plain data, and store results."""

@@ -1,0 +1,114 @@
+"""What a panellist sees on a round's ballot: items by theme, their answers, last round's view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ItemVersion, Panellist, Rating, Round, Theme
+from app.services.cycle import DiffPart, word_diff
+from app.services.ratings import ratings_by_version
+from app.services.results import feedback_by_item, previous_closed_round
+from delphi import Scale
+
+
+@dataclass
+class BallotEntry:
+    version: ItemVersion
+    rating: Rating | None
+    feedback: dict[str, Any] | None
+    previous_rating: Rating | None
+    previous_round: int | None
+    # The wording rated last round, when it has been revised since.
+    previous_version: ItemVersion | None = None
+
+    @property
+    def changes(self) -> list[DiffPart] | None:
+        if self.previous_version is None:
+            return None
+        return word_diff(self.previous_version.text, self.version.text)
+
+
+def moved_band(scale: Scale, previous: Rating | None, current: Rating | None) -> str | None:
+    """'7-9 to 4-6' when the panellist's rating moved band since the previous round."""
+    if previous is None or current is None or previous.score is None or current.score is None:
+        return None
+    before, after = scale.band(previous.score), scale.band(current.score)
+    if before == after:
+        return None
+    ranges = {
+        "bottom": f"{scale.low}-{scale.bottom_max}",
+        "middle": f"{scale.bottom_max + 1}-{scale.top_min - 1}",
+        "top": f"{scale.top_min}-{scale.high}",
+    }
+    return f"{ranges[before]} to {ranges[after]}"
+
+
+@dataclass
+class ThemeSection:
+    theme: Theme
+    entries: list[BallotEntry] = field(default_factory=list)
+
+
+def build_ballot(
+    round_: Round, panellist: Panellist | None, *, needs_rating_only: bool = False
+) -> list[ThemeSection]:
+    ratings = ratings_by_version(round_, panellist) if panellist else {}
+    feedback = feedback_by_item(round_)
+    previous = previous_closed_round(round_)
+    earlier_versions: dict[int, ItemVersion] = {}
+    if previous is not None:
+        earlier_versions = {ri.item_version.item_id: ri.item_version for ri in previous.round_items}
+    earlier: dict[int, Rating] = {}
+    if previous is not None and panellist is not None:
+        for rating, item_id in db.session.execute(
+            select(Rating, ItemVersion.item_id)
+            .join(ItemVersion, ItemVersion.id == Rating.item_version_id)
+            .where(Rating.round_id == previous.id, Rating.panellist_id == panellist.id)
+        ):
+            earlier[item_id] = rating
+    sections: dict[int, ThemeSection] = {}
+    ordered = sorted(
+        round_.round_items,
+        key=lambda ri: (ri.item_version.item.theme.position, ri.item_version.item.position),
+    )
+    for round_item in ordered:
+        version = round_item.item_version
+        if needs_rating_only and version.id in ratings:
+            continue
+        theme = version.item.theme
+        section = sections.setdefault(theme.id, ThemeSection(theme))
+        before = earlier_versions.get(version.item_id)
+        section.entries.append(
+            BallotEntry(
+                version=version,
+                rating=ratings.get(version.id),
+                feedback=feedback.get(version.item_id),
+                previous_rating=earlier.get(version.item_id),
+                previous_round=previous.number if previous else None,
+                previous_version=before if before is not None and before.id != version.id else None,
+            )
+        )
+    return list(sections.values())
+
+
+def previous_rating_for(round_: Round, panellist: Panellist, item_version_id: int) -> Rating | None:
+    """The panellist's rating of the same item (any version) in the previous closed round."""
+    previous = previous_closed_round(round_)
+    if previous is None:
+        return None
+    item_id = db.session.scalar(
+        select(ItemVersion.item_id).where(ItemVersion.id == item_version_id)
+    )
+    return db.session.scalar(
+        select(Rating)
+        .join(ItemVersion, ItemVersion.id == Rating.item_version_id)
+        .where(
+            Rating.round_id == previous.id,
+            Rating.panellist_id == panellist.id,
+            ItemVersion.item_id == item_id,
+        )
+    )

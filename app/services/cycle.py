@@ -1,0 +1,249 @@
+"""The Delphi cycle between rounds: revising items, who is invited, reminders, stopping."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.mail import MailError, mail_enabled, send_mail
+from app.models import (
+    Item,
+    ItemDecision,
+    ItemVersion,
+    Panellist,
+    Rating,
+    Reminder,
+    Round,
+    RoundItem,
+    Study,
+    User,
+    utcnow,
+)
+from app.services import audit
+from app.services.results import ratings_frame
+from delphi import InvalidTransition, PanelRole, RoundStatus, StudyStatus
+from scoring import Scale, stability
+
+REVISABLE = ("text", "definition", "numerator", "denominator", "data_source", "rationale")
+
+
+def revise_item(item: Item, fields: dict[str, str], change_note: str, user: User) -> ItemVersion:
+    """A new version of the item; the version being rated in an open round is never changed."""
+    if item.study.study_status is StudyStatus.COMPLETED:
+        raise InvalidTransition("This study is completed, so its items can no longer change.")
+    if not change_note.strip():
+        raise InvalidTransition("Say what changed and why.")
+    in_open_round = db.session.scalar(
+        select(Round.number)
+        .join(RoundItem, RoundItem.round_id == Round.id)
+        .where(RoundItem.item_version_id == item.current.id, Round.status == "open")
+    )
+    if in_open_round is not None:
+        raise InvalidTransition(
+            f"{item.ref} is being rated in round {in_open_round}. Revise it after the round "
+            "closes, so that every rating refers to the same wording."
+        )
+    current = item.current
+    version = ItemVersion(
+        number=current.number + 1,
+        change_note=change_note.strip(),
+        created_by_id=user.id,
+        **{name: fields.get(name, getattr(current, name)) for name in REVISABLE},
+        **{
+            name: getattr(current, name)
+            for name in ("notes", "reporting_frequency", "threshold")
+            if hasattr(current, name)
+        },
+    )
+    item.versions.append(version)
+    db.session.flush()
+    audit.record(item.study_id, "item.revised", ref=item.ref, version=version.number)
+    return version
+
+
+@dataclass(frozen=True)
+class DiffPart:
+    kind: str  # "same", "added", "removed"
+    text: str
+
+
+def word_diff(old: str, new: str) -> list[DiffPart]:
+    """Word-level differences, for showing panellists what changed in the wording."""
+    a, b = re.findall(r"\S+\s*", old), re.findall(r"\S+\s*", new)
+    parts: list[DiffPart] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            parts.append(DiffPart("same", "".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(DiffPart("removed", "".join(a[i1:i2])))
+        if j2 > j1:
+            parts.append(DiffPart("added", "".join(b[j1:j2])))
+    return parts
+
+
+def invited_panellists(round_: Round) -> list[Panellist]:
+    """Who may rate this round: every rater, or only those who completed the previous round."""
+    raters = db.session.scalars(
+        select(Panellist)
+        .where(
+            Panellist.study_id == round_.study_id,
+            Panellist.role != PanelRole.OBSERVER.value,
+            Panellist.joined_at.is_not(None),
+        )
+        .order_by(Panellist.id)
+    ).all()
+    if round_.invite_rule != "completed_previous":
+        return list(raters)
+    previous = next((r for r in round_.study.rounds if r.number == round_.number - 1), None)
+    if previous is None:
+        return list(raters)
+    needed = len(previous.round_items)
+    done = {
+        pid
+        for pid, n in db.session.execute(
+            select(Rating.panellist_id, func.count(Rating.id))
+            .where(Rating.round_id == previous.id)
+            .group_by(Rating.panellist_id)
+        )
+        if n >= needed
+    }
+    return [p for p in raters if p.id in done]
+
+
+def is_invited(round_: Round, panellist: Panellist) -> bool:
+    return any(p.id == panellist.id for p in invited_panellists(round_))
+
+
+def non_responders(round_: Round) -> list[Panellist]:
+    """Invited panellists who have not yet rated every item of the round."""
+    needed = len(round_.round_items)
+    answered = dict(
+        db.session.execute(
+            select(Rating.panellist_id, func.count(Rating.id))
+            .where(Rating.round_id == round_.id)
+            .group_by(Rating.panellist_id)
+        ).all()
+    )
+    return [p for p in invited_panellists(round_) if answered.get(p.id, 0) < needed]
+
+
+def last_reminders(round_: Round) -> dict[int, Reminder]:
+    rows = db.session.scalars(
+        select(Reminder).where(Reminder.round_id == round_.id).order_by(Reminder.sent_at)
+    )
+    return {r.panellist_id: r for r in rows}
+
+
+@dataclass
+class ReminderOutcome:
+    sent: int = 0
+    failed: list[str] | None = None
+
+
+def send_reminders(round_: Round, user: User | None) -> ReminderOutcome:
+    """Email every non-responder of an open round; each sending is recorded."""
+    if round_.round_status is not RoundStatus.OPEN:
+        raise InvalidTransition("Reminders are sent while a round is open.")
+    if not mail_enabled():
+        raise InvalidTransition(
+            "Email is not set up (MAIL_SERVER), so reminders cannot be sent. "
+            "Contact the panellists another way."
+        )
+    outcome = ReminderOutcome(failed=[])
+    study = round_.study
+    link = url_for("ballot.show", slug=study.slug, number=round_.number, _external=True)
+    deadline = ""
+    if round_.closes_at:
+        from app.web import london
+
+        deadline = f" It closes on {london(round_.closes_at, '%-d %B %Y at %H:%M')}."
+    for panellist in non_responders(round_):
+        try:
+            send_mail(
+                panellist.user.email,
+                f"Reminder: round {round_.number} of {study.title}",
+                f'Dear {panellist.user.name},\n\nRound {round_.number} of "{study.title}" is '
+                f"open and we have not yet had all your ratings.{deadline}\n\n"
+                f"Rate the items here:\n{link}\n\nThank you for taking part.\n",
+            )
+        except MailError as error:
+            assert outcome.failed is not None
+            outcome.failed.append(str(error))
+            continue
+        db.session.add(
+            Reminder(
+                round_id=round_.id, panellist_id=panellist.id, sent_by_id=user.id if user else None
+            )
+        )
+        outcome.sent += 1
+    audit.record(study.id, "round.reminded", round=round_.number, sent=outcome.sent)
+    db.session.commit()
+    return outcome
+
+
+def undecided_items(study: Study) -> list[Item]:
+    return [i for i in study.items if i.decision is None]
+
+
+def stability_between_last_rounds(study: Study) -> dict[str, object] | None:
+    """Per-item stability between the last two closed rounds, on items rated in both."""
+    closed = [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
+    if len(closed) < 2:
+        return None
+    previous, last = closed[-2], closed[-1]
+    before, after = ratings_frame(previous), ratings_frame(last)
+    # Ratings attach to versions; stability compares the same item across rounds.
+    to_item = dict(db.session.execute(select(ItemVersion.id, ItemVersion.item_id)).all())
+    before["item"] = before["item"].map(to_item)
+    after["item"] = after["item"].map(to_item)
+    common = set(before["item"]) & set(after["item"])
+    if not common:
+        return None
+    scale = Scale(low=study.scale_min, high=study.scale_max)
+    table = stability(before[before["item"].isin(common)], after[after["item"].isin(common)], scale)
+    stable = bool(table["stable"].eq(True).all()) if len(table) else False
+    return {"rounds": (previous.number, last.number), "table": table, "all_stable": stable}
+
+
+def stop_reasons(study: Study) -> list[str]:
+    """Why the study may stop now, in the words shown to the facilitator."""
+    reasons = []
+    if study.items and not undecided_items(study):
+        reasons.append("Every item has been accepted or excluded.")
+    result = stability_between_last_rounds(study)
+    if result and result["all_stable"]:
+        first, second = result["rounds"]  # type: ignore[misc]
+        reasons.append(f"Ratings were stable between rounds {first} and {second}.")
+    closed = [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
+    if len(closed) >= study.max_rounds:
+        reasons.append(f"The maximum of {study.max_rounds} rounds has been reached.")
+    return reasons
+
+
+def complete_study(study: Study, reason: str) -> None:
+    if study.study_status is StudyStatus.COMPLETED:
+        raise InvalidTransition("This study is already completed.")
+    if any(r.round_status is RoundStatus.OPEN for r in study.rounds):
+        raise InvalidTransition("Close the open round before completing the study.")
+    pending = db.session.scalar(
+        select(func.count(ItemDecision.id))
+        .join(Round, Round.id == ItemDecision.round_id)
+        .where(Round.study_id == study.id, ItemDecision.decided_at.is_(None))
+    )
+    if pending:
+        raise InvalidTransition(
+            f"Confirm the decisions on the last round's items first ({pending} left)."
+        )
+    if not reason.strip():
+        raise InvalidTransition("Give the reason the study stops.")
+    study.status = StudyStatus.COMPLETED.value
+    study.stop_reason = reason.strip()
+    study.completed_at = utcnow()
+    audit.record(study.id, "study.completed", reason=study.stop_reason)
+    db.session.commit()

@@ -1,0 +1,590 @@
+"""The specification: one plain data structure built from the database once.
+
+Every export format (HTML, Markdown, DOCX, PDF, JSON, the data zip) renders the dictionary
+that `build_specification` returns, so they always agree. Figures come from the frozen round
+snapshots (see `app.services.results.compute_results`) and, for stability between rounds,
+from the scoring package; nothing here recomputes a stored figure.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    DiscussionThread,
+    Item,
+    ItemDecision,
+    ItemVersion,
+    Panellist,
+    Round,
+    RoundItem,
+    RoundSnapshot,
+    Study,
+    utcnow,
+)
+from app.services.export_data import raw_ratings
+from app.services.results import RULE_LABELS, _plain, rule_description
+from delphi import PanelRole
+from scoring import Scale, stability
+
+SCHEMA_VERSION = "1.0"
+
+# The item fields a specification shows, in order, with people's names for them.
+PROMPT_FIELDS = [("notes", "Notes for inspectors")]
+INDICATOR_FIELDS = [
+    ("definition", "Definition"),
+    ("numerator", "Numerator"),
+    ("denominator", "Denominator"),
+    ("data_source", "Data source"),
+    ("reporting_frequency", "Reporting frequency"),
+    ("threshold", "Threshold: good / needs improvement"),
+    ("rationale", "Rationale"),
+    ("notes", "Notes for inspectors"),
+]
+VERSION_FIELDS = [
+    "text",
+    "definition",
+    "numerator",
+    "denominator",
+    "data_source",
+    "reporting_frequency",
+    "threshold",
+    "rationale",
+    "notes",
+]
+FIELD_LABELS = {"text": "Wording", **dict(INDICATOR_FIELDS)}
+EVIDENCE_FIGURES = [
+    "n",
+    "n_unable",
+    "median",
+    "q1",
+    "q3",
+    "iqr",
+    "pct_top",
+    "pct_middle",
+    "pct_bottom",
+    "di",
+    "status",
+]
+OUTCOME_LABELS = {
+    "agreed": "Agreed (consensus in)",
+    "excluded": "Excluded (consensus out)",
+    "no_consensus": "No consensus",
+}
+ANONYMITY = (
+    "Panellists rated alone and saw each other only by pseudonym (for example "
+    "\u201cPatient representative 3\u201d), in the ballot, the feedback between rounds and the "
+    "discussion. Names and email addresses were visible to the facilitators only. Feedback "
+    "between rounds showed group figures, never an individual's rating. The data files in "
+    "this export carry pseudonyms only."
+)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _describe_change(before: str, after: str) -> str:
+    """A short, readable word diff: what was removed and what was added."""
+    old, new = before.split(), after.split()
+    removed: list[str] = []
+    added: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            removed.append(" ".join(old[i1:i2]))
+        if tag in ("replace", "insert"):
+            added.append(" ".join(new[j1:j2]))
+    parts = []
+    if removed:
+        parts.append("removed \u201c" + "\u201d, \u201c".join(removed) + "\u201d")
+    if added:
+        parts.append("added \u201c" + "\u201d, \u201c".join(added) + "\u201d")
+    return "; ".join(parts)
+
+
+def _history(item: Item, rounds_by_version: dict[int, list[int]]) -> list[dict[str, Any]]:
+    history = []
+    previous: ItemVersion | None = None
+    for version in item.versions:
+        changes: list[str] = []
+        if previous is not None:
+            for name in VERSION_FIELDS:
+                before, after = getattr(previous, name) or "", getattr(version, name) or ""
+                if before != after:
+                    label = FIELD_LABELS[name]
+                    detail = _describe_change(before, after)
+                    changes.append(f"{label}: {detail}" if detail else f"{label} changed")
+        history.append(
+            {
+                "version": version.number,
+                "text": version.text,
+                "rounds": rounds_by_version.get(version.id, []),
+                "change_note": version.change_note or "",
+                "changes": changes if previous is not None else ["First version"],
+                "created_at": iso(version.created_at),
+            }
+        )
+        previous = version
+    return history
+
+
+def _evidence(entry: dict[str, Any], round_number: int, groups: list[str]) -> dict[str, Any]:
+    figures = {k: entry.get(k) for k in EVIDENCE_FIGURES}
+    group_rows = []
+    for name in groups:
+        g = (entry.get("groups") or {}).get(name)
+        if g is None:
+            continue
+        group_rows.append(
+            {
+                "group": name,
+                "n": g.get("n"),
+                "median": g.get("median"),
+                "iqr": g.get("iqr"),
+                "pct_top": g.get("pct_top"),
+                "status": g.get("status"),
+            }
+        )
+    return {
+        "round": round_number,
+        "version": entry.get("version"),
+        **figures,
+        "groups": group_rows,
+    }
+
+
+def _stopping(study: Study, rounds: list[Round], items: list[Item]) -> str:
+    closed = [r for r in rounds if r.closed_at]
+    undecided = [i for i in items if i.decision is None]
+    if not rounds:
+        return "No round has opened yet."
+    if study.status == "completed":
+        if not undecided:
+            return f"The study stopped after round {len(rounds)}: every item was decided."
+        if len(rounds) >= study.max_rounds:
+            return (
+                f"The study stopped after round {len(rounds)}: the maximum number of rounds "
+                f"({study.max_rounds}) was reached."
+            )
+        return f"The facilitators completed the study after round {len(rounds)}."
+    if len(closed) < len(rounds):
+        return f"In progress: round {rounds[-1].number} is open."
+    if not undecided:
+        return f"Every item was decided by round {len(rounds)}; the study is not yet completed."
+    return (
+        f"In progress: {len(closed)} of at most {study.max_rounds} rounds closed, "
+        f"{len(undecided)} items still undecided."
+    )
+
+
+def build_specification(
+    study: Study, *, include_names: bool = False, raw: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Everything the specification says, as plain JSON-ready data (see docs/).
+
+    `raw` is the study's ratings from `raw_ratings`, when the caller has read them already.
+    """
+    raw = raw_ratings(study) if raw is None else raw
+    items = db.session.scalars(
+        select(Item)
+        .where(Item.study_id == study.id)
+        .options(selectinload(Item.versions), selectinload(Item.theme))
+        .order_by(Item.position)
+    ).all()
+    rounds = list(study.rounds)
+    round_by_id = {r.id: r for r in rounds}
+    groups = [g.name for g in study.groups]
+    scale = study.scale
+
+    snapshots: dict[int, dict[str, Any]] = {}
+    for snap in db.session.scalars(
+        select(RoundSnapshot).where(RoundSnapshot.round_id.in_([r.id for r in rounds]))
+    ):
+        snapshots[round_by_id[snap.round_id].number] = snap.payload
+
+    round_items = db.session.execute(
+        select(
+            RoundItem.round_id, RoundItem.item_version_id, ItemVersion.item_id, ItemVersion.number
+        )
+        .join(ItemVersion, ItemVersion.id == RoundItem.item_version_id)
+        .where(RoundItem.round_id.in_([r.id for r in rounds]))
+    ).all()
+    rounds_by_version: dict[int, list[int]] = defaultdict(list)
+    version_in_round: dict[tuple[int, int], tuple[int, int]] = {}  # (item, round) -> version
+    for round_id, version_id, item_id, number in round_items:
+        round_number = round_by_id[round_id].number
+        rounds_by_version[version_id].append(round_number)
+        version_in_round[(item_id, round_number)] = (version_id, number)
+    for numbers in rounds_by_version.values():
+        numbers.sort()
+
+    decisions: dict[int, dict[int, ItemDecision]] = defaultdict(dict)  # item -> round -> row
+    for row in db.session.scalars(
+        select(ItemDecision).where(ItemDecision.round_id.in_([r.id for r in rounds]))
+    ):
+        decisions[row.item_id][round_by_id[row.round_id].number] = row
+
+    summaries = _discussion_summaries(study, round_by_id)
+
+    themes: dict[str, list[dict[str, Any]]] = {t.name: [] for t in study.themes}
+    excluded: list[dict[str, Any]] = []
+    undecided: list[dict[str, Any]] = []
+    for item in items:
+        current = item.current
+        outcome = {"accept": "agreed", "exclude": "excluded"}.get(
+            item.decision or "", "no_consensus"
+        )
+        per_round = []
+        for r in rounds:
+            key = version_in_round.get((item.id, r.number))
+            if key is None:
+                continue
+            entry = (snapshots.get(r.number) or {}).get("items", {}).get(str(key[0]))
+            decision = decisions[item.id].get(r.number)
+            per_round.append(
+                {
+                    "round": r.number,
+                    "version": key[1],
+                    "closed": r.closed_at is not None,
+                    "median": entry.get("median") if entry else None,
+                    "iqr": entry.get("iqr") if entry else None,
+                    "pct_top": entry.get("pct_top") if entry else None,
+                    "n": entry.get("n") if entry else None,
+                    "status": entry.get("status") if entry else None,
+                    "suggested": decision.suggested if decision else None,
+                    "decision": decision.decision if decision and decision.decided_at else None,
+                    "reason": decision.reason if decision else "",
+                }
+            )
+        decided_round = None
+        if item.decision:
+            matching = [n for n, d in decisions[item.id].items() if d.decision == item.decision]
+            decided_round = max(matching) if matching else None
+        evidence_round = decided_round or max(
+            (p["round"] for p in per_round if p["round"] in snapshots), default=None
+        )
+        evidence = None
+        if evidence_round is not None:
+            key = version_in_round.get((item.id, evidence_round))
+            entry = (
+                (snapshots.get(evidence_round) or {}).get("items", {}).get(str(key[0]))
+                if key
+                else None
+            )
+            if entry:
+                evidence = _evidence(entry, evidence_round, groups)
+        fields = INDICATOR_FIELDS if item.kind == "indicator" else PROMPT_FIELDS
+        record = {
+            "id": item.id,
+            "ref": item.ref,
+            "kind": item.kind,
+            "theme": item.theme.name,
+            "outcome": outcome,
+            "outcome_label": OUTCOME_LABELS[outcome],
+            "decision": item.decision,
+            "consensus_round": decided_round if outcome == "agreed" else None,
+            "decided_round": decided_round,
+            "version": current.number,
+            "text": current.text,
+            "fields": [
+                {"name": name, "label": label, "value": getattr(current, name) or ""}
+                for name, label in fields
+            ],
+            **{name: getattr(current, name) or "" for name in VERSION_FIELDS if name != "text"},
+            "evidence": evidence,
+            "rounds": per_round,
+            "history": _history(item, rounds_by_version),
+            "discussion_summary": summaries.get(item.id),
+        }
+        if outcome == "agreed":
+            themes.setdefault(item.theme.name, []).append(record)
+        elif outcome == "excluded":
+            excluded.append(record)
+        else:
+            undecided.append(record)
+
+    spec = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": iso(utcnow()),
+        "status": "final" if study.status == "completed" else "draft",
+        "study": {
+            "slug": study.slug,
+            "title": study.title,
+            "purpose": study.purpose,
+            "status": study.status,
+            "created_at": iso(study.created_at),
+            "first_round_opened_at": iso(rounds[0].opened_at) if rounds else None,
+            "last_round_closed_at": iso(
+                max((r.closed_at for r in rounds if r.closed_at), default=None)
+            ),
+            "completed_at": iso(study.completed_at),
+            "scale": {
+                "min": study.scale_min,
+                "max": study.scale_max,
+                "bands": scale.band_labels(),
+            },
+        },
+        "partners": [],
+        "consensus": {
+            "rule": study.rule,
+            "label": RULE_LABELS.get(study.rule, study.rule),
+            "description": rule_description(study),
+            "pct_in": study.pct_in,
+            "pct_out_max": study.pct_out_max,
+            "max_iqr": study.max_iqr,
+            "require_all_groups": study.require_all_groups,
+            "max_rounds": study.max_rounds,
+            "fixed_at": iso(rounds[0].opened_at) if rounds else None,
+            "fixed_note": (
+                "The scale and consensus rule were set before round 1 and cannot be changed once "
+                "round 1 opens."
+            ),
+        },
+        "themes": [{"name": name, "items": entries} for name, entries in themes.items()],
+        "excluded": excluded,
+        "no_consensus": undecided,
+        "methods": {},
+        "panel_names": None,
+    }
+    spec["methods"] = _methods(
+        study, rounds, items, snapshots, version_in_round, decisions, spec, raw
+    )
+    spec["partners"] = [
+        {"group": row["group"], "panellists": row["joined"]} for row in spec["methods"]["panel"]
+    ]
+    if include_names:
+        spec["panel_names"] = [
+            {"pseudonym": p.pseudonym, "name": p.user.name, "group": p.group.name, "role": p.role}
+            for p in _panellists(study)
+        ]
+    return _plain(spec)
+
+
+def _panellists(study: Study) -> list[Panellist]:
+    return list(
+        db.session.scalars(
+            select(Panellist)
+            .where(Panellist.study_id == study.id)
+            .options(selectinload(Panellist.group), selectinload(Panellist.user))
+            .order_by(Panellist.group_id, Panellist.id)
+        )
+    )
+
+
+def _discussion_summaries(study: Study, round_by_id: dict[int, Round]) -> dict[int, dict[str, Any]]:
+    out = {}
+    for thread in db.session.scalars(
+        select(DiscussionThread).where(
+            DiscussionThread.study_id == study.id,
+            DiscussionThread.item_id.is_not(None),
+            DiscussionThread.summary != "",
+        )
+    ):
+        round_ = round_by_id.get(thread.summary_round_id or -1)
+        out[thread.item_id] = {
+            "summary": thread.summary,
+            "round": round_.number if round_ else None,
+        }
+    return out
+
+
+def _methods(
+    study: Study,
+    rounds: list[Round],
+    items: list[Item],
+    snapshots: dict[int, dict[str, Any]],
+    version_in_round: dict[tuple[int, int], tuple[int, int]],
+    decisions: dict[int, dict[int, ItemDecision]],
+    spec: dict[str, Any],
+    raw: pd.DataFrame,
+) -> dict[str, Any]:
+    panellists = _panellists(study)
+    panel = []
+    for group in study.groups:
+        members = [p for p in panellists if p.group_id == group.id]
+        joined = [p for p in members if p.joined_at]
+        panel.append(
+            {
+                "group": group.name,
+                "invited": len(members),
+                "joined": len(joined),
+                "partners": sum(p.role == PanelRole.PARTNER.value for p in joined),
+                "patient_representatives": sum(
+                    p.role == PanelRole.PATIENT_REP.value for p in joined
+                ),
+                "observers": sum(p.role == PanelRole.OBSERVER.value for p in joined),
+            }
+        )
+
+    responders: dict[int, set[int]] = {
+        int(round_id): set(map(int, ids))
+        for round_id, ids in raw.groupby("round_id")["panellist_id"].unique().items()
+    }
+    first = responders.get(rounds[0].id, set()) if rounds else set()
+    participation = []
+    for r in rounds:
+        cutoff = r.closed_at or utcnow()
+        for group in study.groups:
+            members = [
+                p
+                for p in panellists
+                if p.group_id == group.id and p.role != PanelRole.OBSERVER.value
+            ]
+            responded = {p.id for p in members} & responders.get(r.id, set())
+            # Invited before the round closed; anyone who responded was invited, whatever
+            # the clock says (imported or back-dated panels).
+            ids = {p.id for p in members if p.invited_at <= cutoff} | responded
+            participation.append(
+                {
+                    "round": r.number,
+                    "group": group.name,
+                    "invited": len(ids),
+                    "responded": len(responded),
+                    "retained": len(responded & first),
+                }
+            )
+
+    items_by_round: dict[int, set[int]] = defaultdict(set)
+    for item_id, number in version_in_round:
+        items_by_round[number].add(item_id)
+    round_rows = []
+    for r in rounds:
+        present = items_by_round.get(r.number, set())
+        earlier = set().union(*(items_by_round.get(n, set()) for n in range(1, r.number)))
+        added = present - earlier if r.number > 1 else set()
+        revised = {
+            i
+            for i in present
+            if (i, r.number - 1) in version_in_round
+            and version_in_round[(i, r.number - 1)][0] != version_in_round[(i, r.number)][0]
+        }
+        made = [decisions[i][r.number] for i in present if r.number in decisions[i]]
+        confirmed = [d for d in made if d.decided_at]
+        snap = snapshots.get(r.number) or {}
+        round_rows.append(
+            {
+                "round": r.number,
+                "status": r.status,
+                "opened_at": iso(r.opened_at),
+                "closed_at": iso(r.closed_at),
+                "items_rated": len(present),
+                "items_added": len(added),
+                "items_revised": len(revised),
+                "items_accepted": sum(d.decision == "accept" for d in confirmed),
+                "items_excluded": sum(d.decision == "exclude" for d in confirmed),
+                "items_carried_forward": sum(d.decision == "carry_forward" for d in confirmed),
+                "decisions_overriding_rule": sum(d.decision != d.suggested for d in confirmed),
+                "alpha": snap.get("alpha"),
+                "alpha_groups": snap.get("alpha_groups") or {},
+            }
+        )
+
+    return {
+        "panel": panel,
+        "participation": participation,
+        "participation_note": (
+            "Invited: panellists who could rate (observers excluded) invited before the round "
+            "closed. Responded: rated at least one item in the round. Retained: responded in "
+            "this round and in round 1."
+        ),
+        "rounds": round_rows,
+        "number_of_rounds": len(rounds),
+        "stopping": _stopping(study, rounds, items),
+        "items_total": len(items),
+        "merging_note": (
+            "Merged items are recorded as an exclusion of the merged item, with the reason."
+        ),
+        "stability": _stability(study, rounds, items, raw),
+        "anonymity": ANONYMITY,
+        "discussion": [
+            {"ref": entry["ref"], **entry["discussion_summary"]}
+            for section in (
+                [i for t in spec["themes"] for i in t["items"]],
+                spec["excluded"],
+                spec["no_consensus"],
+            )
+            for entry in section
+            if entry["discussion_summary"]
+        ],
+    }
+
+
+def _stability(
+    study: Study, rounds: list[Round], items: list[Item], raw: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """Per pair of consecutive closed rounds: per item, band changes and Wilcoxon (scoring)."""
+    closed = [r for r in rounds if r.closed_at]
+    if len(closed) < 2:
+        return []
+    version_item = dict(
+        db.session.execute(
+            select(ItemVersion.id, ItemVersion.item_id)
+            .join(Item, Item.id == ItemVersion.item_id)
+            .where(Item.study_id == study.id)
+        ).all()
+    )
+    refs = {i.id: i.ref for i in items}
+    scale = Scale(low=study.scale_min, high=study.scale_max)
+    every = pd.DataFrame(
+        {
+            "round": raw["round_id"],
+            "panellist": raw["panellist_id"],
+            "item": raw["item_version_id"].map(version_item),
+            "rating": raw["score"],
+        }
+    )
+    by_round = dict(tuple(every.groupby("round", sort=False)))
+    frames = {
+        r.number: by_round[r.id][["panellist", "item", "rating"]].reset_index(drop=True)
+        if r.id in by_round
+        else pd.DataFrame({"panellist": [], "item": [], "rating": []})
+        for r in closed
+    }
+    out = []
+    for prev, curr in zip(closed, closed[1:], strict=False):
+        current_items = set(frames[curr.number]["item"])
+        if not current_items:
+            continue
+        table = stability(
+            frames[prev.number][frames[prev.number]["item"].isin(current_items)],
+            frames[curr.number],
+            scale,
+        )
+        rows = []
+        for item_id, row in table.iterrows():
+            if item_id not in current_items:
+                continue
+            rows.append(
+                {
+                    "ref": refs.get(int(item_id), str(item_id)),
+                    "n_paired": row["n_paired"],
+                    "pct_changed_band": row["pct_changed_band"],
+                    "p_value": row["p_value"],
+                    "stable": None if pd.isna(row["stable"]) else bool(row["stable"]),
+                    "verdict": row["verdict"],
+                }
+            )
+        stable_count = sum(1 for row in rows if row["stable"])
+        out.append(
+            {
+                "from_round": prev.number,
+                "to_round": curr.number,
+                "items": rows,
+                "stable_items": stable_count,
+            }
+        )
+    return out
+
+
+def all_items(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every item in the specification: agreed (by theme), excluded, no consensus."""
+    return [i for t in spec["themes"] for i in t["items"]] + spec["excluded"] + spec["no_consensus"]

@@ -1,0 +1,308 @@
+"""A study across its rounds, read from the stored snapshots: for the facilitator's results,
+the dashboard and each panellist's feedback page. Only plain data leaves this module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    DiscussionThread,
+    Item,
+    ItemDecision,
+    ItemVersion,
+    Panellist,
+    Rating,
+    Round,
+    RoundSnapshot,
+    Study,
+)
+from app.services.cycle import DiffPart, stability_between_last_rounds, word_diff
+from delphi import Decision, RoundStatus
+
+# A group's figures are shown to panellists only when at least this many rated the item:
+# a group median from one or two people would reveal individual ratings.
+MIN_GROUP_FOR_PANELLISTS = 3
+
+STATUS_LABELS = {
+    "consensus_in": "Consensus in",
+    "consensus_out": "Consensus out",
+    "no_consensus": "No consensus",
+    "not_rated": "Not rated",
+}
+DECISION_LABELS = {
+    Decision.ACCEPT.value: "Accepted",
+    Decision.EXCLUDE.value: "Excluded",
+    Decision.CARRY_FORWARD.value: "Carried forward",
+}
+
+
+@dataclass
+class RoundFigures:
+    """One closed round's stored results."""
+
+    number: int
+    payload: dict[str, Any]
+
+    @property
+    def alpha(self) -> dict[str, Any]:
+        return self.payload.get("alpha") or {}
+
+    @property
+    def alpha_groups(self) -> dict[str, Any]:
+        return self.payload.get("alpha_groups") or {}
+
+    @property
+    def participation(self) -> list[dict[str, Any]]:
+        return self.payload.get("participation") or []
+
+    def by_item(self) -> dict[int, dict[str, Any]]:
+        return {entry["item_id"]: entry for entry in self.payload.get("items", {}).values()}
+
+
+@dataclass
+class BoardCell:
+    status: str | None  # None: not rated in that round
+    decision: str | None = None
+    confirmed: bool = False
+    median: float | None = None
+    pct_top: float | None = None
+
+
+@dataclass
+class BoardRow:
+    item: Item
+    cells: dict[int, BoardCell] = field(default_factory=dict)
+
+
+@dataclass
+class Overview:
+    study: Study
+    rounds: list[RoundFigures]
+    board: list[BoardRow]
+    stability: list[dict[str, Any]] | None
+    stability_rounds: tuple[int, int] | None
+
+    @property
+    def numbers(self) -> list[int]:
+        return [r.number for r in self.rounds]
+
+    def status_counts(self) -> list[tuple[int, dict[str, int]]]:
+        """Per closed round: how many items had each status."""
+        out = []
+        for figures in self.rounds:
+            counts = dict.fromkeys(STATUS_LABELS, 0)
+            for entry in figures.payload.get("items", {}).values():
+                counts[entry.get("status") or "not_rated"] = (
+                    counts.get(entry.get("status") or "not_rated", 0) + 1
+                )
+            out.append((figures.number, counts))
+        return out
+
+    def alpha_trend(self) -> list[dict[str, Any]]:
+        return [{"round": r.number, **r.alpha} for r in self.rounds if r.alpha]
+
+    def group_names(self) -> list[str]:
+        return [g.name for g in self.study.groups]
+
+
+def closed_rounds(study: Study) -> list[Round]:
+    return [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
+
+
+def round_figures(study: Study) -> list[RoundFigures]:
+    rounds = closed_rounds(study)
+    if not rounds:
+        return []
+    snaps = dict(
+        db.session.execute(
+            select(RoundSnapshot.round_id, RoundSnapshot.payload).where(
+                RoundSnapshot.round_id.in_([r.id for r in rounds])
+            )
+        ).all()
+    )
+    return [RoundFigures(r.number, snaps[r.id]) for r in rounds if r.id in snaps]
+
+
+def decisions_by_round(study: Study, *, confirmed_only: bool = False) -> dict[int, dict[int, str]]:
+    """Round number → item id → the decision ("suggested:<value>" while unconfirmed)."""
+    out: dict[int, dict[int, str]] = {}
+    rows = db.session.execute(
+        select(Round.number, ItemDecision.item_id, ItemDecision.decision, ItemDecision.decided_at)
+        .join(Round, Round.id == ItemDecision.round_id)
+        .where(Round.study_id == study.id)
+    )
+    for number, item_id, decision, decided_at in rows:
+        if decided_at is None:
+            if confirmed_only:
+                continue
+            decision = f"suggested:{decision}"
+        out.setdefault(number, {})[item_id] = decision
+    return out
+
+
+def study_overview(study: Study) -> Overview:
+    figures = round_figures(study)
+    decisions = decisions_by_round(study)
+    board: list[BoardRow] = []
+    per_round = [(f.number, f.by_item()) for f in figures]
+    for item in study.items:
+        row = BoardRow(item)
+        for number, entries in per_round:
+            entry = entries.get(item.id)
+            if entry is None:
+                continue
+            row.cells[number] = BoardCell(
+                status=entry.get("status") or "not_rated",
+                decision=decisions.get(number, {}).get(item.id),
+                median=entry.get("median"),
+                pct_top=entry.get("pct_top"),
+            )
+        if row.cells:
+            board.append(row)
+    stability_rows: list[dict[str, Any]] | None = None
+    stability_rounds = None
+    result = stability_between_last_rounds(study) if len(figures) >= 2 else None
+    if result:
+        table = result["table"]
+        refs = {i.id: i.ref for i in study.items}
+        stability_rows = []
+        for item_id, row in table.iterrows():  # type: ignore[attr-defined]
+            stability_rows.append(
+                {
+                    "ref": refs.get(int(item_id), str(item_id)),
+                    **{k: _none_if_nan(v) for k, v in row.to_dict().items()},
+                }
+            )
+        stability_rows.sort(key=lambda r: _ref_key(r["ref"]))
+        stability_rounds = result["rounds"]  # type: ignore[assignment]
+    return Overview(study, figures, board, stability_rows, stability_rounds)
+
+
+def _ref_key(ref: str) -> tuple[str, int]:
+    digits = "".join(c for c in ref if c.isdigit())
+    return (ref.rstrip("0123456789"), int(digits) if digits else 0)
+
+
+def _none_if_nan(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+@dataclass
+class HistoryEntry:
+    number: int
+    version: ItemVersion | None
+    figures: dict[str, Any]
+    decision: str | None
+
+
+def item_history(study: Study, item: Item) -> list[HistoryEntry]:
+    """The item in each closed round: the wording rated, the distribution, the decision."""
+    decisions = decisions_by_round(study)
+    versions = {v.id: v for v in item.versions}
+    out = []
+    for figures in round_figures(study):
+        for key, entry in figures.payload.get("items", {}).items():
+            if entry.get("item_id") == item.id:
+                out.append(
+                    HistoryEntry(
+                        number=figures.number,
+                        version=versions.get(int(key)),
+                        figures=entry,
+                        decision=decisions.get(figures.number, {}).get(item.id),
+                    )
+                )
+    return out
+
+
+@dataclass
+class FeedbackEntry:
+    """One item of a closed round, as a panellist sees it afterwards."""
+
+    item: Item
+    version: ItemVersion
+    figures: dict[str, Any]
+    groups: list[tuple[str, dict[str, Any] | None]]  # None: too few to show
+    own: Rating | None
+    decision: str | None
+    changes: list[DiffPart] | None
+    change_note: str
+    summary: str
+
+
+def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[FeedbackEntry]:
+    """A closed round's results for one panellist: the panel's view, never anyone else's."""
+    study = round_.study
+    snap = db.session.scalar(select(RoundSnapshot).where(RoundSnapshot.round_id == round_.id))
+    if snap is None:
+        return []
+    entries_by_version = {int(k): v for k, v in snap.payload.get("items", {}).items()}
+    own: dict[int, Rating] = {}
+    if panellist is not None:
+        own = {
+            r.item_version_id: r
+            for r in db.session.scalars(
+                select(Rating).where(
+                    Rating.round_id == round_.id, Rating.panellist_id == panellist.id
+                )
+            )
+        }
+    decisions = {
+        d.item_id: d.decision
+        for d in db.session.scalars(
+            select(ItemDecision).where(
+                ItemDecision.round_id == round_.id, ItemDecision.decided_at.is_not(None)
+            )
+        )
+    }
+    summaries = {
+        t.item_id: t.summary
+        for t in db.session.scalars(
+            select(DiscussionThread).where(
+                DiscussionThread.study_id == study.id,
+                DiscussionThread.item_id.is_not(None),
+                DiscussionThread.summary != "",
+            )
+        )
+    }
+    out = []
+    ordered = sorted(
+        round_.round_items,
+        key=lambda ri: (ri.item_version.item.theme.position, ri.item_version.item.position),
+    )
+    for round_item in ordered:
+        version = round_item.item_version
+        item = version.item
+        figures = entries_by_version.get(version.id)
+        if figures is None:
+            continue
+        groups: list[tuple[str, dict[str, Any] | None]] = []
+        for group in study.groups:
+            g = (figures.get("groups") or {}).get(group.name)
+            if g is None:
+                continue
+            shown = g if (g.get("n") or 0) >= MIN_GROUP_FOR_PANELLISTS else None
+            groups.append((group.name, shown))
+        latest = item.current
+        changed = latest.id != version.id
+        out.append(
+            FeedbackEntry(
+                item=item,
+                version=version,
+                figures=figures,
+                groups=groups,
+                own=own.get(version.id),
+                decision=decisions.get(item.id),
+                changes=word_diff(version.text, latest.text) if changed else None,
+                change_note=latest.change_note if changed else "",
+                summary=summaries.get(item.id, ""),
+            )
+        )
+    return out

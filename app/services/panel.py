@@ -1,0 +1,250 @@
+"""Inviting the panel, and joining through an invitation link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.mail import MailError, mail_enabled, send_mail
+from app.models import Invitation, Panellist, StakeholderGroup, Study, User, utcnow
+from app.security import new_token, token_hash
+from app.services import audit
+from app.services.studies import group_named
+from app.services.tabular import ImportReport, TableError, read_table
+from delphi import PanelRole
+from delphi.errors import DomainError
+from delphi.pseudonyms import pseudonym
+
+ROLE_WORDS = {
+    "partner": PanelRole.PARTNER,
+    "patient_rep": PanelRole.PATIENT_REP,
+    "patient representative": PanelRole.PATIENT_REP,
+    "observer": PanelRole.OBSERVER,
+}
+
+
+class InvitationInvalid(DomainError):
+    status_code = 404
+
+
+class InvitationExpired(DomainError):
+    status_code = 410
+
+
+@dataclass
+class InviteOutcome:
+    """Links to copy when no mail server is configured; problems when sending failed."""
+
+    links: list[tuple[str, str]] = field(default_factory=list)  # (name, url)
+    emailed: int = 0
+    mail_errors: list[str] = field(default_factory=list)
+
+
+def normalise_email(raw: str) -> str:
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from error
+
+
+def _next_pseudonym(study: Study, role: PanelRole, group: StakeholderGroup) -> str:
+    query = select(func.count(Panellist.id)).where(
+        Panellist.study_id == study.id, Panellist.role == role.value
+    )
+    if role is PanelRole.PARTNER:
+        query = query.where(Panellist.group_id == group.id)
+    number = (db.session.scalar(query) or 0) + 1
+    label = pseudonym(role, group.name, number)
+    while db.session.scalar(
+        select(Panellist.id).where(Panellist.study_id == study.id, Panellist.pseudonym == label)
+    ):
+        number += 1
+        label = pseudonym(role, group.name, number)
+    return label
+
+
+def add_panellist(
+    study: Study, *, name: str, email: str, group: StakeholderGroup, role: PanelRole
+) -> Panellist:
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name)
+        db.session.add(user)
+        db.session.flush()
+    elif db.session.scalar(
+        select(Panellist.id).where(Panellist.study_id == study.id, Panellist.user_id == user.id)
+    ):
+        raise DomainError(f"{email} is already on this panel.")
+    panellist = Panellist(
+        study_id=study.id,
+        user_id=user.id,
+        group_id=group.id,
+        role=role.value,
+        pseudonym=_next_pseudonym(study, role, group),
+    )
+    db.session.add(panellist)
+    db.session.flush()
+    return panellist
+
+
+def issue_invitation(panellist: Panellist, now: datetime | None = None) -> str:
+    """A new single-use link; earlier unused links for this panellist stop working."""
+    now = now or utcnow()
+    for old in db.session.scalars(
+        select(Invitation).where(
+            Invitation.panellist_id == panellist.id, Invitation.used_at.is_(None)
+        )
+    ):
+        old.expires_at = min(old.expires_at, now)
+    token, digest = new_token()
+    days = current_app.config["INVITATION_DAYS"]
+    db.session.add(
+        Invitation(panellist_id=panellist.id, token_hash=digest, expires_at=now + timedelta(days))
+    )
+    return token
+
+
+def invitation_url(token: str) -> str:
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + url_for("auth.invitation", token=token)
+    return url_for("auth.invitation", token=token, _external=True)
+
+
+def deliver(study: Study, panellists: list[tuple[Panellist, str]]) -> InviteOutcome:
+    """Email each link when mail is configured, else hand the links back to show."""
+    outcome = InviteOutcome()
+    for panellist, token in panellists:
+        url = invitation_url(token)
+        if not mail_enabled():
+            outcome.links.append((panellist.user.name, url))
+            continue
+        try:
+            send_mail(
+                panellist.user.email,
+                f"Invitation: {study.title}",
+                invitation_text(study, panellist, url),
+            )
+        except MailError as error:
+            outcome.mail_errors.append(str(error))
+            outcome.links.append((panellist.user.name, url))
+            continue
+        invitation = db.session.scalar(
+            select(Invitation).where(Invitation.token_hash == token_hash(token))
+        )
+        if invitation is not None:
+            invitation.sent_at = utcnow()
+        outcome.emailed += 1
+    return outcome
+
+
+def invitation_text(study: Study, panellist: Panellist, url: str) -> str:
+    days = current_app.config["INVITATION_DAYS"]
+    return (
+        f"Dear {panellist.user.name},\n\n"
+        f"You are invited to join the expert panel of the Delphi study "
+        f'"{study.title}" as a {panellist.panel_role.label.lower()} '
+        f"({panellist.group.name}).\n\n"
+        f"{study.purpose}\n\n"
+        f"Follow this link to join (it works once and expires in {days} days):\n{url}\n\n"
+        "Other panellists will see you only as an anonymous name such as "
+        f'"{panellist.pseudonym}". Your individual ratings are never shown to them.\n'
+    )
+
+
+def parse_role(text: str) -> PanelRole | None:
+    return ROLE_WORDS.get(text.strip().lower().replace("-", "_"))
+
+
+def import_panel(study: Study, filename: str, data: bytes) -> tuple[ImportReport, list]:
+    """All rows or none, with a line-by-line report of what is wrong."""
+    report = ImportReport()
+    try:
+        rows = read_table(filename, data, ["name", "email", "group", "role"])
+    except TableError as error:
+        report.errors.append(str(error))
+        return report, []
+    seen: set[str] = set()
+    wanted = []
+    existing = set(
+        db.session.scalars(
+            select(User.email)
+            .join(Panellist, Panellist.user_id == User.id)
+            .where(Panellist.study_id == study.id)
+        )
+    )
+    for line, row in rows:
+        problems = []
+        if not row.get("name"):
+            problems.append("name is empty")
+        elif len(row["name"]) > 200:
+            problems.append("name is longer than 200 characters")
+        email = ""
+        try:
+            email = normalise_email(row.get("email", ""))
+        except ValueError:
+            problems.append(f"'{row.get('email', '')}' is not an email address")
+        if email and (email in seen or email in existing):
+            problems.append(f"{email} is already on the panel")
+        seen.add(email)
+        group = group_named(study, row.get("group", ""))
+        if group is None:
+            known = ", ".join(g.name for g in study.groups) or "none yet"
+            problems.append(f"group '{row.get('group', '')}' is not one of this study's ({known})")
+        role = parse_role(row.get("role", ""))
+        if role is None:
+            problems.append("role must be partner, patient_rep or observer")
+        if problems:
+            report.errors.append(f"Row {line}: " + "; ".join(problems) + ".")
+        else:
+            wanted.append((row["name"], email, group, role))
+    if report.errors:
+        return report, []
+    invited = []
+    for name, email, group, role in wanted:
+        panellist = add_panellist(study, name=name, email=email, group=group, role=role)
+        invited.append((panellist, issue_invitation(panellist)))
+        report.created += 1
+    audit.record(study.id, "panel.imported", count=report.created, filename=filename)
+    return report, invited
+
+
+def find_invitation(token: str, now: datetime | None = None) -> Invitation:
+    """The invitation behind a link, or a domain error that says what to do."""
+    now = now or utcnow()
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
+    )
+    if invitation is None:
+        raise InvitationInvalid(
+            "This invitation link is not valid. Check you copied the whole link, "
+            "or ask the study's facilitator for a new one."
+        )
+    if invitation.used_at is not None:
+        raise InvitationInvalid("This invitation link has already been used. Sign in to take part.")
+    if invitation.expires_at <= now:
+        raise InvitationExpired(
+            "This invitation link has expired. Ask the study's facilitator for a new one."
+        )
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, now: datetime | None = None) -> Panellist:
+    now = now or utcnow()
+    # A conditional update, so two clicks racing on one link cannot both use it.
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        raise InvitationInvalid("This invitation link has already been used. Sign in to take part.")
+    panellist = invitation.panellist
+    panellist.joined_at = panellist.joined_at or now
+    audit.record(panellist.study_id, "panel.joined", pseudonym=panellist.pseudonym)
+    return panellist

@@ -1,0 +1,72 @@
+"""Real-time Delphi: one continuous round, live group feedback, snapshots frozen on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import LiveSnapshot, Round, Study, User
+from app.services import audit
+from app.services.results import (
+    _figures,
+    _unrated,
+    compute_results,
+    ratings_frame,
+    scoring_rule,
+)
+from delphi import InvalidTransition, RoundStatus
+from scoring import Scale, group_summary, item_summary
+
+
+def is_realtime(study: Study) -> bool:
+    return study.mode == "realtime"
+
+
+def live_feedback(round_: Round, version_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The panel's view so far of each item, in the snapshot's item shape (no names)."""
+    study = round_.study
+    frame = ratings_frame(round_)
+    frame = frame[frame["item"].isin(version_ids)]
+    if frame.empty:
+        return {vid: _unrated(study) | {"groups": {}} for vid in version_ids}
+    scale = Scale(low=study.scale_min, high=study.scale_max)
+    rule = scoring_rule(study)
+    items = item_summary(frame, scale, rule, require_all_groups=study.require_all_groups)
+    groups = group_summary(frame, scale, rule)
+    out: dict[int, dict[str, Any]] = {}
+    for vid in version_ids:
+        figures = _figures(items.loc[vid]) if vid in items.index else _unrated(study)
+        figures["groups"] = {
+            g.name: _figures(groups.loc[(g.name, vid)])
+            for g in study.groups
+            if (g.name, vid) in groups.index
+        }
+        out[vid] = figures
+    return out
+
+
+def freeze_snapshot(round_: Round, user: User, label: str = "") -> LiveSnapshot:
+    if round_.round_status is not RoundStatus.OPEN:
+        raise InvalidTransition("Snapshots are taken while the real-time round is open.")
+    snapshot = LiveSnapshot(
+        round_id=round_.id,
+        label=label.strip()[:200],
+        taken_by_id=user.id,
+        payload=compute_results(round_),
+    )
+    db.session.add(snapshot)
+    audit.record(round_.study_id, "round.snapshot_frozen", round=round_.number, label=label)
+    db.session.commit()
+    return snapshot
+
+
+def snapshots_of(round_: Round) -> list[LiveSnapshot]:
+    return list(
+        db.session.scalars(
+            select(LiveSnapshot)
+            .where(LiveSnapshot.round_id == round_.id)
+            .order_by(LiveSnapshot.taken_at.desc())
+        )
+    )

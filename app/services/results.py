@@ -1,0 +1,226 @@
+"""Round results: ratings as a DataFrame, the scoring package's figures, the stored snapshot."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Panellist, Rating, Round, RoundSnapshot, StakeholderGroup, Study
+from delphi import PanelRole, suggest_decision
+from scoring import (
+    MedianIQRRule,
+    PercentageRule,
+    RandRule,
+    Scale,
+    alpha,
+    alpha_by_group,
+    group_summary,
+    item_summary,
+)
+
+RULE_LABELS = {
+    "percentage": "Percentage rule",
+    "median_iqr": "Median and IQR rule",
+    "rand": "RAND/UCLA rule",
+}
+
+
+def scoring_rule(study: Study) -> PercentageRule | MedianIQRRule | RandRule:
+    if study.rule == "median_iqr":
+        return MedianIQRRule(max_iqr=study.max_iqr)
+    if study.rule == "rand":
+        return RandRule()
+    return PercentageRule(in_min_pct=study.pct_in, out_max_pct=study.pct_out_max)
+
+
+def rule_description(study: Study) -> str:
+    scale = study.scale
+    top = f"{scale.top_min}-{scale.high}"
+    bottom = f"{scale.low}-{scale.bottom_max}"
+    if study.rule == "median_iqr":
+        text = (
+            f"Consensus in when the median is {top} and the interquartile range is at most "
+            f"{study.max_iqr:g}; consensus out when the median is {bottom} with the same spread."
+        )
+    elif study.rule == "rand":
+        text = (
+            f"RAND/UCLA: consensus in when the median is {top} without disagreement "
+            f"(disagreement index at most 1); consensus out when the median is {bottom} "
+            "without disagreement."
+        )
+    else:
+        text = (
+            f"Consensus in when at least {study.pct_in:g}% rate {top} and at most "
+            f"{study.pct_out_max:g}% rate {bottom}; consensus out when at least "
+            f"{study.pct_in:g}% rate {bottom} and at most {study.pct_out_max:g}% rate {top}."
+        )
+    if study.require_all_groups:
+        text += " Every stakeholder group must meet the rule."
+    return text + " 'Unable to rate' answers are left out of the percentages."
+
+
+def ratings_frame(round_: Round) -> pd.DataFrame:
+    """Long form: panellist, item (item version id), rating (NaN = unable to rate), group."""
+    rows = db.session.execute(
+        select(Rating.panellist_id, Rating.item_version_id, Rating.score, StakeholderGroup.name)
+        .join(Panellist, Panellist.id == Rating.panellist_id)
+        .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
+        .where(Rating.round_id == round_.id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["panellist", "item", "rating", "group"])
+    frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce").astype(float)
+    return frame
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: NaN becomes None, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+FIGURES = [
+    "n",
+    "n_unable",
+    "mean",
+    "median",
+    "q1",
+    "q3",
+    "iqr",
+    "pct_bottom",
+    "pct_middle",
+    "pct_top",
+    "counts",
+    "ipr",
+    "ipras",
+    "di",
+    "status",
+]
+
+
+def _unrated(study: Study) -> dict[str, Any]:
+    """An item nobody answered: every figure present, undefined ones None."""
+    figures: dict[str, Any] = dict.fromkeys(FIGURES)
+    figures.update(n=0, n_unable=0, counts=[0] * study.scale.width, status="not_rated")
+    return figures
+
+
+def _figures(row: pd.Series) -> dict[str, Any]:
+    return {k: _plain(row[k]) for k in FIGURES if k in row.index}
+
+
+def participation(round_: Round) -> list[dict[str, Any]]:
+    """Per stakeholder group: panellists who can rate, how many answered anything, and all."""
+    item_count = len(round_.round_items)
+    answered = dict(
+        db.session.execute(
+            select(Rating.panellist_id, db.func.count(Rating.id))
+            .where(Rating.round_id == round_.id)
+            .group_by(Rating.panellist_id)
+        ).all()
+    )
+    out = []
+    for group in round_.study.groups:
+        members = db.session.scalars(
+            select(Panellist).where(
+                Panellist.group_id == group.id,
+                Panellist.role != PanelRole.OBSERVER.value,
+                Panellist.joined_at.is_not(None),
+            )
+        ).all()
+        responded = [p for p in members if answered.get(p.id)]
+        completed = [p for p in members if answered.get(p.id, 0) >= item_count > 0]
+        out.append(
+            {
+                "group": group.name,
+                "panel": len(members),
+                "responded": len(responded),
+                "completed": len(completed),
+            }
+        )
+    return out
+
+
+def compute_results(round_: Round) -> dict[str, Any]:
+    """Everything the results page, the next round's feedback and exports need."""
+    study = round_.study
+    scale = Scale(low=study.scale_min, high=study.scale_max)
+    rule = scoring_rule(study)
+    frame = ratings_frame(round_)
+    items = item_summary(frame, scale, rule, require_all_groups=study.require_all_groups)
+    by_group = group_summary(frame, scale, rule) if len(frame) else None
+    resamples = current_app.config["BOOTSTRAP_RESAMPLES"]
+    overall = alpha(frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id)
+    group_alphas = alpha_by_group(
+        frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id
+    )
+    out_items: dict[str, Any] = {}
+    for round_item in round_.round_items:
+        version = round_item.item_version
+        key = version.id
+        figures = _figures(items.loc[key]) if key in items.index else _unrated(study)
+        groups: dict[str, Any] = {}
+        if by_group is not None:
+            for group in study.groups:
+                if (group.name, key) in by_group.index:
+                    groups[group.name] = _figures(by_group.loc[(group.name, key)])
+        status = figures.get("status", "not_rated")
+        out_items[str(key)] = {
+            "item_id": version.item_id,
+            "ref": version.item.ref,
+            "version": version.number,
+            **figures,
+            "suggested": suggest_decision(str(status)).value,
+            "groups": groups,
+        }
+    return {
+        "round": round_.number,
+        "scale": [study.scale_min, study.scale_max],
+        "rule": {"name": study.rule, "description": rule_description(study)},
+        "items": out_items,
+        "alpha": _plain(_alpha_dict(overall)),
+        "alpha_groups": {name: _plain(_alpha_dict(a)) for name, a in group_alphas.items()},
+        "participation": participation(round_),
+    }
+
+
+def _alpha_dict(result: Any) -> dict[str, Any]:
+    return {
+        "value": result.value,
+        "ci": list(result.ci) if result.ci else None,
+        "level": result.level,
+        "n_units": result.n_units,
+        "n_raters": result.n_raters,
+        "p_below_min": result.p_below_min,
+        "note": result.note,
+    }
+
+
+def snapshot_of(round_: Round) -> dict[str, Any] | None:
+    snap = db.session.scalar(select(RoundSnapshot).where(RoundSnapshot.round_id == round_.id))
+    return snap.payload if snap else None
+
+
+def previous_closed_round(round_: Round) -> Round | None:
+    earlier = [r for r in round_.study.rounds if r.number < round_.number and r.closed_at]
+    return earlier[-1] if earlier else None
+
+
+def feedback_by_item(round_: Round) -> dict[int, dict[str, Any]]:
+    """The previous round's figures for each item in this round, keyed by item id."""
+    previous = previous_closed_round(round_)
+    snapshot = snapshot_of(previous) if previous else None
+    if not snapshot:
+        return {}
+    return {entry["item_id"]: entry for entry in snapshot["items"].values()}

@@ -1,0 +1,195 @@
+"""Opening and closing rounds, storing the frozen snapshot, recording decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    Item,
+    ItemDecision,
+    ItemVersion,
+    Round,
+    RoundItem,
+    RoundSnapshot,
+    Study,
+    User,
+    utcnow,
+)
+from app.services import audit
+from app.services.results import compute_results
+from delphi import (
+    Decision,
+    InvalidTransition,
+    RoundState,
+    RoundStatus,
+    StudyStatus,
+    check_can_close,
+    check_can_open,
+)
+
+
+def open_round(
+    study: Study,
+    *,
+    instructions: str = "",
+    closes_at: datetime | None = None,
+    invite_rule: str = "everyone",
+) -> Round:
+    """Open the next round with every undecided item (round 1) or those carried forward."""
+    rounds = list(study.rounds)
+    number = len(rounds) + 1
+    previous = rounds[-1] if rounds else None
+    if study.mode == "realtime" and rounds:
+        raise InvalidTransition(
+            "A real-time study has one continuous round. Freeze a snapshot instead."
+        )
+    if previous is not None and previous.round_status is RoundStatus.CLOSED:
+        pending = db.session.scalars(
+            select(ItemDecision).where(
+                ItemDecision.round_id == previous.id, ItemDecision.decided_at.is_(None)
+            )
+        ).all()
+        if pending:
+            raise InvalidTransition(
+                f"Confirm the decision on every item of round {previous.number} before opening "
+                f"round {number} ({len(pending)} left)."
+            )
+        carried = db.session.scalars(
+            select(Item)
+            .join(ItemDecision, ItemDecision.item_id == Item.id)
+            .where(
+                ItemDecision.round_id == previous.id,
+                ItemDecision.decision == Decision.CARRY_FORWARD.value,
+            )
+            .order_by(Item.position)
+        ).all()
+        # Items added since (accepted proposals, new items) join the next round too.
+        rated_before = set(
+            db.session.scalars(
+                select(ItemVersion.item_id)
+                .join(RoundItem, RoundItem.item_version_id == ItemVersion.id)
+                .join(Round, Round.id == RoundItem.round_id)
+                .where(Round.study_id == study.id)
+            )
+        )
+        carried = [
+            *carried,
+            *(i for i in study.items if i.decision is None and i.id not in rated_before),
+        ]
+    else:
+        carried = [i for i in study.items if i.decision is None]
+    check_can_open(
+        study_status=study.study_status,
+        rounds=[RoundState(r.number, r.round_status, len(r.round_items)) for r in rounds],
+        number=number,
+        max_rounds=study.max_rounds,
+        undecided_items=len(carried),
+    )
+    round_ = Round(
+        study_id=study.id,
+        number=number,
+        status=RoundStatus.OPEN.value,
+        instructions=instructions,
+        closes_at=closes_at,
+        opened_at=utcnow(),
+        invite_rule=invite_rule if number > 1 else "everyone",
+    )
+    db.session.add(round_)
+    db.session.flush()
+    for position, item in enumerate(carried, start=1):
+        db.session.add(
+            RoundItem(round_id=round_.id, item_version_id=item.current.id, position=position)
+        )
+    study.status = StudyStatus.ACTIVE.value
+    audit.record(study.id, "round.opened", round=number, items=len(carried))
+    db.session.commit()
+    return round_
+
+
+def close_round(round_id: int) -> Round:
+    """Close the round and store its results once; a second close is refused."""
+    round_ = db.session.scalar(select(Round).where(Round.id == round_id).with_for_update())
+    if round_ is None:
+        raise InvalidTransition("That round does not exist.")
+    db.session.refresh(round_)
+    check_can_close(round_.round_status)
+    round_.status = RoundStatus.CLOSED.value
+    round_.closed_at = utcnow()
+    db.session.flush()
+    payload = compute_results(round_)
+    db.session.add(RoundSnapshot(round_id=round_.id, payload=payload))
+    for entry in payload["items"].values():
+        db.session.add(
+            ItemDecision(
+                round_id=round_.id,
+                item_id=entry["item_id"],
+                suggested=entry["suggested"],
+                decision=entry["suggested"],
+            )
+        )
+    audit.record(round_.study_id, "round.closed", round=round_.number)
+    db.session.commit()
+    return round_
+
+
+def record_decisions(
+    round_: Round, choices: dict[int, tuple[Decision, str]], user: User
+) -> list[str]:
+    """Store the facilitator's decisions; an override of the suggestion needs a reason.
+
+    Returns the problems found (nothing is saved if there are any).
+    """
+    if round_.round_status is not RoundStatus.CLOSED:
+        raise InvalidTransition("Decisions are made after the round closes.")
+    later = [r for r in round_.study.rounds if r.number > round_.number]
+    if later:
+        raise InvalidTransition(
+            f"Round {round_.number + 1} has opened, so round {round_.number}'s decisions are final."
+        )
+    rows = db.session.scalars(select(ItemDecision).where(ItemDecision.round_id == round_.id)).all()
+    problems = []
+    for row in rows:
+        if row.item_id not in choices:
+            continue
+        decision, reason = choices[row.item_id]
+        if decision.value != row.suggested and not reason.strip():
+            problems.append(
+                f"{row.item.ref}: give a reason for deciding differently from the suggestion."
+            )
+    if problems:
+        return problems
+    now = utcnow()
+    for row in rows:
+        if row.item_id not in choices:
+            continue
+        decision, reason = choices[row.item_id]
+        row.decision = decision.value
+        row.reason = reason.strip()
+        row.decided_by_id = user.id
+        row.decided_at = now
+        row.item.decision = None if decision is Decision.CARRY_FORWARD else decision.value
+    audit.record(round_.study_id, "round.decided", round=round_.number, count=len(choices))
+    db.session.commit()
+    return []
+
+
+def close_due_rounds(now: datetime | None = None) -> list[Round]:
+    """Close every open round whose deadline has passed (cron and each study page call this)."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Round.id).where(
+            Round.status == RoundStatus.OPEN.value,
+            Round.closes_at.is_not(None),
+            Round.closes_at <= now,
+        )
+    ).all()
+    closed = []
+    for round_id in due:
+        try:
+            closed.append(close_round(round_id))
+        except InvalidTransition:
+            db.session.rollback()  # another worker closed it first
+    return closed

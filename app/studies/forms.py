@@ -1,0 +1,134 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, DecimalField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+
+
+class StudyForm(FlaskForm):
+    title = StringField(
+        "Study title", validators=[DataRequired("Enter a title for the study"), Length(max=200)]
+    )
+    purpose = TextAreaField(
+        "Purpose",
+        description="Shown to panellists: what the study is for and how the results will be used.",
+        validators=[Length(max=5000)],
+    )
+    scale = RadioField(
+        "Rating scale",
+        choices=[("9", "1 to 9 (recommended)"), ("5", "1 to 5")],
+        default="9",
+        validators=[InputRequired("Choose a rating scale")],
+    )
+    rule = RadioField(
+        "Consensus rule",
+        choices=[
+            ("percentage", "Percentage rule: share of ratings in the top and bottom bands"),
+            ("median_iqr", "Median and interquartile range"),
+            ("rand", "RAND/UCLA: median and disagreement index"),
+        ],
+        default="percentage",
+        validators=[InputRequired("Choose a consensus rule")],
+    )
+    pct_in = DecimalField(
+        "Consensus in: at least this % in the top band",
+        default=70,
+        places=None,
+        validators=[
+            InputRequired("Enter a percentage"),
+            NumberRange(50, 100, "Enter a percentage from 50 to 100"),
+        ],
+    )
+    pct_out_max = DecimalField(
+        "And at most this % in the bottom band",
+        default=15,
+        places=None,
+        validators=[
+            InputRequired("Enter a percentage"),
+            NumberRange(0, 50, "Enter a percentage from 0 to 50"),
+        ],
+    )
+    max_iqr = DecimalField(
+        "Median and IQR rule: largest interquartile range",
+        default=2,
+        places=None,
+        validators=[
+            InputRequired("Enter a number"),
+            NumberRange(0, 8, "Enter a number from 0 to 8"),
+        ],
+    )
+    require_all_groups = BooleanField("Every stakeholder group must meet the rule")
+    mode = RadioField(
+        "How the study runs",
+        choices=[
+            ("rounds", "In rounds: rate, see the group's feedback, rate again"),
+            ("realtime", "Real-time: see the group's view right after rating, revise any time"),
+        ],
+        default="rounds",
+        validators=[InputRequired("Choose how the study runs")],
+    )
+    proposals_open = BooleanField(
+        "Panellists may propose new items and better wording during round 1"
+    )
+    max_rounds = IntegerField(
+        "Maximum number of rounds",
+        default=3,
+        validators=[
+            InputRequired("Enter the maximum number of rounds"),
+            NumberRange(1, 10, "Enter a number of rounds from 1 to 10"),
+        ],
+    )
+
+
+class GroupForm(FlaskForm):
+    name = StringField(
+        "Stakeholder group name",
+        validators=[DataRequired("Enter the group's name"), Length(max=100)],
+    )
+
+
+class ItemForm(FlaskForm):
+    kind = RadioField(
+        "Type of item",
+        choices=[("prompt", "Prompt (a question for inspectors)"), ("indicator", "Indicator")],
+        default="prompt",
+        validators=[InputRequired("Choose prompt or indicator")],
+    )
+    theme = StringField("Theme", validators=[DataRequired("Enter the theme"), Length(max=200)])
+    text = TextAreaField(
+        "Wording",
+        description="For an indicator, its name.",
+        validators=[DataRequired("Enter the wording of the item"), Length(max=2000)],
+    )
+    definition = TextAreaField("Definition", validators=[Length(max=2000)])
+    numerator = TextAreaField("Numerator", validators=[Length(max=2000)])
+    denominator = TextAreaField("Denominator", validators=[Length(max=2000)])
+    data_source = TextAreaField("Data source", validators=[Length(max=2000)])
+    rationale = TextAreaField("Rationale", validators=[Length(max=2000)])
+    reporting_frequency = TextAreaField(
+        "Reporting frequency",
+        description="For example: quarterly, annually.",
+        validators=[Length(max=2000)],
+    )
+    threshold = TextAreaField(
+        "Threshold between \u201cgood\u201d and \u201cneeds improvement\u201d",
+        validators=[Length(max=2000)],
+    )
+    notes = TextAreaField(
+        "Notes for inspectors",
+        description="Guidance on using the prompt or indicator: what to look for, evidence.",
+        validators=[Length(max=2000)],
+    )
+
+    def validate_definition(self, field: StringField) -> None:
+        if self.kind.data == "indicator" and not (field.data or "").strip():
+            raise ValidationError("Enter the indicator's definition")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "Upload a file",
+        validators=[
+            FileRequired("Select a CSV or Excel file"),
+            FileAllowed(["csv", "xlsx"], "The file must be a CSV or Excel (.xlsx) file"),
+        ],
+    )

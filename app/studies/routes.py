@@ -1,0 +1,255 @@
+"""My studies, creating a study, its settings, stakeholder groups and items."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from app.access import facilitated_study, membership
+from app.extensions import db
+from app.forms_common import field_errors
+from app.htmx import render
+from app.models import Panellist, Study, StudyFacilitator
+from app.rounds.forms import OpenRoundForm
+from app.services import audit
+from app.services.results import participation, rule_description
+from app.services.studies import ItemFields, add_group, add_item, import_items, unique_slug
+from app.studies.forms import GroupForm, ItemForm, StudyForm, UploadForm
+from delphi import ItemKind, RoundStatus
+
+bp = Blueprint("studies", __name__, url_prefix="/studies")
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    facilitated = db.session.scalars(
+        select(Study)
+        .join(StudyFacilitator, StudyFacilitator.study_id == Study.id)
+        .where(StudyFacilitator.user_id == current_user.id)
+        .order_by(Study.created_at.desc())
+    ).all()
+    panels = db.session.scalars(
+        select(Panellist)
+        .where(Panellist.user_id == current_user.id, Panellist.joined_at.is_not(None))
+        .order_by(Panellist.joined_at.desc())
+    ).all()
+    return render("studies/index.html", facilitated=facilitated, panels=panels)
+
+
+def _apply_study_form(study: Study, form: StudyForm) -> None:
+    study.title = (form.title.data or "").strip()
+    study.purpose = (form.purpose.data or "").strip()
+    study.scale_min, study.scale_max = 1, int(form.scale.data or 9)
+    study.rule = form.rule.data or "percentage"
+    study.pct_in = float(form.pct_in.data or 70)
+    study.pct_out_max = float(form.pct_out_max.data or 0)
+    study.max_iqr = float(form.max_iqr.data or 0)
+    study.require_all_groups = bool(form.require_all_groups.data)
+    study.max_rounds = int(form.max_rounds.data or 3)
+    study.mode = form.mode.data or "rounds"
+    study.proposals_open = bool(form.proposals_open.data)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create() -> Response:
+    if not current_user.can_create_studies:
+        abort(403, description="Ask an administrator to let you create studies.")
+    form = StudyForm()
+    if form.validate_on_submit():
+        study = Study(slug=unique_slug(form.title.data or "study"), title="")
+        _apply_study_form(study, form)
+        db.session.add(study)
+        db.session.flush()
+        db.session.add(StudyFacilitator(study_id=study.id, user_id=current_user.id))
+        audit.record(study.id, "study.created", title=study.title)
+        db.session.commit()
+        flash("Study created. Next, add stakeholder groups and items.", "success")
+        return redirect(url_for("studies.show", slug=study.slug), 303)
+    status = 422 if form.is_submitted() else 200
+    return render(
+        "studies/form.html", form=form, errors=field_errors(form), study=None, status=status
+    )
+
+
+@bp.route("/<slug>/settings", methods=["GET", "POST"])
+@login_required
+def settings(slug: str) -> Response:
+    study = facilitated_study(slug)
+    locked = bool(study.rounds)
+    form = StudyForm()
+    if not form.is_submitted():
+        form.title.data = study.title
+        form.purpose.data = study.purpose
+        form.scale.data = str(study.scale_max)
+        form.rule.data = study.rule
+        form.pct_in.data = study.pct_in
+        form.pct_out_max.data = study.pct_out_max
+        form.max_iqr.data = study.max_iqr
+        form.require_all_groups.data = study.require_all_groups
+        form.max_rounds.data = study.max_rounds
+        form.mode.data = study.mode
+        form.proposals_open.data = study.proposals_open
+    elif form.validate_on_submit():
+        if locked and (
+            int(form.scale.data or 9) != study.scale_max
+            or form.rule.data != study.rule
+            or float(form.pct_in.data or 0) != study.pct_in
+            or float(form.pct_out_max.data or 0) != study.pct_out_max
+            or float(form.max_iqr.data or 0) != study.max_iqr
+            or bool(form.require_all_groups.data) != study.require_all_groups
+            or (form.mode.data or "rounds") != study.mode
+        ):
+            form.rule.errors = [
+                "The scale and consensus rule are fixed once round 1 has opened, "
+                "as the Delphi method requires. You can still change the title, "
+                "purpose and maximum rounds."
+            ]
+        else:
+            _apply_study_form(study, form)
+            audit.record(study.id, "study.settings_changed")
+            db.session.commit()
+            flash("Settings saved.", "success")
+            return redirect(url_for("studies.show", slug=study.slug), 303)
+    status = 422 if form.is_submitted() else 200
+    return render(
+        "studies/form.html",
+        form=form,
+        errors=field_errors(form),
+        study=study,
+        locked=locked,
+        status=status,
+    )
+
+
+@bp.get("/<slug>")
+@login_required
+def show(slug: str) -> Response:
+    member = membership(slug)
+    study = member.study
+    current = study.rounds[-1] if study.rounds else None
+    if not member.is_facilitator:
+        return render(
+            "studies/panellist_home.html",
+            study=study,
+            panellist=member.panellist,
+            current=current,
+            rule=rule_description(study),
+        )
+    open_form = OpenRoundForm()
+    from app.models import Proposal
+    from app.services.cycle import non_responders, stop_reasons
+    from app.services.overview import study_overview
+
+    pending = db.session.scalar(
+        select(db.func.count(Proposal.id)).where(
+            Proposal.study_id == study.id, Proposal.status == "pending"
+        )
+    )
+    return render(
+        "studies/dashboard.html",
+        pending_proposals=pending,
+        stop_reasons=stop_reasons(study) if study.status != "completed" else [],
+        study=study,
+        current=current,
+        rule=rule_description(study),
+        participation=participation(current) if current else [],
+        overview=study_overview(study),
+        missing=non_responders(current) if current and current.status == "open" else [],
+        open_form=open_form,
+        group_form=GroupForm(),
+        RoundStatus=RoundStatus,
+    )
+
+
+@bp.post("/<slug>/groups")
+@login_required
+def add_group_view(slug: str) -> Response:
+    study = facilitated_study(slug)
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            add_group(study, form.name.data or "")
+            audit.record(study.id, "group.added", name=form.name.data)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors = [f"There is already a group called {form.name.data}"]
+        else:
+            flash(f"Group \u201c{form.name.data}\u201d added.", "success")
+            return redirect(url_for("studies.show", slug=slug) + "#groups", 303)
+    return render(
+        "studies/groups.html", study=study, group_form=form, errors=field_errors(form), status=422
+    )
+
+
+@bp.get("/<slug>/items")
+@login_required
+def items(slug: str) -> Response:
+    study = facilitated_study(slug)
+    return render("studies/items.html", study=study, upload=UploadForm())
+
+
+@bp.route("/<slug>/items/new", methods=["GET", "POST"])
+@login_required
+def new_item(slug: str) -> Response:
+    study = facilitated_study(slug)
+    form = ItemForm()
+    if form.validate_on_submit():
+        kind = ItemKind(form.kind.data or "prompt")
+        fields = ItemFields(
+            kind=kind,
+            theme=(form.theme.data or "").strip(),
+            text=(form.text.data or "").strip(),
+            notes=(form.notes.data or "").strip(),
+            **(
+                {
+                    "definition": (form.definition.data or "").strip(),
+                    "numerator": (form.numerator.data or "").strip(),
+                    "denominator": (form.denominator.data or "").strip(),
+                    "data_source": (form.data_source.data or "").strip(),
+                    "rationale": (form.rationale.data or "").strip(),
+                    "reporting_frequency": (form.reporting_frequency.data or "").strip(),
+                    "threshold": (form.threshold.data or "").strip(),
+                }
+                if kind is ItemKind.INDICATOR
+                else {}
+            ),
+        )
+        item = add_item(study, fields, current_user)
+        audit.record(study.id, "item.added", ref=item.ref)
+        db.session.commit()
+        flash(f"Item {item.ref} added.", "success")
+        return redirect(url_for("studies.items", slug=slug), 303)
+    status = 422 if form.is_submitted() else 200
+    return render(
+        "studies/item_form.html", study=study, form=form, errors=field_errors(form), status=status
+    )
+
+
+@bp.post("/<slug>/items/import")
+@login_required
+def import_items_view(slug: str) -> Response:
+    study = facilitated_study(slug)
+    form = UploadForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        report = import_items(study, upload.filename or "", upload.read(), current_user)
+        if report.ok:
+            db.session.commit()
+            flash(f"{report.created} items imported.", "success")
+            return redirect(url_for("studies.items", slug=slug), 303)
+        db.session.rollback()
+    return render(
+        "studies/items.html",
+        study=study,
+        upload=form,
+        report=report,
+        errors=field_errors(form) + [("file", e) for e in (report.errors if report else [])],
+        status=422,
+    )

@@ -1,0 +1,97 @@
+"""Load and faults: 200 panellists x 20 saves against gunicorn on PostgreSQL.
+
+Two runs on loopback, each in its own temporary database: a plain burst (latency and
+throughput, against a bare Flask app under the same server and client), then the same burst
+with the round closed from two tabs half-way and a worker killed a quarter of the way in.
+Skipped (reported as such) when PostgreSQL is not reachable.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from bench.loadgen import LoadConfig, run_bare, run_load
+
+CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "200"))
+SAVES = int(os.environ.get("BENCH_LOAD_SAVES", "20"))
+WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", str(max(2, (os.cpu_count() or 2)))))
+
+
+def _entry(value: Any, unit: str, baseline: Any, ratio: Any, note: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "baseline": baseline, "ratio": ratio, "note": note}
+
+
+def run() -> dict[str, dict[str, Any]]:
+    config = LoadConfig(
+        clients=CLIENTS,
+        saves=SAVES,
+        items=10,
+        workers=WORKERS,
+        threads=4,
+        time_limit=600,
+        sequential=50,
+    )
+    try:
+        import psycopg
+
+        from bench.loadgen import database_url
+
+        psycopg.connect(database_url(None, "postgres").replace("+psycopg", ""), connect_timeout=3)
+    except Exception as error:  # PostgreSQL not running: say so rather than fail the suite
+        note = f"skipped, PostgreSQL unreachable: {type(error).__name__}: {error}"[:300]
+        return {"load.lost_ratings": _entry(None, "ratings", 0, None, note)}
+    plain = run_load(config)
+    bare = run_bare(config)
+    faults = run_load(
+        LoadConfig(
+            clients=CLIENTS,
+            saves=SAVES,
+            items=10,
+            workers=WORKERS,
+            threads=4,
+            time_limit=600,
+            close_at=0.5,
+            kill_at=0.25,
+        )
+    )
+    p, f = plain.summary(), faults.summary()
+    print("load, plain burst:", p)
+    print("load, close + kill:", f)
+    lost = p["lost_ratings"] + f["lost_ratings"]
+    save_rate = p["saves_per_s"]
+    shape = (
+        f"{CLIENTS} panellists x {SAVES} saves, gunicorn {WORKERS} workers x 4 threads, PostgreSQL"
+    )
+    return {
+        "load.lost_ratings": _entry(
+            lost,
+            "ratings",
+            0,
+            None,
+            f"{shape}; plain: {p['acknowledged']} acknowledged, {p['duplicate_ratings']} "
+            f"duplicates, {p['unexpected_errors']} unexpected errors; with close at 50% and a "
+            f"worker SIGKILLed at 25%: {f['acknowledged']} acknowledged, "
+            f"{f['refused_round_closed']} refused 'round closed', "
+            f"{f['connection_errors_retried']} dropped connections retried, "
+            f"closes {f['close_statuses']}, snapshots {f.get('snapshots')}, snapshot "
+            f"mismatches {f.get('snapshot_mismatches')}, written after close "
+            f"{f.get('written_after_close')}, unexpected {f['unexpected_errors']}",
+        ),
+        "load.rating_save_p95_ms": _entry(
+            p["p95_ms"],
+            "ms",
+            50,
+            round(p["p95_ms"] / 50, 2),
+            f"{shape}, closed loop (no pause between saves): p50 {p['p50_ms']} ms, "
+            f"p99 {p['p99_ms']} ms, {p['requests']} requests; one panellist alone: p95 "
+            f"{p['one_client_p95_ms']} ms; goal < 50 ms",
+        ),
+        "load.save_vs_bare_flask": _entry(
+            save_rate,
+            "saves/s",
+            round(bare, 1),
+            round(save_rate / bare, 3) if bare else None,
+            f"{shape}; baseline: a bare Flask POST endpoint under the same server and client",
+        ),
+    }

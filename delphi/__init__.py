@@ -1,0 +1,50 @@
+"""The Delphi domain: study and round rules as plain data and pure functions.
+
+Never imports Flask, SQLAlchemy or pandas; the web layer converts its rows into these
+dataclasses, calls the rules, and turns `DomainError`s into messages for people.
+"""
+
+from delphi.errors import (
+    DomainError,
+    InvalidTransition,
+    NotAllowedToRate,
+    RatingOutOfRange,
+    RoundClosed,
+    RoundNotOpen,
+)
+from delphi.model import (
+    Decision,
+    ItemKind,
+    PanelRole,
+    RoundStatus,
+    Scale,
+    StudyStatus,
+)
+from delphi.ratings import RatingChoice, validate_rating
+from delphi.rounds import (
+    RoundState,
+    check_can_close,
+    check_can_open,
+    suggest_decision,
+)
+
+__all__ = [
+    "Decision",
+    "DomainError",
+    "InvalidTransition",
+    "ItemKind",
+    "NotAllowedToRate",
+    "PanelRole",
+    "RatingChoice",
+    "RatingOutOfRange",
+    "RoundClosed",
+    "RoundNotOpen",
+    "RoundState",
+    "RoundStatus",
+    "Scale",
+    "StudyStatus",
+    "check_can_close",
+    "check_can_open",
+    "suggest_decision",
+    "validate_rating",
+]

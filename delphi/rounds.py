@@ -1,0 +1,66 @@
+"""The round state machine and the suggested decision per item."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from delphi.errors import InvalidTransition
+from delphi.model import Decision, RoundStatus, StudyStatus
+
+
+@dataclass(frozen=True)
+class RoundState:
+    number: int
+    status: RoundStatus
+    item_count: int
+
+
+def check_can_open(
+    *,
+    study_status: StudyStatus,
+    rounds: Sequence[RoundState],
+    number: int,
+    max_rounds: int,
+    undecided_items: int,
+) -> None:
+    """Raise `InvalidTransition` unless round `number` may open now."""
+    if study_status is StudyStatus.COMPLETED:
+        raise InvalidTransition("This study is completed, so no more rounds can open.")
+    if any(r.status is RoundStatus.OPEN for r in rounds):
+        raise InvalidTransition("Close the open round before opening another.")
+    if number > max_rounds:
+        raise InvalidTransition(
+            f"This study allows at most {max_rounds} rounds. "
+            "Raise the maximum in the study settings to run another."
+        )
+    current = next((r for r in rounds if r.number == number), None)
+    if current is not None and current.status is not RoundStatus.DRAFT:
+        raise InvalidTransition(f"Round {number} has already been opened.")
+    if current is not None and current.item_count == 0:
+        raise InvalidTransition(f"Round {number} has no items to rate. Add items first.")
+    if current is None and undecided_items == 0:
+        raise InvalidTransition("There are no items left to rate.")
+
+
+def check_can_close(status: RoundStatus) -> None:
+    """Raise `InvalidTransition` unless the round is open."""
+    if status is RoundStatus.CLOSED:
+        raise InvalidTransition("This round is already closed.")
+    if status is not RoundStatus.OPEN:
+        raise InvalidTransition("This round has not been opened yet.")
+
+
+_SUGGESTION = {
+    "consensus_in": Decision.ACCEPT,
+    "consensus_out": Decision.EXCLUDE,
+}
+
+
+def suggest_decision(status: str, *, last_round: bool = False) -> Decision:
+    """The decision the consensus status points to; the facilitator confirms or overrides it.
+
+    Items without consensus are carried forward, also in the last round: a facilitator who
+    stops there records them as "no consensus" by not accepting or excluding them.
+    """
+    return _SUGGESTION.get(status, Decision.CARRY_FORWARD)

@@ -1,0 +1,34 @@
+"""Statistics for Delphi consensus: per-item rules, Krippendorff's alpha, stability.
+
+Pure package (pandas, numpy, scipy, krippendorff). See scoring/README.md for definitions.
+"""
+
+from scoring.errors import ScoringInputError
+from scoring.items import group_summary, item_summary, rand_disagreement
+from scoring.loading import load_ratings
+from scoring.ratings import validate_ratings
+from scoring.reliability import AlphaResult, alpha, alpha_by_group, alpha_trend
+from scoring.rules import MedianIQRRule, PercentageRule, RandRule, Rule, rule_from_name
+from scoring.scale import Scale, parse_scale
+from scoring.stability import stability
+
+__all__ = [
+    "AlphaResult",
+    "MedianIQRRule",
+    "PercentageRule",
+    "RandRule",
+    "Rule",
+    "Scale",
+    "ScoringInputError",
+    "alpha",
+    "alpha_by_group",
+    "alpha_trend",
+    "group_summary",
+    "item_summary",
+    "load_ratings",
+    "parse_scale",
+    "rand_disagreement",
+    "rule_from_name",
+    "stability",
+    "validate_ratings",
+]

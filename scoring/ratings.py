@@ -1,0 +1,142 @@
+"""Validation of the long ratings table every public function accepts.
+
+Columns: ``panellist``, ``item``, ``rating`` (a scale point, or NaN/None for "unable to rate"),
+optional ``group`` and ``round``. An absent row means the panellist did not answer the item.
+Errors name the row by the DataFrame index label (``load_ratings`` sets it to the file's row
+number, so the message points at the spreadsheet row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scoring.errors import ScoringInputError
+from scoring.scale import Scale
+
+REQUIRED = ("panellist", "item", "rating")
+OPTIONAL = ("group", "round")
+NO_GROUP = "(no group)"
+
+
+def _row(label: Hashable) -> str:
+    return f"row {label}"
+
+
+def _first(mask: pd.Series) -> Any:
+    """Index label of the first True in ``mask`` (the row an error message names)."""
+    return mask.idxmax()
+
+
+def _is_blank(value: object) -> bool:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    return isinstance(value, float) and value != value  # NaN is the only float unequal to itself
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    """Missing or whitespace-only cells; checks each distinct value once (tables are long)."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.isna()
+    blanks = [v for v in pd.unique(series) if _is_blank(v)]
+    return series.isna() | series.isin(blanks)
+
+
+def _numeric_ratings(raw: pd.Series) -> pd.Series:
+    """Ratings as float, NaN for blank; raise naming the first value that is not a number."""
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype(float)
+    as_object = raw.astype(object)
+    blank = _blank(as_object)
+    converted = pd.to_numeric(as_object.where(~blank, np.nan), errors="coerce")
+    bad = converted.isna() & ~blank
+    if bad.any():
+        label = _first(bad)
+        raise ScoringInputError(f"{_row(label)}: rating {raw.loc[label]!r} is not a number")
+    return converted.astype(float)
+
+
+def validate_ratings(df: pd.DataFrame, scale: Scale) -> pd.DataFrame:
+    """Check a long ratings table and return a clean copy.
+
+    The copy has float ``rating`` (NaN = unable to rate), ``group`` filled with "(no group)"
+    where empty (only if the column exists) and integer ``round`` (only if it exists).
+
+    Raises ScoringInputError naming the row for: a missing column, an empty panellist or item,
+    a rating that is not a number, a rating off the scale or between scale points, a round
+    that is not a whole number, a panellist rating the same item twice in a round, or a
+    panellist listed in two groups.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ScoringInputError("ratings must be a pandas DataFrame")
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        found = ", ".join(str(c) for c in df.columns) or "none"
+        raise ScoringInputError(
+            f"missing column {missing[0]!r} (columns found: {found}); "
+            "expected panellist, item, rating[, group][, round]"
+        )
+    out = df.loc[:, [c for c in (*REQUIRED, *OPTIONAL) if c in df.columns]].copy()
+    for column in ("panellist", "item"):
+        empty = _blank(out[column])
+        if empty.any():
+            raise ScoringInputError(f"{_row(_first(empty))}: {column} is empty")
+    out["rating"] = _numeric_ratings(out["rating"])
+    rated = out["rating"].notna()
+    values = out.loc[rated, "rating"]
+    off = (values < scale.low) | (values > scale.high)
+    if off.any():
+        label = _first(off)
+        raise ScoringInputError(
+            f"{_row(label)}: rating {values.loc[label]:g} is outside the scale "
+            f"{scale.low}-{scale.high}"
+        )
+    between = values != np.round(values)
+    if between.any():
+        label = _first(between)
+        raise ScoringInputError(
+            f"{_row(label)}: rating {values.loc[label]:g} is not a point on the scale "
+            f"{scale.low}-{scale.high} (whole numbers only)"
+        )
+    keys = ["panellist", "item"]
+    if "round" in out.columns:
+        rounds = pd.to_numeric(out["round"].astype(object), errors="coerce")
+        bad_round = rounds.isna() | (rounds != np.round(rounds))
+        if bad_round.any():
+            label = _first(bad_round)
+            raise ScoringInputError(
+                f"{_row(label)}: round {out.loc[label, 'round']!r} is not a whole number"
+            )
+        out["round"] = rounds.astype(int)
+        keys.append("round")
+    duplicated = out.duplicated(subset=keys, keep="first")
+    if duplicated.any():
+        label = _first(duplicated)
+        raise ScoringInputError(
+            f"{_row(label)}: panellist {out.loc[label, 'panellist']!r} rated item "
+            f"{out.loc[label, 'item']!r} more than once"
+            + (" in the same round" if "round" in out.columns else "")
+        )
+    if "group" in out.columns:
+        empty_group = _blank(out["group"])
+        out["group"] = out["group"].astype(object).where(~empty_group, NO_GROUP).astype(str)
+        per_panellist = out.groupby("panellist", sort=False)["group"].nunique()
+        if (per_panellist > 1).any():
+            who = _first(per_panellist)
+            label = out.index[(out["panellist"] == who).to_numpy()][-1]
+            raise ScoringInputError(
+                f"{_row(label)}: panellist {who!r} appears in more than one group"
+            )
+    return out
+
+
+def single_round(df: pd.DataFrame, what: str) -> None:
+    """Raise unless the table holds at most one round (per-round figures must not mix rounds)."""
+    if "round" in df.columns and df["round"].nunique() > 1:
+        raise ScoringInputError(
+            f"{what} needs the ratings of one round; the table holds rounds "
+            f"{sorted(int(r) for r in df['round'].unique())} (filter it first)"
+        )

@@ -1,0 +1,235 @@
+"""One whole-round analysis as plain data, and its table / JSON / CSV renderings (for the CLI)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Hashable
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from scoring.coincidence import Level
+from scoring.items import group_summary, item_summary
+from scoring.ratings import validate_ratings
+from scoring.reliability import AlphaResult, CiMethod, alpha, alpha_by_group, alpha_trend
+from scoring.rules import Rule
+from scoring.scale import Scale
+from scoring.stability import stability
+
+ITEM_KEYS = (
+    "n",
+    "n_unable",
+    "mean",
+    "median",
+    "q1",
+    "q3",
+    "iqr",
+    "pct_bottom",
+    "pct_middle",
+    "pct_top",
+    "counts",
+    "ipr_low",
+    "ipr_high",
+    "ipr",
+    "iprcp",
+    "ipras",
+    "di",
+    "status",
+)
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _items(table: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for item, row in table.iterrows():
+        rows.append({"item": plain(item), **{k: plain(row[k]) for k in ITEM_KEYS}})
+    return rows
+
+
+def analyse_round(
+    df: pd.DataFrame,
+    scale: Scale,
+    rule: Rule,
+    level: Level = "ordinal",
+    bootstrap: int = 1000,
+    seed: int | None = None,
+    ci_method: CiMethod = "units",
+    require_all_groups: bool = False,
+) -> dict[str, Any]:
+    """Everything about the latest round, JSON-ready (no NaN, None where undefined).
+
+    Keys: settings, round (latest round number or None), alpha, items, groups (per group:
+    alpha and items; {} without a group column), stability (latest vs previous round, or None
+    with fewer than two rounds), alpha_trend (one entry per round).
+    """
+    clean = validate_ratings(df, scale)
+    rounds = sorted(int(r) for r in clean["round"].unique()) if "round" in clean else []
+    current = clean.loc[clean["round"] == rounds[-1]] if rounds else clean
+    if rounds:
+        current = current.drop(columns="round")
+    result: dict[str, Any] = {
+        "settings": {
+            "scale": scale.label(),
+            "rule": rule.name,
+            "rule_definition": rule.describe(),
+            "level": level,
+            "bootstrap": bootstrap,
+            "ci_method": ci_method,
+            "seed": seed,
+            "require_all_groups": require_all_groups,
+        },
+        "round": rounds[-1] if rounds else None,
+    }
+    overall: AlphaResult = alpha(current, level, scale, bootstrap, seed, ci_method)
+    result["alpha"] = overall.as_dict()
+    result["items"] = _items(item_summary(current, scale, rule, require_all_groups))
+    groups: dict[str, Any] = {}
+    if "group" in current.columns:
+        by_group = alpha_by_group(current, level, scale, bootstrap, seed, ci_method)
+        per_group = group_summary(current, scale, rule)
+        for name, res in by_group.items():
+            groups[name] = {
+                "alpha": res.as_dict(),
+                "items": _items(cast(pd.DataFrame, per_group.xs(name, level="group"))),
+            }
+    result["groups"] = groups
+    if len(rounds) >= 2:
+        prev = clean.loc[clean["round"] == rounds[-2]].drop(columns="round")
+        table = stability(prev, current, scale)
+        result["stability"] = {
+            "rounds": [rounds[-2], rounds[-1]],
+            "items": [
+                {"item": plain(item), **{k: plain(v) for k, v in row.items()}}
+                for item, row in table.iterrows()
+            ],
+        }
+    else:
+        result["stability"] = None
+    trend = alpha_trend(clean, level, scale, bootstrap, seed, ci_method)
+    result["alpha_trend"] = [
+        {"round": int(cast(Any, number)), **{k: plain(v) for k, v in row.items()}}
+        for number, row in trend.iterrows()
+    ]
+    return plain(result)  # type: ignore[no-any-return]
+
+
+def to_json(report: dict[str, Any]) -> str:
+    """Pretty JSON; ``allow_nan=False`` makes a stray NaN an error rather than invalid JSON."""
+    return json.dumps(report, indent=2, allow_nan=False)
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> str:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def _alpha_line(label: str, a: dict[str, Any]) -> str:
+    ci = a["ci"]
+    text = f"{label}: alpha ({a['level']}) = {_fmt(a['value'], 3)}"
+    if ci:
+        text += f", {100 * a['confidence']:.0f}% CI [{ci[0]:.3f}, {ci[1]:.3f}]"
+        text += f", P(alpha < {a['min_alpha']:.3f}) = {_fmt(a['p_below_min'], 3)}"
+    text += f"  ({a['n_units']} items, {a['n_raters']} panellists)"
+    if a["note"]:
+        text += f"\n  note: {a['note']}"
+    return text
+
+
+def to_table(report: dict[str, Any]) -> str:
+    """Readable terminal report."""
+    s = report["settings"]
+    out = [f"Scale {s['scale']}; rule: {s['rule_definition']}"]
+    if report["round"] is not None:
+        out.append(f"Round {report['round']}")
+    out.append(_alpha_line("All panellists", report["alpha"]))
+    for name, group in report["groups"].items():
+        out.append(_alpha_line(f"Group {name}", group["alpha"]))
+    header = ["item", "n", "unable", "median", "IQR", "%bottom", "%top", "DI", "status"]
+    rows = [
+        [
+            str(i["item"]),
+            str(i["n"]),
+            str(i["n_unable"]),
+            _fmt(i["median"], 1),
+            _fmt(i["iqr"], 1),
+            _fmt(i["pct_bottom"], 0),
+            _fmt(i["pct_top"], 0),
+            _fmt(i["di"]),
+            i["status"],
+        ]
+        for i in report["items"]
+    ]
+    out += ["", _grid(header, rows)]
+    if report["stability"]:
+        a, b = report["stability"]["rounds"]
+        rows = [
+            [
+                str(i["item"]),
+                str(i["n_paired"]),
+                _fmt(i["pct_changed_band"], 0),
+                _fmt(i["p_value"], 3),
+                i["verdict"],
+            ]
+            for i in report["stability"]["items"]
+        ]
+        out += [
+            "",
+            f"Stability, round {a} to {b}",
+            _grid(["item", "paired", "%changed band", "Wilcoxon p", "verdict"], rows),
+        ]
+    if len(report["alpha_trend"]) > 1:
+        trend = ", ".join(
+            f"round {t['round']}: {_fmt(t['value'], 3)}" for t in report["alpha_trend"]
+        )
+        out += ["", f"Alpha by round: {trend}"]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(report: dict[str, Any]) -> str:
+    """Item figures as CSV: one row per item for all panellists (scope "all"), then per group."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["scope", "item", *ITEM_KEYS])
+    scopes: list[tuple[str, list[dict[str, Hashable]]]] = [("all", report["items"])]
+    scopes += [(name, g["items"]) for name, g in report["groups"].items()]
+    for scope, items in scopes:
+        for i in items:
+            cells = [scope, i["item"]]
+            for key in ITEM_KEYS:
+                value = i[key]
+                if isinstance(value, list):
+                    value = ";".join(str(v) for v in value)
+                cells.append("" if value is None else value)
+            writer.writerow(cells)
+    return buffer.getvalue()

@@ -1,0 +1,159 @@
+"""Invitations and sign-in links go out through a real SMTP client to a loopback server."""
+
+from __future__ import annotations
+
+import re
+import socket
+from email import message_from_bytes
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Invitation, Panellist, User
+from tests.conftest import Panel, sign_in
+from tests.web.helpers import page, text_of
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app):
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield inbox
+    controller.stop()
+    app.config.update(MAIL_SERVER="")
+
+
+def test_an_invitation_is_emailed_and_its_link_lets_the_person_join(client, panel: Panel, smtp):
+    sign_in(client, panel.facilitator)
+    response = client.post(
+        "/studies/test-study/panel/invite",
+        data={
+            "name": "Mo Mailed",
+            "email": "mo@example.test",
+            "group": panel.study.groups[0].id,
+            "role": "partner",
+        },
+    )
+    assert response.status_code == 200
+    assert "1 invitation emailed" in text_of(response)
+    assert page(response).select(".app-invite-link") == []
+    (message,) = smtp.messages
+    assert message["To"] == "mo@example.test"
+    body = message.get_payload(decode=True).decode()
+    assert "Dear Mo Mailed" in body and "CQC partner 4" in body
+    url = re.search(r"http://\S+/invitation/\S+", body).group(0)
+    invitation = db.session.scalar(
+        select(Invitation).join(Panellist).join(User).where(User.email == "mo@example.test")
+    )
+    assert invitation.sent_at is not None
+    joiner = client.application.test_client()
+    assert joiner.post(url.replace("http://localhost", ""), data={}).status_code == 303
+
+
+def test_an_unreachable_mail_server_falls_back_to_links_and_says_so(client, panel: Panel, app):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    try:
+        sign_in(client, panel.facilitator)
+        response = client.post(
+            "/studies/test-study/panel/invite",
+            data={
+                "name": "Ned",
+                "email": "ned@example.test",
+                "group": panel.study.groups[0].id,
+                "role": "partner",
+            },
+        )
+    finally:
+        app.config.update(MAIL_SERVER="")
+    assert response.status_code == 200
+    assert "Could not send email to ned@example.test" in text_of(response)
+    assert len(page(response).select(".app-invite-link")) == 1
+
+
+def test_an_emailed_sign_in_link_works_once(client, panel: Panel, smtp, app):
+    response = client.post("/sign-in-link", data={"email": "partner1-test-study@example.test"})
+    assert "If that address belongs to a panel member" in text_of(response)
+    (message,) = smtp.messages
+    url = re.search(r"http://\S+/sign-in/\S+", message.get_payload(decode=True).decode()).group(0)
+    path = url.replace("http://localhost", "")
+    assert client.post(path).status_code == 303
+    assert "Test study" in text_of(client.get("/studies"))
+    other = app.test_client()
+    assert other.post(path).status_code == 410
+
+
+def test_asking_for_a_link_for_an_unknown_address_looks_the_same_and_sends_nothing(
+    client, panel: Panel, smtp
+):
+    response = client.post("/sign-in-link", data={"email": "nobody@example.test"})
+    assert "If that address belongs to a panel member" in text_of(response)
+    assert smtp.messages == []
+
+
+def test_reminders_go_to_those_who_have_not_finished_and_are_recorded(client, panel, smtp, app):
+    from app.models import Rating, Reminder
+    from app.services.rounds import open_round
+
+    round_ = open_round(panel.study)
+    done = panel.raters[0]
+    for round_item in round_.round_items:
+        db.session.add(
+            Rating(
+                round_id=round_.id,
+                panellist_id=done.id,
+                item_version_id=round_item.item_version_id,
+                score=7,
+            )
+        )
+    db.session.commit()
+    sign_in(client, panel.facilitator)
+    listed = text_of(client.get("/studies/test-study/rounds/1/responders"))
+    assert done.user.name not in listed and panel.raters[1].user.name in listed
+    response = client.post("/studies/test-study/rounds/1/remind")
+    assert response.status_code == 303
+    recipients = sorted(m["To"] for m in smtp.messages)
+    assert recipients == sorted(p.user.email for p in panel.raters[1:])
+    body = smtp.messages[0].get_payload(decode=True).decode()
+    assert "/studies/test-study/rounds/1/ballot" in body
+    assert db.session.scalar(select(func.count(Reminder.id))) == len(panel.raters) - 1
+    assert "Last reminded" in text_of(client.get("/studies/test-study/rounds/1/responders"))
+
+
+def test_send_reminders_command_emails_non_responders(app, panel, smtp):
+    from app.services.rounds import open_round
+
+    open_round(panel.study)
+    result = app.test_cli_runner().invoke(args=["send-reminders", "test-study"])
+    assert result.exit_code == 0, result.output
+    assert f"test-study round 1: {len(panel.raters)} reminders sent" in result.output
+    assert len(smtp.messages) == len(panel.raters)
+
+
+def test_reminders_without_a_mail_server_say_why(client, panel):
+    from app.services.rounds import open_round
+
+    open_round(panel.study)
+    sign_in(client, panel.facilitator)
+    response = client.post("/studies/test-study/rounds/1/remind")
+    shown = text_of(client.get(response.headers["Location"]))
+    assert "Email is not set up (MAIL_SERVER), so reminders cannot be sent." in shown
