@@ -353,10 +353,6 @@ def test_after_a_second_round_the_results_show_the_trend_and_pass_axe(as_role, l
     )
     close_round(round2.id)
     db.session.commit()
-    import faulthandler
-    import sys
-
-    faulthandler.dump_traceback_later(6, exit=False, file=sys.stderr)
     page = as_role("facilitator")
     problems = {}
     for name, path in [

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from scoring import Scale, ScoringInputError, alpha_trend, stability
+from scoring.stability import signed_rank_test
 
 
 def rnd(ratings: list[float], item: str = "q1") -> pd.DataFrame:
@@ -77,3 +79,32 @@ def test_alpha_trend_per_round() -> None:
     assert trend.loc[1, "value"] < 0.2 < 0.7 < trend.loc[2, "value"]
     with pytest.raises(ScoringInputError, match="one round"):
         stability(pd.concat([r1, r2]), r2, Scale())
+
+
+def test_signed_rank_p_values_match_scipy_exact_without_ties() -> None:
+    rng = np.random.default_rng(7)
+    for n in (3, 6, 9, 14):
+        d = rng.permutation(np.arange(1, n + 1)) * rng.choice([-1, 1], n)
+        stat, p = signed_rank_test(d.astype(float))
+        ref = stats.wilcoxon(d, method="exact")
+        assert (stat, p) == (pytest.approx(ref.statistic), pytest.approx(ref.pvalue))
+
+
+def test_signed_rank_p_values_with_ties_match_a_full_permutation_test() -> None:
+    # SciPy's permutation method enumerates every sign assignment when 2^n <= n_resamples:
+    # an independent, slow computation of the same exact p-value.
+    rng = np.random.default_rng(11)
+    for n in (4, 7, 10):
+        d = rng.integers(-3, 4, n).astype(float)
+        d[d == 0] = 2.0
+        stat, p = signed_rank_test(d)
+        ref = stats.wilcoxon(d, method=stats.PermutationMethod(n_resamples=2**n))
+        assert p == pytest.approx(ref.pvalue)
+        assert stat == pytest.approx(ref.statistic)
+
+
+def test_signed_rank_above_the_exact_limit_uses_the_normal_approximation() -> None:
+    d = np.tile([1.0, -2.0, 3.0, 1.0, 2.0], 12)  # 60 differences
+    stat, p = signed_rank_test(d)
+    ref = stats.wilcoxon(d, method="asymptotic")
+    assert (stat, p) == (pytest.approx(ref.statistic), pytest.approx(ref.pvalue))
