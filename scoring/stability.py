@@ -50,7 +50,7 @@ def signed_rank_test(differences: np.ndarray) -> tuple[float, float]:
     if n > EXACT_MAX_N:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            test = stats.wilcoxon(d, zero_method="wilcox", method="asymptotic")
+            test = stats.wilcoxon(d, zero_method="wilcox", method="approx")
         return float(test.statistic), float(test.pvalue)
     doubled = np.rint(2 * ranks).astype(np.int64)
     total = int(doubled.sum())
