@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.extensions import db
 from app.models import Panellist, Study, StudyFacilitator
@@ -44,15 +44,29 @@ def membership(slug: str) -> Membership:
     """
     if not current_user.is_authenticated:
         abort(401)
-    study = study_by_slug(slug)
-    facilitator = is_facilitator_of(current_user.id, study.id)
-    panellist = db.session.scalar(
-        select(Panellist).where(
-            Panellist.study_id == study.id,
-            Panellist.user_id == current_user.id,
-            Panellist.joined_at.is_not(None),
+    user_id = current_user.id
+    # One query for the study and the user's two possible places in it: this runs on every
+    # request, autosaves included.
+    row = db.session.execute(
+        select(Study, StudyFacilitator.id, Panellist)
+        .outerjoin(
+            StudyFacilitator,
+            and_(StudyFacilitator.study_id == Study.id, StudyFacilitator.user_id == user_id),
         )
-    )
+        .outerjoin(
+            Panellist,
+            and_(
+                Panellist.study_id == Study.id,
+                Panellist.user_id == user_id,
+                Panellist.joined_at.is_not(None),
+            ),
+        )
+        .where(Study.slug == slug)
+    ).first()
+    if row is None:
+        abort(404)
+    study, facilitator_id, panellist = row
+    facilitator = facilitator_id is not None
     if not facilitator and panellist is None:
         abort(404)
     return Membership(study, panellist, facilitator)

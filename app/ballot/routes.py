@@ -155,7 +155,8 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
             return redirect(url_for("ballot.show", slug=slug, number=number), 303)
         return _page(round_, panellist, errors={version_id: message}, status=status)
     moved = None
-    current = ratings_by_version(round_, panellist).get(version_id) if saved else None
+    mine = ratings_by_version(round_, panellist)
+    current = mine.get(version_id) if saved else None
     if current is not None:
         previous = previous_rating_for(round_, panellist, version_id)
         moved = moved_band(round_.study.scale, previous, current)
@@ -171,7 +172,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
         saved=saved,
         moved=moved,
         current=current,
-        answered=answered_count(round_, panellist),
+        answered=len(mine),
         total=len(round_.round_items),
         status=status,
     )

@@ -18,6 +18,7 @@ from app.export.formats import (
     date,
     num,
     pct,
+    rounds_table,
     top_band,
 )
 
@@ -248,34 +249,7 @@ def _methods(doc: Any, spec: dict[str, Any]) -> None:
     )
     _heading(doc, "Rounds", 2)
     doc.add_paragraph(f"{m['number_of_rounds']} rounds. {m['stopping']}")
-    _table(
-        doc,
-        [
-            "Round",
-            "Opened",
-            "Closed",
-            "Rated",
-            "Added",
-            "Revised",
-            "Accepted",
-            "Excluded",
-            "Carried forward",
-        ],
-        [
-            [
-                r["round"],
-                date(r["opened_at"]),
-                date(r["closed_at"]),
-                r["items_rated"],
-                r["items_added"],
-                r["items_revised"],
-                r["items_accepted"],
-                r["items_excluded"],
-                r["items_carried_forward"],
-            ]
-            for r in m["rounds"]
-        ],
-    )
+    _table(doc, *rounds_table(m, with_alpha=False))
     doc.add_paragraph(m["merging_note"])
     _heading(doc, "Agreement between panellists (Krippendorff's alpha)", 2)
     groups = sorted({g for r in m["rounds"] for g in r["alpha_groups"]})

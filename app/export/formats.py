@@ -98,6 +98,39 @@ def alpha_text(alpha: dict[str, Any] | None) -> str:
     return text
 
 
+ROUND_COLUMNS = [
+    "Round",
+    "Opened",
+    "Closed",
+    "Rated",
+    "Added",
+    "Revised",
+    "Accepted",
+    "Excluded",
+    "Carried forward",
+]
+
+
+def rounds_table(method: dict[str, Any], *, with_alpha: bool) -> tuple[list[str], list[list[Any]]]:
+    """The rounds of the method section as a header and rows, for every document format."""
+    header = ROUND_COLUMNS + (["Krippendorff's alpha"] if with_alpha else [])
+    rows = []
+    for r in method["rounds"]:
+        row = [
+            r["round"],
+            date(r["opened_at"]),
+            date(r["closed_at"]),
+            r["items_rated"],
+            r["items_added"],
+            r["items_revised"],
+            r["items_accepted"],
+            r["items_excluded"],
+            r["items_carried_forward"],
+        ]
+        rows.append(row + [alpha_text(r["alpha"])] if with_alpha else row)
+    return header, rows
+
+
 def status_label(status: str | None) -> str:
     return {
         "consensus_in": "Consensus in",
@@ -430,37 +463,7 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     add("")
     add(f"{m['number_of_rounds']} rounds. {m['stopping']}")
     add("")
-    out.extend(
-        _md_table(
-            [
-                "Round",
-                "Opened",
-                "Closed",
-                "Rated",
-                "Added",
-                "Revised",
-                "Accepted",
-                "Excluded",
-                "Carried forward",
-                "Krippendorff's alpha",
-            ],
-            [
-                [
-                    r["round"],
-                    date(r["opened_at"]),
-                    date(r["closed_at"]),
-                    r["items_rated"],
-                    r["items_added"],
-                    r["items_revised"],
-                    r["items_accepted"],
-                    r["items_excluded"],
-                    r["items_carried_forward"],
-                    alpha_text(r["alpha"]),
-                ]
-                for r in m["rounds"]
-            ],
-        )
-    )
+    out.extend(_md_table(*rounds_table(m, with_alpha=True)))
     add(m["merging_note"])
     add("")
     groups = sorted({g for r in m["rounds"] for g in r["alpha_groups"]})

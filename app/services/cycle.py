@@ -117,7 +117,25 @@ def invited_panellists(round_: Round) -> list[Panellist]:
 
 
 def is_invited(round_: Round, panellist: Panellist) -> bool:
-    return any(p.id == panellist.id for p in invited_panellists(round_))
+    """The rule of ``invited_panellists`` for one panellist, without loading the whole panel
+    (it runs on every autosave)."""
+    if (
+        panellist.study_id != round_.study_id
+        or panellist.role == PanelRole.OBSERVER.value
+        or panellist.joined_at is None
+    ):
+        return False
+    if round_.invite_rule != "completed_previous":
+        return True
+    previous = next((r for r in round_.study.rounds if r.number == round_.number - 1), None)
+    if previous is None:
+        return True
+    rated = db.session.scalar(
+        select(func.count(Rating.id)).where(
+            Rating.round_id == previous.id, Rating.panellist_id == panellist.id
+        )
+    )
+    return (rated or 0) >= len(previous.round_items)
 
 
 def non_responders(round_: Round) -> list[Panellist]:

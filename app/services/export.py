@@ -31,9 +31,10 @@ from app.models import (
     utcnow,
 )
 from app.services.export_data import raw_ratings
-from app.services.results import RULE_LABELS, _plain, rule_description
+from app.services.results import RULE_LABELS, rule_description
 from delphi import PanelRole
 from scoring import Scale, stability
+from scoring.report import plain
 
 SCHEMA_VERSION = "1.0"
 
@@ -366,7 +367,7 @@ def build_specification(
             {"pseudonym": p.pseudonym, "name": p.user.name, "group": p.group.name, "role": p.role}
             for p in _panellists(study)
         ]
-    return _plain(spec)
+    return plain(spec)
 
 
 def _panellists(study: Study) -> list[Panellist]:

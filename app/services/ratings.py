@@ -89,7 +89,14 @@ def save_rating(
             "This round has closed, so your rating was not saved. "
             "Your earlier answers are kept in the results."
         )
-    db.session.commit()
+    # Only the rating row was written, through Core, so the loaded study, round and panellist
+    # are still current: keeping them saves the autosave answer five reloads.
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
     return choice
 
 

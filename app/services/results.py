@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -22,6 +21,7 @@ from scoring import (
     group_summary,
     item_summary,
 )
+from scoring.report import plain
 
 RULE_LABELS = {
     "percentage": "Percentage rule",
@@ -77,19 +77,6 @@ def ratings_frame(round_: Round) -> pd.DataFrame:
     return frame
 
 
-def _plain(value: Any) -> Any:
-    """JSON-safe: NaN becomes None, numpy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 FIGURES = [
     "n",
     "n_unable",
@@ -117,7 +104,7 @@ def _unrated(study: Study) -> dict[str, Any]:
 
 
 def _figures(row: pd.Series) -> dict[str, Any]:
-    return {k: _plain(row[k]) for k in FIGURES if k in row.index}
+    return {k: plain(row[k]) for k in FIGURES if k in row.index}
 
 
 def participation(round_: Round) -> list[dict[str, Any]]:
@@ -189,8 +176,8 @@ def compute_results(round_: Round) -> dict[str, Any]:
         "scale": [study.scale_min, study.scale_max],
         "rule": {"name": study.rule, "description": rule_description(study)},
         "items": out_items,
-        "alpha": _plain(_alpha_dict(overall)),
-        "alpha_groups": {name: _plain(_alpha_dict(a)) for name, a in group_alphas.items()},
+        "alpha": plain(_alpha_dict(overall)),
+        "alpha_groups": {name: plain(_alpha_dict(a)) for name, a in group_alphas.items()},
         "participation": participation(round_),
     }
 

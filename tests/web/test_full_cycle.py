@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Item, ItemDecision, Proposal, Rating, Round, RoundSnapshot
+from app.services.cycle import invited_panellists, is_invited
 from app.services.results import ratings_frame
 from scoring import PercentageRule, Scale, item_summary
 from tests.conftest import Panel, build_panel, sign_in
@@ -261,6 +262,11 @@ def test_round_three_for_completers_only_refuses_someone_who_skipped_round_two(
     )
     assert response.status_code == 403
     assert "for panellists who rated every item of round 1" in text_of(response)
+    # The per-panellist check used on every save agrees with the panel-wide rule.
+    invited = {p.id for p in invited_panellists(round2)}
+    assert skipper.id not in invited and len(invited) == len(panel.raters) - 1
+    for panellist in [*panel.raters, panel.observer]:
+        assert is_invited(round2, panellist) == (panellist.id in invited)
 
 
 def test_moving_band_asks_for_a_reason_and_the_needs_my_rating_filter_hides_rated_items(
