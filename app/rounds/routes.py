@@ -6,6 +6,7 @@ from datetime import datetime, time
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import login_required
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study
@@ -26,6 +27,9 @@ def round_by_number(study: Study, number: int) -> Round:
     found = next((r for r in study.rounds if r.number == number), None)
     if found is None:
         abort(404)
+    # The session holds loaded objects weakly: link the round to its study so the study (and
+    # its rounds) stay loaded for the request instead of being queried again via round.study.
+    set_committed_value(found, "study", study)
     return found
 
 
