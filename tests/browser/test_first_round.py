@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -76,9 +77,10 @@ def test_a_panellist_joins_rates_everything_and_the_facilitator_sees_results(
     facilitator.goto(f"{live_server}/studies/test-study/rounds/1")
     assert "Patient representatives" in facilitator.inner_text("#participation")
     facilitator.get_by_role("button", name="Close round 1").click()
+    facilitator.wait_for_load_state()
     assert facilitator.title().startswith("Round 1 results")
     rows = facilitator.locator("table.app-results tbody tr")
-    assert rows.count() == item_count
+    expect(rows).to_have_count(item_count)  # waits for the page to finish, unlike count()
     assert "Consensus" in rows.first.inner_text() or "No consensus" in rows.first.inner_text()
     assert re.search(r"\b1\b", rows.first.locator("td").nth(1).inner_text())
     screenshot(facilitator, "results-1280")
