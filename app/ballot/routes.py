@@ -12,7 +12,13 @@ from app.models import Panellist, Round
 from app.rounds.routes import round_by_number
 from app.services.ballot import build_ballot, moved_band, previous_rating_for
 from app.services.cycle import is_invited
-from app.services.ratings import answered_count, parse_answer, ratings_by_version, save_rating
+from app.services.ratings import (
+    answered_count,
+    parse_answer,
+    rating_of,
+    round_item_version_ids,
+    save_rating,
+)
 from app.services.realtime import is_realtime, live_feedback
 from delphi import DomainError, NotAllowedToRate, RoundStatus
 
@@ -134,6 +140,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
     reason = request.form.get(f"reason-{version_id}", "")
     score, unable = parse_answer(raw)
     status, message, saved = 200, "Saved", True
+    version_ids = round_item_version_ids(round_)
     if raw is None and reason.strip():
         status, message, saved = 200, "Choose a rating to save your reason", False
     else:
@@ -147,6 +154,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
                 unable,
                 reason,
                 request.form.get(f"change-{version_id}", ""),
+                version_ids=version_ids,
             )
         except DomainError as error:
             status, message, saved = error.status_code, str(error), False
@@ -155,8 +163,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
             return redirect(url_for("ballot.show", slug=slug, number=number), 303)
         return _page(round_, panellist, errors={version_id: message}, status=status)
     moved = None
-    mine = ratings_by_version(round_, panellist)
-    current = mine.get(version_id) if saved else None
+    current = rating_of(round_, panellist, version_id) if saved else None
     if current is not None:
         previous = previous_rating_for(round_, panellist, version_id)
         moved = moved_band(round_.study.scale, previous, current)
@@ -172,7 +179,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
         saved=saved,
         moved=moved,
         current=current,
-        answered=len(mine),
-        total=len(round_.round_items),
+        answered=answered_count(round_, panellist),
+        total=len(version_ids),
         status=status,
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
-from app.models import Panellist, Rating, Round, utcnow
+from app.models import Panellist, Rating, Round, RoundItem, utcnow
 from delphi import RatingChoice, RoundStatus, Scale, validate_rating
 from delphi.errors import DomainError, RoundClosed
 
@@ -27,7 +27,10 @@ def parse_answer(raw: str | None) -> tuple[int | None, bool]:
 
 
 def round_item_version_ids(round_: Round) -> set[int]:
-    return {ri.item_version_id for ri in round_.round_items}
+    """The item versions rated in this round (ids only: this runs on every autosave)."""
+    return set(
+        db.session.scalars(select(RoundItem.item_version_id).where(RoundItem.round_id == round_.id))
+    )
 
 
 def save_rating(
@@ -38,13 +41,17 @@ def save_rating(
     unable: bool,
     reason: str,
     change_reason: str = "",
+    version_ids: set[int] | None = None,
 ) -> RatingChoice:
     """Validate, upsert, then confirm the round was still open while holding its row lock.
 
     The lock (FOR SHARE on PostgreSQL; SQLite's single writer) orders every save either
     wholly before a close, and so in its snapshot, or wholly after it, and so refused.
+    ``version_ids``: the round's item versions, when the caller has them already.
     """
-    if item_version_id not in round_item_version_ids(round_):
+    if version_ids is None:
+        version_ids = round_item_version_ids(round_)
+    if item_version_id not in version_ids:
         raise NotInRound("That item is not part of this round.")
     study = round_.study
     choice = validate_rating(
@@ -107,5 +114,22 @@ def ratings_by_version(round_: Round, panellist: Panellist) -> dict[int, Rating]
     return {r.item_version_id: r for r in rows}
 
 
+def rating_of(round_: Round, panellist: Panellist, item_version_id: int) -> Rating | None:
+    return db.session.scalar(
+        select(Rating).where(
+            Rating.round_id == round_.id,
+            Rating.panellist_id == panellist.id,
+            Rating.item_version_id == item_version_id,
+        )
+    )
+
+
 def answered_count(round_: Round, panellist: Panellist) -> int:
-    return len(ratings_by_version(round_, panellist))
+    return (
+        db.session.scalar(
+            select(func.count(Rating.id)).where(
+                Rating.round_id == round_.id, Rating.panellist_id == panellist.id
+            )
+        )
+        or 0
+    )
