@@ -8,10 +8,12 @@ the last test closes round 2 so the results pages show two rounds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select, text
 
 from app.extensions import db
@@ -251,15 +253,15 @@ def test_forms_with_errors_are_announced_and_pass_axe(as_role, live_server, demo
     page.fill("#password", "wrong")
     page.get_by_role("button", name="Sign in").click()
     summary = page.locator(".nhsuk-error-summary")
-    assert summary.is_visible()
-    assert page.title().startswith("Error:")
+    expect(summary).to_be_visible()  # waits for the answer, unlike is_visible()
+    expect(page).to_have_title(re.compile(r"^Error:"))
     assert axe_violations(page) == []
 
     facilitator = as_role("facilitator")
     facilitator.goto(f"{live_server}/studies/new")
     facilitator.locator("form button[type=submit]").last.click()
-    assert facilitator.locator(".nhsuk-error-summary").is_visible()
-    assert facilitator.title().startswith("Error:")
+    expect(facilitator.locator(".nhsuk-error-summary")).to_be_visible()
+    expect(facilitator).to_have_title(re.compile(r"^Error:"))
     # The summary takes focus so screen readers announce it at once.
     assert facilitator.evaluate("document.activeElement.closest('.nhsuk-error-summary') !== null")
     assert axe_violations(facilitator) == []
@@ -304,7 +306,7 @@ def test_a_patient_representative_completes_the_ballot_and_comments_with_the_key
         page.keyboard.press("Space")  # 1
         for _ in range(7):
             page.keyboard.press("ArrowRight")  # ... to 8
-        assert page.locator(f"#score-{vid}-8").is_checked()
+        expect(page.locator(f"#score-{vid}-8")).to_be_checked()
         assert _focused(page)["id"] == f"score-{vid}-8"
         page.locator(f"#status-{vid}").filter(has_text="Saved").wait_for()
         page.locator("#progress").filter(has_text=f"{number} of {total} rated").wait_for()

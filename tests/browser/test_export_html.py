@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Rating
@@ -56,7 +57,7 @@ def test_the_specification_page_and_its_download_pass_axe(app, live_server, brow
     page.get_by_role("button", name="Sign in").click()
     page.goto(f"{live_server}/studies/axe-export/export")
     assert page.locator("h1").inner_text() == "Test study"
-    assert page.get_by_role("heading", name="Agreed prompts and indicators").is_visible()
+    expect(page.get_by_role("heading", name="Agreed prompts and indicators")).to_be_visible()
     assert _axe_violations(page) == []
     screenshot(page, "specification")
 

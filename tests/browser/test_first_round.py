@@ -42,9 +42,9 @@ def test_a_panellist_joins_rates_everything_and_the_facilitator_sees_results(
     page.goto(f"{live_server}/invitation/{token}")
     assert "Patient representative 2" in page.inner_text("main")
     page.get_by_role("button", name="Join the panel").click()
-    assert page.title().startswith("My studies")
+    expect(page).to_have_title(re.compile(r"^My studies"))
     page.get_by_role("link", name="Rate the items").click()
-    assert page.title().startswith("Round 1 ballot")
+    expect(page).to_have_title(re.compile(r"^Round 1 ballot"))
     progress = page.locator("#progress")
     assert progress.inner_text() == f"0 of {item_count} rated"
 
@@ -67,7 +67,7 @@ def test_a_panellist_joins_rates_everything_and_the_facilitator_sees_results(
     assert any(r.reason == "Patients should always be asked" for r in saved)
     # Reloading shows the saved answers: nothing was lost.
     page.reload()
-    assert page.locator(f"#score-{first}-8").is_checked()
+    expect(page.locator(f"#score-{first}-8")).to_be_checked()
 
     facilitator = new_page()
     facilitator.goto(f"{live_server}/login")
@@ -77,8 +77,7 @@ def test_a_panellist_joins_rates_everything_and_the_facilitator_sees_results(
     facilitator.goto(f"{live_server}/studies/test-study/rounds/1")
     assert "Patient representatives" in facilitator.inner_text("#participation")
     facilitator.get_by_role("button", name="Close round 1").click()
-    facilitator.wait_for_load_state()
-    assert facilitator.title().startswith("Round 1 results")
+    expect(facilitator).to_have_title(re.compile(r"^Round 1 results"))
     rows = facilitator.locator("table.app-results tbody tr")
     expect(rows).to_have_count(item_count)  # waits for the page to finish, unlike count()
     assert "Consensus" in rows.first.inner_text() or "No consensus" in rows.first.inner_text()
