@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.security import hash_password
@@ -46,12 +47,12 @@ def test_two_panellists_see_each_others_messages_appear_live(app, live_server, n
     assert "characters remaining" in alice.inner_text(f"#{dom}-body-count")
     alice.get_by_role("button", name="Send message").click()
     alice.locator(f"#messages-{dom} li.app-message", has_text="shorter").wait_for()
-    assert alice.input_value(f"#{dom}-body") == ""
+    expect(alice.locator(f"#{dom}-body")).to_have_value("")
     # The thread is folded away on the ballot: the message is there, and the count says so.
     bob.locator(f"#messages-{dom} li.app-message", has_text="shorter").wait_for(
         state="attached", timeout=8000
     )
-    assert "unread" in bob.inner_text(f"#unread-{dom}")
+    expect(bob.locator(f"#unread-{dom}")).to_contain_text("unread")
     assert partner.user.name not in bob.content()
 
     # Bob replies from the ballot; Alice sees the reply with its quote, still without reload.
