@@ -87,6 +87,10 @@ def word_diff(old: str, new: str) -> list[DiffPart]:
     return parts
 
 
+def _round_before(round_: Round) -> Round | None:
+    return next((r for r in round_.study.rounds if r.number == round_.number - 1), None)
+
+
 def invited_panellists(round_: Round) -> list[Panellist]:
     """Who may rate this round: every rater, or only those who completed the previous round."""
     raters = db.session.scalars(
@@ -100,7 +104,7 @@ def invited_panellists(round_: Round) -> list[Panellist]:
     ).all()
     if round_.invite_rule != "completed_previous":
         return list(raters)
-    previous = next((r for r in round_.study.rounds if r.number == round_.number - 1), None)
+    previous = _round_before(round_)
     if previous is None:
         return list(raters)
     needed = len(previous.round_items)
@@ -127,7 +131,7 @@ def is_invited(round_: Round, panellist: Panellist) -> bool:
         return False
     if round_.invite_rule != "completed_previous":
         return True
-    previous = next((r for r in round_.study.rounds if r.number == round_.number - 1), None)
+    previous = _round_before(round_)
     if previous is None:
         return True
     rated = db.session.scalar(

@@ -97,7 +97,7 @@ def save_rating(
             "Your earlier answers are kept in the results."
         )
     # Only the rating row was written, through Core, so the loaded study, round and panellist
-    # are still current: keeping them saves the autosave answer five reloads.
+    # are still current: keeping them spares the autosave answer reloading them.
     session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
