@@ -58,9 +58,7 @@ def signed_rank_test(differences: np.ndarray) -> tuple[float, float]:
     counts = np.zeros(total + 1)
     counts[0] = 1.0
     for r in doubled:
-        shifted = np.zeros_like(counts)
-        shifted[r:] = counts[: total + 1 - r]
-        counts = counts + shifted
+        counts[r:] = counts[r:] + counts[: total + 1 - r]  # right side read before writing
     probabilities = counts / counts.sum()
     observed = int(round(2 * r_plus))
     lower = probabilities[: observed + 1].sum()
@@ -84,7 +82,7 @@ def stability(
     Pairs are panellists with a rating on the scale for the item in both rounds ("unable to
     rate" and unanswered are not paired). Columns: ``n_paired``, ``n_changed_band`` /
     ``pct_changed_band`` (panellists whose band changed, per cent of ``n_paired``),
-    ``n_changed_rating``, ``wilcoxon_stat`` and ``p_value`` (scipy's two-sided Wilcoxon
+    ``n_changed_rating``, ``wilcoxon_stat`` and ``p_value`` (two-sided Wilcoxon
     signed-rank test on the paired ratings, zero differences dropped — Wilcox's method — exact
     up to 50 changed pairs even with ties, normal approximation above: see
     ``signed_rank_test``), ``stable`` and
