@@ -15,7 +15,7 @@ RUN apt-get update -qq \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /srv/delphi
-COPY pyproject.toml README.md wsgi.py ./
+COPY pyproject.toml README.md wsgi.py gunicorn.conf.py ./
 COPY app app
 COPY delphi delphi
 COPY scoring scoring
@@ -33,4 +33,5 @@ HEALTHCHECK --interval=30s --timeout=5s CMD python -c \
     "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 
 # Migrate, then serve. SECRET_KEY and DATABASE_URL must come from the environment.
-CMD ["sh", "-c", "flask db upgrade && exec gunicorn --workers ${WORKERS} --threads 4 --bind 0.0.0.0:8000 --forwarded-allow-ips='*' wsgi:app"]
+# Workers, threads and keep-alive come from gunicorn.conf.py (WORKERS, THREADS, KEEPALIVE).
+CMD ["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:8000 --forwarded-allow-ips='*' wsgi:app"]

@@ -29,7 +29,7 @@ run: install
 
 serve: install
 	$(PY) -m flask db upgrade
-	$(VENV)/bin/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:$(PORT)} wsgi:app
+	$(VENV)/bin/gunicorn --bind $${BIND:-127.0.0.1:$(PORT)} wsgi:app  # settings: gunicorn.conf.py
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import and_, select
+from sqlalchemy import Row, and_, bindparam, func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
-from app.models import Panellist, Study, StudyFacilitator
+from app.models import Panellist, Round, RoundItem, Study, StudyFacilitator
 
 
 @dataclass(frozen=True)
@@ -37,39 +39,76 @@ def is_facilitator_of(user_id: int, study_id: int) -> bool:
     )
 
 
-def membership(slug: str) -> Membership:
-    """The signed-in user's place in the study; 404 for people outside it.
+# Built once with bound parameters: membership runs on every request, and building a query
+# costs about as much as running it.
+_PLACES = (
+    select(Study, StudyFacilitator.id, Panellist)
+    .outerjoin(
+        StudyFacilitator,
+        and_(
+            StudyFacilitator.study_id == Study.id,
+            StudyFacilitator.user_id == bindparam("user_id"),
+        ),
+    )
+    .outerjoin(
+        Panellist,
+        and_(
+            Panellist.study_id == Study.id,
+            Panellist.user_id == bindparam("user_id"),
+            Panellist.joined_at.is_not(None),
+        ),
+    )
+    .where(Study.slug == bindparam("slug"))
+)
+_ROUND_ITEMS = (
+    select(func.count(RoundItem.id))
+    .where(RoundItem.round_id == Round.id)
+    .correlate(Round)
+    .scalar_subquery()
+)
+_PLACES_AND_ROUND = _PLACES.add_columns(Round, _ROUND_ITEMS).outerjoin(
+    Round, and_(Round.study_id == Study.id, Round.number == bindparam("number"))
+)
 
-    Outsiders get 404 rather than 403 so that a study's existence is not revealed.
-    """
+
+def _signed_in_user_id() -> int:
     if not current_user.is_authenticated:
         abort(401)
-    user_id = current_user.id
-    # One query for the study and the user's two possible places in it: this runs on every
-    # request, autosaves included.
-    row = db.session.execute(
-        select(Study, StudyFacilitator.id, Panellist)
-        .outerjoin(
-            StudyFacilitator,
-            and_(StudyFacilitator.study_id == Study.id, StudyFacilitator.user_id == user_id),
-        )
-        .outerjoin(
-            Panellist,
-            and_(
-                Panellist.study_id == Study.id,
-                Panellist.user_id == user_id,
-                Panellist.joined_at.is_not(None),
-            ),
-        )
-        .where(Study.slug == slug)
-    ).first()
+    return int(current_user.id)
+
+
+def _member(row: Row[Any] | None) -> Membership:
     if row is None:
         abort(404)
-    study, facilitator_id, panellist = row
+    study, facilitator_id, panellist = row[:3]
     facilitator = facilitator_id is not None
     if not facilitator and panellist is None:
         abort(404)
     return Membership(study, panellist, facilitator)
+
+
+def membership(slug: str) -> Membership:
+    """The signed-in user's place in the study; 404 for people outside it.
+
+    Outsiders get 404 rather than 403 so that a study's existence is not revealed. One query:
+    this runs on every request.
+    """
+    params = {"user_id": _signed_in_user_id(), "slug": slug}
+    return _member(db.session.execute(_PLACES, params).first())
+
+
+def membership_in_round(slug: str, number: int) -> tuple[Membership, Round, int]:
+    """`membership`, with the study's round `number` and how many items it has, in the same
+    query: the ballot's autosave runs it on every answer. 404 if there is no such round."""
+    params = {"user_id": _signed_in_user_id(), "slug": slug, "number": number}
+    row = db.session.execute(_PLACES_AND_ROUND, params).first()
+    member = _member(row)
+    round_ = row[3] if row is not None else None
+    if round_ is None:
+        abort(404)
+    # Linking the round to its study spares a query for round.study (see round_by_number).
+    set_committed_value(round_, "study", member.study)
+    return member, round_, int(row[4])
 
 
 def facilitated_study(slug: str) -> Study:

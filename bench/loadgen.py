@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-load-secret"
 T = TypeVar("T")
@@ -54,6 +56,10 @@ class LoadConfig:
     think: float = 0.0  # seconds of random pause (0..think) between one person's saves
     seed: int = 7
     sequential: int = 0  # saves by one extra panellist, one at a time, before the burst
+    # Concurrent saves by that panellist, each on a new connection, before anything is
+    # measured: a fresh worker thread opens its database connection and fills its template
+    # and SQL caches on its first requests, which is start-up, not a save.
+    warm_up: int = 0
 
 
 @dataclass
@@ -65,10 +71,12 @@ class Outcome:
     unexpected: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     sequential_ms: list[float] = field(default_factory=list)
+    warm_up_ms: list[float] = field(default_factory=list)
     duration_s: float = 0.0
     close_statuses: list[int] = field(default_factory=list)
     killed_pid: int | None = None
     checks: dict[str, int] = field(default_factory=dict)
+    timeline: list[tuple[float, float]] = field(default_factory=list)
 
     def percentile(self, q: float) -> float:
         if not self.latencies_ms:
@@ -80,6 +88,8 @@ class Outcome:
     def summary(self) -> dict[str, Any]:
         alone = sorted(self.sequential_ms)
         return {
+            "warm_up_saves": len(self.warm_up_ms),
+            "warm_up_max_ms": round(max(self.warm_up_ms), 1) if self.warm_up_ms else None,
             "one_client_p95_ms": round(alone[int(0.95 * (len(alone) - 1))], 1) if alone else None,
             "requests": self.requests,
             "acknowledged": self.acknowledged,
@@ -157,17 +167,30 @@ def start_gunicorn(
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.1)
+        if answers_http(port):
+            return process
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
     stop(process)
     raise RuntimeError(f"gunicorn ({target}) did not start on port {port}")
+
+
+def answers_http(port: int) -> bool:
+    """Whether a worker answers HTTP on `port` (any status: the bare app has no /healthz)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+        return True
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -280,11 +303,24 @@ def seed(url: str, clients: int, items: int) -> World:
 # ---------------------------------------------------------------- the burst
 
 
+def _client(base: str, connections: int) -> aiohttp.ClientSession:
+    """The simulated browsers' HTTP client.
+
+    aiohttp parses HTTP in C: the load generator shares the server's two cores, so every
+    millisecond it spends per request is taken from the server and added to the latency it
+    measures. Each request carries its panellist's own cookie, so the session keeps none.
+    """
+    return aiohttp.ClientSession(
+        base_url=base,
+        connector=aiohttp.TCPConnector(limit=connections),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
+
+
 async def _burst(
     base: str, world: World, config: LoadConfig, gunicorn_pid: int
 ) -> tuple[Outcome, dict[tuple[int, int], int]]:
-    import httpx
-
     outcome = Outcome()
     last_acked: dict[tuple[int, int], int] = {}
     planned = config.clients * config.saves
@@ -292,8 +328,6 @@ async def _burst(
     close_event = asyncio.Event()
     kill_event = asyncio.Event()
     prefix = f"/studies/{world.slug}/rounds/{world.round_number}"
-    limits = httpx.Limits(max_connections=config.clients + 4, max_keepalive_connections=None)
-    timeout = httpx.Timeout(30.0)
 
     def progress() -> None:
         done = outcome.acknowledged + outcome.refused_closed
@@ -302,32 +336,41 @@ async def _burst(
         if config.kill_at is not None and done >= config.kill_at * planned:
             kill_event.set()
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
+    async with _client(base, config.clients + 4) as client:
 
-        async def save(panellist: tuple[int, str, str], version_id: int, score: int) -> str:
-            """One autosave; retried when the connection drops. Returns the outcome."""
+        async def save(
+            panellist: tuple[int, str, str], version_id: int, score: int, fresh: bool = False
+        ) -> str:
+            """One autosave; retried when the connection drops. Returns the outcome.
+
+            `fresh` asks the server to close the connection afterwards, so that concurrent
+            warm-up saves each land on whichever worker accepts them.
+            """
             pid, cookie, token = panellist
             headers = {"Cookie": cookie, "X-CSRFToken": token, "HX-Request": "true"}
+            if fresh:
+                headers["Connection"] = "close"
             data = {f"score-{version_id}": str(score)}
             for _attempt in range(5):
                 outcome.requests += 1
                 started = time.perf_counter()
                 try:
-                    response = await client.post(
+                    async with client.post(
                         f"{prefix}/items/{version_id}/rating", data=data, headers=headers
-                    )
-                except httpx.TransportError:
+                    ) as response:
+                        body = await response.text()
+                except (TimeoutError, aiohttp.ClientConnectionError):
                     outcome.connection_errors += 1
                     await asyncio.sleep(0.05)
                     continue
                 elapsed = (time.perf_counter() - started) * 1000
-                body = response.text
-                if response.status_code == 200 and "Saved" in body:
+                if response.status == 200 and "Saved" in body:
                     outcome.latencies_ms.append(elapsed)
+                    outcome.timeline.append((started, elapsed))
                     return "saved"
-                if response.status_code == 409 and CLOSED_MESSAGE in body:
+                if response.status == 409 and CLOSED_MESSAGE in body:
                     return "closed"
-                outcome.unexpected.append(f"{response.status_code}: {body[:200]}")
+                outcome.unexpected.append(f"{response.status}: {body[:200]}")
                 return "error"
             outcome.unexpected.append("gave up after 5 dropped connections")
             return "error"
@@ -362,8 +405,11 @@ async def _burst(
             headers = {"Cookie": cookie, "X-CSRFToken": token}
 
             async def close_tab() -> int:
-                response = await client.post(f"{prefix}/close", headers=headers)
-                return response.status_code
+                async with client.post(
+                    f"{prefix}/close", headers=headers, allow_redirects=False
+                ) as response:
+                    await response.read()
+                    return response.status
 
             outcome.close_statuses = list(await asyncio.gather(close_tab(), close_tab()))
 
@@ -377,8 +423,20 @@ async def _burst(
                 os.kill(victim, signal.SIGKILL)
                 outcome.killed_pid = victim
 
+        alone = world.panellists[config.clients]
+        if config.warm_up:
+            for _batch in range(2):
+                versions = [
+                    world.version_ids[n % len(world.version_ids)] for n in range(config.warm_up)
+                ]
+                results = await asyncio.gather(*[save(alone, v, 5, fresh=True) for v in versions])
+                for version, result in zip(versions, results, strict=True):
+                    if result == "saved":
+                        last_acked[(alone[0], version)] = 5
+            outcome.warm_up_ms = outcome.latencies_ms[:]
+            del outcome.latencies_ms[:]
+            outcome.requests = 0
         if config.sequential:
-            alone = world.panellists[config.clients]
             for n in range(config.sequential):
                 version = world.version_ids[n % len(world.version_ids)]
                 score = rng.randint(1, 9)
@@ -505,21 +563,17 @@ def run_load(config: LoadConfig, base_url: str | None = None) -> Outcome:
 
 def run_bare(config: LoadConfig) -> float:
     """Saves per second that a bare Flask app answers under the same server and client."""
-    import httpx
-
     port = free_port()
     process = start_gunicorn("bench._load_bare:app", port, {}, config.workers, config.threads)
 
     async def burst() -> float:
-        limits = httpx.Limits(max_connections=config.clients + 4)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
-        ) as client:
+        async with _client(f"http://127.0.0.1:{port}", config.clients + 4) as client:
 
             async def one(n: int) -> None:
                 for k in range(config.saves):
-                    response = await client.post("/save", data={f"score-{k}": "5"})
-                    response.raise_for_status()
+                    async with client.post("/save", data={f"score-{k}": "5"}) as response:
+                        await response.read()
+                        response.raise_for_status()
 
             started = time.perf_counter()
             await asyncio.gather(*[one(n) for n in range(config.clients)])

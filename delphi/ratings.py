@@ -8,6 +8,10 @@ from delphi.errors import NotAllowedToRate, RatingOutOfRange, RoundClosed, Round
 from delphi.model import PanelRole, RoundStatus, Scale
 
 REASON_MAX_LENGTH = 2000
+ROUND_CLOSED_MESSAGE = (
+    "This round has closed, so your rating was not saved. "
+    "Your earlier answers are kept in the results."
+)
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,7 @@ def validate_rating(
     message written for the panellist.
     """
     if round_status is RoundStatus.CLOSED:
-        raise RoundClosed(
-            "This round has closed, so your rating was not saved. "
-            "Your earlier answers are kept in the results."
-        )
+        raise RoundClosed(ROUND_CLOSED_MESSAGE)
     if round_status is not RoundStatus.OPEN:
         raise RoundNotOpen("This round is not open for rating yet.")
     if not role.can_rate:

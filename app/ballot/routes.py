@@ -6,19 +6,13 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.access import membership
+from app.access import membership, membership_in_round
 from app.htmx import is_htmx, render
 from app.models import Panellist, Round
 from app.rounds.routes import round_by_number
 from app.services.ballot import build_ballot, moved_band, previous_rating_for
 from app.services.cycle import is_invited
-from app.services.ratings import (
-    answered_count,
-    parse_answer,
-    rating_of,
-    round_item_version_ids,
-    save_rating,
-)
+from app.services.ratings import answered_count, parse_answer, save_rating
 from app.services.realtime import is_realtime, live_feedback
 from delphi import DomainError, NotAllowedToRate, RoundStatus
 
@@ -133,20 +127,20 @@ def submit(slug: str, number: int) -> Response:
 @login_required
 def autosave(slug: str, number: int, version_id: int) -> Response:
     """One answer, saved as soon as it is chosen; answers the item's status and the progress."""
-    panellist, round_, _ = _panellist_and_round(slug, number)
+    member, round_, total = membership_in_round(slug, number)
+    panellist = member.panellist
     if panellist is None:
         abort(403, description="Only panellists can rate items.")
     raw = request.form.get(f"score-{version_id}")
     reason = request.form.get(f"reason-{version_id}", "")
     score, unable = parse_answer(raw)
-    status, message, saved = 200, "Saved", True
-    version_ids = round_item_version_ids(round_)
+    status, message, current = 200, "Saved", None
     if raw is None and reason.strip():
-        status, message, saved = 200, "Choose a rating to save your reason", False
+        status, message = 200, "Choose a rating to save your reason"
     else:
         try:
             _check_invited(round_, panellist)
-            save_rating(
+            current = save_rating(
                 round_,
                 panellist,
                 version_id,
@@ -154,16 +148,15 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
                 unable,
                 reason,
                 request.form.get(f"change-{version_id}", ""),
-                version_ids=version_ids,
             )
         except DomainError as error:
-            status, message, saved = error.status_code, str(error), False
+            status, message = error.status_code, str(error)
+    saved = current is not None
     if not is_htmx():
         if saved:
             return redirect(url_for("ballot.show", slug=slug, number=number), 303)
         return _page(round_, panellist, errors={version_id: message}, status=status)
     moved = None
-    current = rating_of(round_, panellist, version_id) if saved else None
     if current is not None:
         previous = previous_rating_for(round_, panellist, version_id)
         moved = moved_band(round_.study.scale, previous, current)
@@ -180,6 +173,6 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
         moved=moved,
         current=current,
         answered=answered_count(round_, panellist),
-        total=len(version_ids),
+        total=total,
         status=status,
     )

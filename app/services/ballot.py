@@ -96,19 +96,29 @@ def build_ballot(
 
 
 def previous_rating_for(round_: Round, panellist: Panellist, item_version_id: int) -> Rating | None:
-    """The panellist's rating of the same item (any version) in the previous closed round."""
-    previous = previous_closed_round(round_)
-    if previous is None:
+    """The panellist's rating of the same item (any version) in the previous closed round.
+
+    One query (the autosave asks it on every answer from round 2 on)."""
+    if round_.number == 1:
         return None
-    item_id = db.session.scalar(
-        select(ItemVersion.item_id).where(ItemVersion.id == item_version_id)
+    previous_round = (
+        select(Round.id)
+        .where(
+            Round.study_id == round_.study_id,
+            Round.number < round_.number,
+            Round.closed_at.is_not(None),
+        )
+        .order_by(Round.number.desc())
+        .limit(1)
+        .scalar_subquery()
     )
+    item = select(ItemVersion.item_id).where(ItemVersion.id == item_version_id).scalar_subquery()
     return db.session.scalar(
         select(Rating)
         .join(ItemVersion, ItemVersion.id == Rating.item_version_id)
         .where(
-            Rating.round_id == previous.id,
+            Rating.round_id == previous_round,
             Rating.panellist_id == panellist.id,
-            ItemVersion.item_id == item_id,
+            ItemVersion.item_id == item,
         )
     )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import functools
+
+from sqlalchemy import Insert, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import Panellist, Rating, Round, RoundItem, utcnow
-from delphi import RatingChoice, RoundStatus, Scale, validate_rating
+from delphi import RoundStatus, Scale, validate_rating
 from delphi.errors import DomainError, RoundClosed
+from delphi.ratings import ROUND_CLOSED_MESSAGE
+
+NOT_IN_ROUND = "That item is not part of this round."
 
 
 class NotInRound(DomainError):
@@ -26,13 +31,6 @@ def parse_answer(raw: str | None) -> tuple[int | None, bool]:
         return None, False
 
 
-def round_item_version_ids(round_: Round) -> set[int]:
-    """The item versions rated in this round (ids only: this runs on every autosave)."""
-    return set(
-        db.session.scalars(select(RoundItem.item_version_id).where(RoundItem.round_id == round_.id))
-    )
-
-
 def save_rating(
     round_: Round,
     panellist: Panellist,
@@ -41,61 +39,45 @@ def save_rating(
     unable: bool,
     reason: str,
     change_reason: str = "",
-    version_ids: set[int] | None = None,
-) -> RatingChoice:
-    """Validate, upsert, then confirm the round was still open while holding its row lock.
+) -> Rating:
+    """Validate, then write the rating in one statement that holds the round open.
 
-    The lock (FOR SHARE on PostgreSQL; SQLite's single writer) orders every save either
-    wholly before a close, and so in its snapshot, or wholly after it, and so refused.
-    ``version_ids``: the round's item versions, when the caller has them already.
+    The upsert takes its values from a SELECT of the round's row (locked FOR SHARE on
+    PostgreSQL; SQLite has a single writer) joined to the item's place in the round, filtered
+    on the round being open. A close takes that row FOR UPDATE, so every save is wholly
+    before it, and so in its snapshot, or wholly after it, and then matches no row and writes
+    nothing. Returns the stored rating (detached from the session).
     """
-    if version_ids is None:
-        version_ids = round_item_version_ids(round_)
-    if item_version_id not in version_ids:
-        raise NotInRound("That item is not part of this round.")
     study = round_.study
-    choice = validate_rating(
-        round_status=round_.round_status,
-        role=panellist.panel_role,
-        scale=Scale(study.scale_min, study.scale_max),
-        score=score,
-        unable=unable,
-        reason=reason,
-    )
-    now = utcnow()
-    values = {
-        "round_id": round_.id,
-        "panellist_id": panellist.id,
-        "item_version_id": item_version_id,
-        "score": choice.score,
-        "unable": choice.unable,
-        "reason": choice.reason,
-        "change_reason": change_reason.strip()[:2000],
-        "created_at": now,
-        "updated_at": now,
-    }
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Rating).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["panellist_id", "item_version_id", "round_id"],
-        set_={
-            "score": statement.excluded.score,
-            "unable": statement.excluded.unable,
-            "reason": statement.excluded.reason,
-            "change_reason": statement.excluded.change_reason,
-            "updated_at": statement.excluded.updated_at,
-        },
-    )
-    db.session.execute(statement)
-    status = db.session.scalar(
-        select(Round.status).where(Round.id == round_.id).with_for_update(read=True)
-    )
-    if status != RoundStatus.OPEN.value:
-        db.session.rollback()
-        raise RoundClosed(
-            "This round has closed, so your rating was not saved. "
-            "Your earlier answers are kept in the results."
+    try:
+        choice = validate_rating(
+            round_status=round_.round_status,
+            role=panellist.panel_role,
+            scale=Scale(study.scale_min, study.scale_max),
+            score=score,
+            unable=unable,
+            reason=reason,
         )
+    except DomainError:
+        # An item outside the round is "not found", whatever was sent for it.
+        if not _in_round(round_.id, item_version_id):
+            raise NotInRound(NOT_IN_ROUND) from None
+        raise
+    now = utcnow()
+    params = {
+        "p_round": round_.id,
+        "p_panellist": panellist.id,
+        "p_version": item_version_id,
+        "p_score": choice.score,
+        "p_unable": choice.unable,
+        "p_reason": choice.reason,
+        "p_change": change_reason.strip()[:2000],
+        "p_now": now,
+    }
+    row = db.session.execute(_upsert(db.engine.dialect.name), params).one_or_none()
+    if row is None:
+        db.session.rollback()
+        raise _why_not_saved(round_.id, item_version_id)
     # Only the rating row was written, through Core, so the loaded study, round and panellist
     # are still current: keeping them spares the autosave answer reloading them.
     session = db.session()
@@ -104,7 +86,64 @@ def save_rating(
         session.commit()
     finally:
         session.expire_on_commit = expire
-    return choice
+    return Rating(**row._asdict())
+
+
+@functools.cache
+def _upsert(dialect: str) -> Insert:
+    """The rating upsert of `save_rating`, built once per dialect (it runs on every answer)."""
+    table = Rating.__table__
+    columns = table.c
+    values = {
+        "round_id": RoundItem.round_id,
+        "panellist_id": bindparam("p_panellist", type_=columns.panellist_id.type),
+        "item_version_id": RoundItem.item_version_id,
+        "score": bindparam("p_score", type_=columns.score.type),
+        "unable": bindparam("p_unable", type_=columns.unable.type),
+        "reason": bindparam("p_reason", type_=columns.reason.type),
+        "change_reason": bindparam("p_change", type_=columns.change_reason.type),
+        "created_at": bindparam("p_now", type_=columns.created_at.type),
+        "updated_at": bindparam("p_now", type_=columns.updated_at.type),
+    }
+    source = (
+        select(*values.values())
+        .join(Round, Round.id == RoundItem.round_id)
+        .where(
+            RoundItem.round_id == bindparam("p_round"),
+            RoundItem.item_version_id == bindparam("p_version"),
+            Round.status == RoundStatus.OPEN.value,
+        )
+    )
+    insert = sqlite_insert
+    if dialect == "postgresql":
+        source = source.with_for_update(read=True, of=Round)
+        insert = pg_insert
+    statement = insert(table).from_select(list(values), source)
+    return statement.on_conflict_do_update(
+        index_elements=["panellist_id", "item_version_id", "round_id"],
+        set_={
+            name: statement.excluded[name]
+            for name in ("score", "unable", "reason", "change_reason", "updated_at")
+        },
+    ).returning(*columns)
+
+
+def _in_round(round_id: int, item_version_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(RoundItem.id).where(
+                RoundItem.round_id == round_id, RoundItem.item_version_id == item_version_id
+            )
+        )
+        is not None
+    )
+
+
+def _why_not_saved(round_id: int, item_version_id: int) -> DomainError:
+    """Why the save matched no row: the item is not in the round, or the round closed."""
+    if not _in_round(round_id, item_version_id):
+        return NotInRound(NOT_IN_ROUND)
+    return RoundClosed(ROUND_CLOSED_MESSAGE)
 
 
 def ratings_by_version(round_: Round, panellist: Panellist) -> dict[int, Rating]:
@@ -112,16 +151,6 @@ def ratings_by_version(round_: Round, panellist: Panellist) -> dict[int, Rating]
         select(Rating).where(Rating.round_id == round_.id, Rating.panellist_id == panellist.id)
     )
     return {r.item_version_id: r for r in rows}
-
-
-def rating_of(round_: Round, panellist: Panellist, item_version_id: int) -> Rating | None:
-    return db.session.scalar(
-        select(Rating).where(
-            Rating.round_id == round_.id,
-            Rating.panellist_id == panellist.id,
-            Rating.item_version_id == item_version_id,
-        )
-    )
 
 
 def answered_count(round_: Round, panellist: Panellist) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import ItemDecision, Rating, Round, RoundItem, RoundSnapshot
 from app.services.results import compute_results, ratings_frame
 from app.services.rounds import close_round, open_round
+from delphi import RoundStatus
 from scoring import PercentageRule, Scale, item_summary
 from tests.conftest import Panel, sign_in
 from tests.web.helpers import page, text_of
@@ -147,6 +148,51 @@ def test_a_rating_after_the_round_closed_is_refused_and_says_why(client, panel, 
     assert response.status_code == 409
     assert "This round has closed, so your rating was not saved" in text_of(response)
     assert db.session.scalar(select(Rating.score)) == 7
+
+
+def test_a_save_that_loaded_the_round_open_writes_nothing_once_it_has_closed(panel, round1):
+    """The upsert itself checks the round is open: a save that read the round before a close
+    committed (its round object still says open) matches no row and is refused."""
+    from app.services.ratings import save_rating
+    from delphi.errors import RoundClosed
+
+    vid = version_ids(round1)[0]
+    rater = panel.partners[0]
+    db.session.execute(
+        update(Round.__table__).where(Round.id == round1.id).values(status=RoundStatus.CLOSED.value)
+    )
+    assert round1.round_status is RoundStatus.OPEN  # the stale view the request holds
+    with pytest.raises(RoundClosed, match="This round has closed"):
+        save_rating(round1, rater, vid, 7, False, "")
+    assert db.session.scalar(select(func.count(Rating.id))) == 0
+
+
+def test_an_item_outside_the_round_is_not_found_whatever_was_sent_for_it(panel, round1):
+    from app.services.ratings import NotInRound, save_rating
+
+    rater = panel.partners[0]
+    for score in (5, 42, None):
+        with pytest.raises(NotInRound, match="not part of this round"):
+            save_rating(round1, rater, 999999, score, False, "")
+    assert db.session.scalar(select(func.count(Rating.id))) == 0
+
+
+def test_save_rating_returns_what_was_stored(panel, round1):
+    from app.services.ratings import save_rating
+
+    vid = version_ids(round1)[1]
+    rater = panel.patients[0]
+    save_rating(round1, rater, vid, 4, False, " first ")
+    returned = save_rating(round1, rater, vid, None, True, "Outside my experience", "why")
+    stored = db.session.scalar(select(Rating).where(Rating.panellist_id == rater.id))
+    assert (returned.id, returned.score, returned.unable, returned.reason) == (
+        stored.id,
+        None,
+        True,
+        "Outside my experience",
+    )
+    assert returned.change_reason == stored.change_reason == "why"
+    assert returned.updated_at == stored.updated_at and returned.updated_at.tzinfo is not None
 
 
 def _rate_everyone(round_: Round, panel: Panel, scores: dict[int, list[int]]) -> None:
