@@ -43,7 +43,8 @@ def _free_port() -> int:
 def _gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     process = subprocess.Popen(
-        [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app],
+        [gunicorn, "--workers", "2", "--threads", "1", "--bind", f"127.0.0.1:{port}"]
+        + ["--log-level", "warning", app],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -76,7 +76,6 @@ class Outcome:
     close_statuses: list[int] = field(default_factory=list)
     killed_pid: int | None = None
     checks: dict[str, int] = field(default_factory=dict)
-    timeline: list[tuple[float, float]] = field(default_factory=list)
 
     def percentile(self, q: float) -> float:
         if not self.latencies_ms:
@@ -366,7 +365,6 @@ async def _burst(
                 elapsed = (time.perf_counter() - started) * 1000
                 if response.status == 200 and "Saved" in body:
                     outcome.latencies_ms.append(elapsed)
-                    outcome.timeline.append((started, elapsed))
                     return "saved"
                 if response.status == 409 and CLOSED_MESSAGE in body:
                     return "closed"
