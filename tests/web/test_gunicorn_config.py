@@ -23,7 +23,7 @@ def test_a_forked_worker_drops_the_masters_pooled_connections(app):
         db.session.execute(text("SELECT 1"))
         db.session.remove()
         before = db.engine.pool
-        assert before.checkedin() == 1  # the connection a worker must not share
+        assert before.checkedin() >= 1  # connections a worker must not share
         worker = SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app))
         CONFIG["post_fork"](None, worker)
         assert db.engine.pool is not before
