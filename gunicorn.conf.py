@@ -19,6 +19,9 @@ preload_app = True
 # that saves a TCP handshake per save, and a reverse proxy keeps its own upstream pool.
 keepalive = int(os.environ.get("KEEPALIVE", "10"))
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
+# gunicorn 24+ opens a control socket under $HOME by default; nothing here uses it, and two
+# servers on one machine (the benchmarks start several) would share its path.
+control_socket_disable = True
 
 
 def post_fork(server: Any, worker: Any) -> None:
