@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -41,6 +43,20 @@ def _api_study(slug: str) -> Study:
     if not is_facilitator_of(current_user.id, study.id):
         abort(403, description="Only the study's facilitators can use its API.")
     return study
+
+
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+@functools.cache
+def _openapi_bytes() -> bytes:
+    return OPENAPI.read_bytes()
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi() -> Response:
+    """The API's OpenAPI 3.1 description; public, like any API's documentation."""
+    return current_app.response_class(_openapi_bytes(), mimetype="application/json")
 
 
 @bp.get("/api/v1/studies/<slug>")
