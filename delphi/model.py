@@ -58,6 +58,15 @@ class Decision(StrEnum):
             Decision.CARRY_FORWARD: "Carry forward to the next round",
         }[self]
 
+    @property
+    def short_label(self) -> str:
+        """For a narrow choice beside the figures, where the status already says why."""
+        return {
+            Decision.ACCEPT: "Accept",
+            Decision.EXCLUDE: "Exclude",
+            Decision.CARRY_FORWARD: "Carry forward",
+        }[self]
+
 
 @dataclass(frozen=True)
 class Scale:

@@ -259,7 +259,9 @@ def test_results_page_shows_figures_status_and_suggested_decision(client, panel,
     assert (first[3], first[4], first[5]) == ("0", "0", "100")
     assert first[7] == "Consensus in"
     selected = rows[1].select_one("select option[selected]").get_text(strip=True)
-    assert selected == "Exclude (consensus out) – suggested"
+    assert selected == "Exclude (suggested)"
+    choices = [o.get_text(strip=True) for o in rows[0].select("select option")]
+    assert choices == ["Accept (suggested)", "Exclude", "Carry forward"]
 
 
 def test_overriding_a_suggested_decision_needs_a_reason(client, panel, round1):
