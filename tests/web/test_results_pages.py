@@ -38,7 +38,7 @@ def closed_round(app, client) -> Panel:
         rater = app.test_client()
         sign_in(rater, panellist.user)
         form = {f"score-{vids[ref]}": str(scores[index]) for ref, scores in SCORES.items()}
-        form[f"reason-{vids['P1']}"] = f"Reason from rater {index}"
+        form[f"reason-{vids['P1']}"] = f"Reason from rater {index}."
         assert rater.post(f"{S}/rounds/1/ballot", data=form).status_code == 303
     assert client.post(f"{S}/rounds/1/close").status_code == 303
     return panel
@@ -62,7 +62,7 @@ def test_a_panellist_sees_the_panel_view_and_only_their_own_rating(app, closed_r
         text = card(response, ref).get_text(" ", strip=True)
         assert f"{len(scores)} rated" in text
         assert f"Median {np.median(scores):g}" in text
-        assert f"Your rating: {scores[4]}" in text
+        assert f"Your rating: {scores[4]} ." in text
         top = 100 * sum(s >= 7 for s in scores) / len(scores)
         assert f"{top:.0f}% rated 7-9" in text
         # Both groups have three raters: each group's median is shown.
@@ -80,7 +80,8 @@ def test_a_panellist_sees_the_panel_view_and_only_their_own_rating(app, closed_r
             "Patient representatives": f"{np.median(scores[3:]):g}",
         }
     page_text = text_of(response)
-    assert "Reason from rater 4" in page_text  # their own reason
+    assert "Your reason: “Reason from rater 4.”" in page_text  # their own, quoted as written
+    assert ".." not in page_text
     for other in (0, 1, 2, 3, 5):
         assert f"Reason from rater {other}" not in page_text
     for other in closed_round.raters:
