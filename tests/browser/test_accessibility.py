@@ -263,7 +263,11 @@ def test_forms_with_errors_are_announced_and_pass_axe(as_role, live_server, demo
     expect(facilitator.locator(".nhsuk-error-summary")).to_be_visible()
     expect(facilitator).to_have_title(re.compile(r"^Error:"))
     # The summary takes focus so screen readers announce it at once.
-    assert facilitator.evaluate("document.activeElement.closest('.nhsuk-error-summary') !== null")
+    # (nhsuk-frontend's module script moves it there once loaded: wait for it, up to 5 s.)
+    facilitator.wait_for_function(
+        "document.activeElement && document.activeElement.closest('.nhsuk-error-summary')",
+        timeout=5000,
+    )
     assert axe_violations(facilitator) == []
     screenshot(facilitator, "facilitator-new-study-errors-375")
 
