@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from flask import flash, redirect, request
+from flask_login import login_url
+from werkzeug.wrappers import Response
+
+from app.errors import htmx_signed_out
 from app.extensions import db, login_manager
 from app.models import User
 
@@ -16,3 +21,14 @@ def load_user(user_id: str) -> User | None:
     if user is None or str(user.session_version) != raw_version:
         return None
     return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> Response:
+    """Sign-in needed. A full page goes to the sign-in form and back; an htmx request made
+    from a page whose session has ended sends that whole page there instead of swapping the
+    sign-in form into a fragment of it."""
+    if request.headers.get("HX-Request") == "true":
+        return htmx_signed_out()
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, next_url=request.url))

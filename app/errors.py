@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+import json
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, flash, jsonify, make_response, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -24,8 +28,62 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
+SIGNED_OUT = "You were signed out, so your last change was not saved. Sign in to carry on."
+SIGNED_OUT_TYPING = (
+    "You were signed out, so this was not sent. Your text is still here: copy it, sign in "
+    "again in a new tab, then send it."
+)
+
+
+def _is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def htmx_failure(status: int, message: str) -> Response:
+    """An htmx request's error: nothing is swapped (an error page must not land inside a
+    ballot card or a thread); the page is told, and shows the message where the action was
+    (static/js/app.js, "app:failed")."""
+    response = make_response(message, status)
+    response.headers["HX-Reswap"] = "none"
+    response.headers["HX-Trigger"] = json.dumps(
+        {"app:failed": {"message": message, "status": status}}
+    )
+    return response
+
+
+def htmx_signed_out() -> Response:
+    """An htmx request from a page whose session has ended.
+
+    A background refresh (GET) gets "nothing new": the page stays as it is until the person
+    acts. A ballot answer sends the whole page to sign-in and back to the ballot (the answer
+    is one click to give again). Anything else, such as a message being written, stays on
+    the page with its text, and the page says what to do.
+    """
+    if request.method == "GET":
+        return make_response("", 204)
+    if request.endpoint != "ballot.autosave":
+        return htmx_failure(401, SIGNED_OUT_TYPING)
+    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = page.path + (f"?{page.query}" if page.query else "") if page.path else None
+    flash(SIGNED_OUT, "info")
+    response = make_response(SIGNED_OUT, 401)
+    response.headers["HX-Redirect"] = url_for("auth.login", next=back)
+    return response
+
+
+# Shown in place of a part of a page (an autosave's status line, say), not as a page.
+_HTMX_MESSAGES = {
+    404: "This is no longer available to you. Reload the page to see where things stand.",
+    400: "This page has expired. Reload it and try again.",
+}
+
+
 def error_response(status: int, message: str | None = None) -> tuple[Response | str, int]:
+    if _is_htmx() and not _wants_json():
+        message = message or _HTMX_MESSAGES.get(status)
     message = message or _MESSAGES.get(status, "Something went wrong.")
+    if _is_htmx() and not _wants_json():
+        return htmx_failure(status, message), status
     if _wants_json():
         return jsonify(error=message, status=status), status
     return render_template("errors/error.html", status=status, message=message), status
@@ -41,6 +99,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+        if _is_htmx() and not current_user.is_authenticated:
+            # An expired session has no CSRF token either: what the person needs is to sign in.
+            signed_out = htmx_signed_out()
+            return signed_out, signed_out.status_code
+        if _is_htmx():
+            return error_response(400)
         return error_response(
             400, "Your form expired or came from another site. Go back, reload and try again."
         )

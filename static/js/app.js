@@ -6,9 +6,13 @@ initAll();
 const isSaveStatus = (element) =>
   Boolean(element && element.classList && element.classList.contains("app-save-status"));
 
+// Where each request's answer was to go, to put an error message there instead.
+const targets = new WeakMap();
+
 // htmx marks the saving item so people see that their choice is being stored.
 document.addEventListener("htmx:beforeRequest", (event) => {
   const target = event.detail.target;
+  targets.set(event.detail.elt, target);
   if (isSaveStatus(target)) {
     target.textContent = "Saving…";
     target.className = "app-save-status";
@@ -50,3 +54,40 @@ window.addEventListener("online", resend);
 setInterval(() => {
   if (unsent.size && navigator.onLine) resend();
 }, 10000);
+
+// The server refused an htmx request (app/errors.py, "app:failed"): an autosave says so in
+// its status line; anything else gets an error summary at the top of the page, focused so
+// that screen readers announce it.
+document.addEventListener("app:failed", (event) => {
+  const message = event.detail.message;
+  const origin = event.target;
+  // A background refresh that fails says nothing: it would interrupt every few seconds.
+  if (origin.matches && origin.matches("[hx-trigger*='every']")) return;
+  const target = targets.get(origin);
+  if (isSaveStatus(target)) {
+    target.textContent = `Not saved. ${message}`;
+    target.className = "app-save-status app-save-status--error";
+    return;
+  }
+  const main = document.querySelector("main");
+  if (!main) return;
+  let summary = document.getElementById("app-failure");
+  if (!summary) {
+    summary = document.createElement("div");
+    summary.id = "app-failure";
+    summary.className = "nhsuk-error-summary";
+    summary.setAttribute("role", "alert");
+    summary.tabIndex = -1;
+    const title = document.createElement("h2");
+    title.className = "nhsuk-error-summary__title";
+    title.textContent = "There is a problem";
+    const body = document.createElement("p");
+    body.className = "nhsuk-error-summary__body";
+    summary.append(title, body);
+    main.prepend(summary);
+  }
+  const body = summary.querySelector(".nhsuk-error-summary__body");
+  if (body.textContent === message && summary.contains(document.activeElement)) return;
+  body.textContent = message;
+  summary.focus();
+});

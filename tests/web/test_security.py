@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -184,7 +186,12 @@ def test_a_post_without_a_csrf_token_is_refused_with_a_message(csrf_app, panel, 
     before = db.session.scalar(select(func.count()).select_from(LoginAttempt))
     response = client.post(path, data={"email": "x@example.test"}, headers=headers)
     assert response.status_code == 400
-    assert "Your form expired or came from another site" in response.get_data(as_text=True)
+    if headers:  # htmx: nothing is swapped into the page, which is told what went wrong
+        assert response.headers["HX-Reswap"] == "none"
+        told = json.loads(response.headers["HX-Trigger"])["app:failed"]
+        assert told == {"message": "This page has expired. Reload it and try again.", "status": 400}
+    else:
+        assert "Your form expired or came from another site" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == before
 
 
@@ -254,3 +261,69 @@ def test_every_request_is_logged_on_one_line_with_its_request_id(app, caplog):
     assert lines == [
         "request id=abc123 method=GET path=/healthz status=200 ms=" + lines[0].split("ms=")[1]
     ]
+
+
+# --- htmx requests that fail ------------------------------------------------------------
+
+BALLOT = "/studies/test-study/rounds/1/ballot"
+
+
+def test_an_htmx_save_after_the_session_ended_sends_the_page_to_sign_in_and_back(client, panel):
+    response = client.post(
+        "/studies/test-study/rounds/1/items/1/rating",
+        data={"score-1": "7"},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://localhost{BALLOT}?show=x"},
+    )
+    assert response.status_code == 401
+    target = urlsplit(response.headers["HX-Redirect"])
+    assert target.path == "/login"
+    assert parse_qs(target.query) == {"next": [f"{BALLOT}?show=x"]}
+    login = client.get(response.headers["HX-Redirect"])
+    assert "You were signed out, so your last change was not saved" in text_of(login)
+
+
+def test_the_same_with_csrf_on_where_the_ended_session_has_no_token_either(csrf_app, panel):
+    response = csrf_app.test_client().post(
+        "/studies/test-study/rounds/1/items/1/rating",
+        data={"score-1": "7"},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://localhost{BALLOT}"},
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
+def test_a_page_without_htmx_still_redirects_to_sign_in_with_next(client, panel):
+    response = client.get(BALLOT)
+    assert response.status_code == 302
+    target = urlsplit(response.headers["Location"])
+    assert target.path == "/login" and parse_qs(target.query)["next"][0].endswith(BALLOT)
+
+
+def test_an_htmx_request_refused_by_the_server_swaps_nothing_and_says_why(client, panel):
+    sign_in(client, panel.partners[0].user)
+    response = client.post(
+        "/studies/no-such-study/rounds/1/items/1/rating",
+        data={"score-1": "7"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 404
+    assert response.headers["HX-Reswap"] == "none"
+    told = json.loads(response.headers["HX-Trigger"])["app:failed"]
+    assert told["status"] == 404 and told["message"].startswith("This is no longer available")
+    assert "<html" not in response.get_data(as_text=True)
+
+
+def test_a_background_refresh_after_the_session_ended_changes_nothing_on_the_page(client, panel):
+    response = client.get("/studies/test-study/rounds/1", headers={"HX-Request": "true"})
+    assert response.status_code == 204 and "HX-Redirect" not in response.headers
+
+
+def test_a_message_sent_after_the_session_ended_is_refused_without_leaving_the_page(client, panel):
+    response = client.post(
+        "/studies/test-study/discussion/channel/messages",
+        data={"body": "My careful point"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 401 and "HX-Redirect" not in response.headers
+    told = json.loads(response.headers["HX-Trigger"])["app:failed"]
+    assert told["message"].startswith("You were signed out, so this was not sent")
