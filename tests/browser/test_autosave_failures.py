@@ -5,13 +5,14 @@ session that ended (sign in and come back) and a refusal (the server's reason, i
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Rating
+from app.models import Panellist, Rating, Round
 from app.security import hash_password
 from app.services.rounds import open_round
 from tests.conftest import PASSWORD, build_panel
@@ -33,18 +34,32 @@ def _sign_in(page, live_server: str, email: str) -> None:
     expect(page).not_to_have_title(re.compile(r"^Sign in"))
 
 
-def test_an_answer_chosen_offline_is_flagged_then_sent_when_back_online(app, live_server, new_page):
+@dataclass
+class Ballot:
+    page: Page
+    panellist: Panellist
+    round: Round
+    versions: list[int]
+
+
+@pytest.fixture
+def ballot(app, live_server, new_page) -> Ballot:
+    """A partner signed in on a phone-sized page of round 1's ballot."""
     panel = build_panel(partners=1, patients=1)
-    patient = panel.patients[0]
-    patient.user.password_hash = hash_password(PASSWORD)
+    partner = panel.partners[0]
+    partner.user.password_hash = hash_password(PASSWORD)
     db.session.commit()
     round1 = open_round(panel.study)
-    first, second = (ri.item_version_id for ri in round1.round_items[:2])
-
     page = new_page(375, 800)
-    _sign_in(page, live_server, patient.user.email)
+    _sign_in(page, live_server, partner.user.email)
     page.goto(f"{live_server}/studies/test-study/rounds/1/ballot")
     expect(page).to_have_title(re.compile(r"^Round 1 ballot"))
+    return Ballot(page, partner, round1, [ri.item_version_id for ri in round1.round_items])
+
+
+def test_an_answer_chosen_offline_is_flagged_then_sent_when_back_online(ballot):
+    page, partner = ballot.page, ballot.panellist
+    first, second = ballot.versions[:2]
 
     page.locator(f"label[for='score-{first}-7']").click()
     expect(page.locator(f"#status-{first}")).to_have_text(re.compile("Saved"))
@@ -55,25 +70,16 @@ def test_an_answer_chosen_offline_is_flagged_then_sent_when_back_online(app, liv
     expect(status).to_have_text(re.compile(r"^Not saved: no connection"))
     expect(status).to_have_class(re.compile("app-save-status--error"))
     expect(page.locator(f"#score-{second}-3")).to_be_checked()  # the choice stays on screen
-    assert _stored(patient.id) == {first: 7}
+    assert _stored(partner.id) == {first: 7}
 
     page.context.set_offline(False)  # the browser fires "online": the answer is sent again
     expect(status).to_have_text(re.compile("Saved"), timeout=15_000)
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 of \d+ rated"))
-    assert _stored(patient.id) == {first: 7, second: 3}
+    assert _stored(partner.id) == {first: 7, second: 3}
 
 
-def test_an_answer_the_server_failed_to_store_is_tried_again(app, live_server, new_page):
-    panel = build_panel(partners=1, patients=1)
-    partner = panel.partners[0]
-    partner.user.password_hash = hash_password(PASSWORD)
-    db.session.commit()
-    round1 = open_round(panel.study)
-    vid = round1.round_items[0].item_version_id
-
-    page = new_page()
-    _sign_in(page, live_server, partner.user.email)
-    page.goto(f"{live_server}/studies/test-study/rounds/1/ballot")
+def test_an_answer_the_server_failed_to_store_is_tried_again(ballot):
+    page, partner, vid = ballot.page, ballot.panellist, ballot.versions[0]
     failures = []
 
     def fail_once(route):
@@ -90,18 +96,8 @@ def test_an_answer_the_server_failed_to_store_is_tried_again(app, live_server, n
     assert len(failures) == 1 and _stored(partner.id) == {vid: 9}
 
 
-def test_a_save_after_the_session_ended_goes_to_sign_in_and_back_to_the_ballot(
-    app, live_server, new_page
-):
-    panel = build_panel(partners=1, patients=1)
-    partner = panel.partners[0]
-    partner.user.password_hash = hash_password(PASSWORD)
-    db.session.commit()
-    round1 = open_round(panel.study)
-    vid = round1.round_items[0].item_version_id
-    page = new_page(375, 800)
-    _sign_in(page, live_server, partner.user.email)
-    page.goto(f"{live_server}/studies/test-study/rounds/1/ballot")
+def test_a_save_after_the_session_ended_goes_to_sign_in_and_back_to_the_ballot(ballot):
+    page, partner, vid = ballot.page, ballot.panellist, ballot.versions[0]
     page.context.clear_cookies()  # the session ends while the page is open
 
     page.locator(f"label[for='score-{vid}-6']").click()
@@ -117,16 +113,8 @@ def test_a_save_after_the_session_ended_goes_to_sign_in_and_back_to_the_ballot(
     assert _stored(partner.id) == {vid: 6}
 
 
-def test_a_save_the_server_refuses_shows_its_reason_in_place(app, live_server, new_page):
-    panel = build_panel(partners=1, patients=1)
-    partner = panel.partners[0]
-    partner.user.password_hash = hash_password(PASSWORD)
-    db.session.commit()
-    round1 = open_round(panel.study)
-    vid = round1.round_items[0].item_version_id
-    page = new_page()
-    _sign_in(page, live_server, partner.user.email)
-    page.goto(f"{live_server}/studies/test-study/rounds/1/ballot")
+def test_a_save_the_server_refuses_shows_its_reason_in_place(ballot):
+    page, partner, vid = ballot.page, ballot.panellist, ballot.versions[0]
     partner.joined_at = None  # the facilitator takes them off the panel meanwhile
     db.session.commit()
 
@@ -141,17 +129,10 @@ def test_a_save_the_server_refuses_shows_its_reason_in_place(app, live_server, n
 
 
 def test_a_message_sent_after_the_session_ended_stays_on_the_page_with_a_warning(
-    app, live_server, new_page
+    ballot, live_server
 ):
-    panel = build_panel(partners=1, patients=1)
-    partner = panel.partners[0]
-    partner.user.password_hash = hash_password(PASSWORD)
-    db.session.commit()
-    round1 = open_round(panel.study)
-    item = round1.round_items[0].item_version.item
+    page, item = ballot.page, ballot.round.round_items[0].item_version.item
     dom = f"item-{item.id}"
-    page = new_page()
-    _sign_in(page, live_server, partner.user.email)
     page.goto(f"{live_server}/studies/test-study/discussion/{item.ref}")
     page.fill(f"#{dom}-body", "A long and careful point about the wording")
     page.context.clear_cookies()
