@@ -19,56 +19,16 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   }
 });
 
-// A save that never reached the server (a phone losing its signal) or that the server failed
-// must not sit at "Saving…": say so, keep the choice on screen, and send it again when the
-// connection is back (and every 10 seconds while it is not saved).
-const unsent = new Set();
+// Polls and read markers run by themselves and change nothing on screen: when they fail,
+// the page says nothing (it would interrupt every few seconds).
+const isBackground = (element) =>
+  Boolean(
+    element && element.matches && element.matches("[hx-trigger*='every'], [hx-swap='none']"),
+  );
 
-function notSaved(event, message) {
-  if (!isSaveStatus(event.detail.target)) return;
-  event.detail.target.textContent = message;
-  event.detail.target.className = "app-save-status app-save-status--error";
-  unsent.add(event.detail.elt);
-}
-
-document.addEventListener("htmx:sendError", (event) =>
-  notSaved(event, "Not saved: no connection. It will be sent again when you are back online."),
-);
-document.addEventListener("htmx:responseError", (event) => {
-  if (event.detail.xhr && event.detail.xhr.status >= 500) {
-    notSaved(event, "Not saved: the server had a problem. It will be tried again shortly.");
-  }
-});
-document.addEventListener("htmx:afterRequest", (event) => {
-  if (event.detail.successful) unsent.delete(event.detail.elt);
-});
-
-function resend() {
-  for (const element of [...unsent]) {
-    unsent.delete(element);
-    if (element.isConnected) window.htmx.trigger(element, "change");
-  }
-}
-
-window.addEventListener("online", resend);
-setInterval(() => {
-  if (unsent.size && navigator.onLine) resend();
-}, 10000);
-
-// The server refused an htmx request (app/errors.py, "app:failed"): an autosave says so in
-// its status line; anything else gets an error summary at the top of the page, focused so
-// that screen readers announce it.
-document.addEventListener("app:failed", (event) => {
-  const message = event.detail.message;
-  const origin = event.target;
-  // A background refresh that fails says nothing: it would interrupt every few seconds.
-  if (origin.matches && origin.matches("[hx-trigger*='every']")) return;
-  const target = targets.get(origin);
-  if (isSaveStatus(target)) {
-    target.textContent = `Not saved. ${message}`;
-    target.className = "app-save-status app-save-status--error";
-    return;
-  }
+// A problem with something the person did, other than an autosave: an error summary at the
+// top of the page, focused so that screen readers announce it (focused once per message).
+function showProblem(message) {
   const main = document.querySelector("main");
   if (!main) return;
   let summary = document.getElementById("app-failure");
@@ -90,4 +50,68 @@ document.addEventListener("app:failed", (event) => {
   if (body.textContent === message && summary.contains(document.activeElement)) return;
   body.textContent = message;
   summary.focus();
+}
+
+// A save that never reached the server (a phone losing its signal) or that the server failed
+// must not sit at "Saving…": say so, keep the choice on screen, and send it again when the
+// connection is back (and every 10 seconds while it is not saved). Anything else the person
+// sent (a message, say) stays on the page, and the page says it was not sent.
+const unsent = new Set();
+
+function notSaved(event, message, otherwise) {
+  if (isBackground(event.detail.elt)) return;
+  if (!isSaveStatus(event.detail.target)) {
+    showProblem(otherwise);
+    return;
+  }
+  event.detail.target.textContent = message;
+  event.detail.target.className = "app-save-status app-save-status--error";
+  unsent.add(event.detail.elt);
+}
+
+document.addEventListener("htmx:sendError", (event) =>
+  notSaved(
+    event,
+    "Not saved: no connection. It will be sent again when you are back online.",
+    "No connection, so this was not sent. Anything you typed is still here: send it again " +
+      "when you are back online.",
+  ),
+);
+document.addEventListener("htmx:responseError", (event) => {
+  if (event.detail.xhr && event.detail.xhr.status >= 500) {
+    notSaved(
+      event,
+      "Not saved: the server had a problem. It will be tried again shortly.",
+      "Sorry, there is a problem with the service, so this was not done. Try again later.",
+    );
+  }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail.successful) unsent.delete(event.detail.elt);
+});
+
+function resend() {
+  for (const element of [...unsent]) {
+    unsent.delete(element);
+    if (element.isConnected) window.htmx.trigger(element, "change");
+  }
+}
+
+window.addEventListener("online", resend);
+setInterval(() => {
+  if (unsent.size && navigator.onLine) resend();
+}, 10000);
+
+// The server refused an htmx request (app/errors.py, "app:failed"): an autosave says so in
+// its status line, anything else in the error summary.
+document.addEventListener("app:failed", (event) => {
+  const message = event.detail.message;
+  if (isBackground(event.target)) return;
+  const target = targets.get(event.target);
+  if (isSaveStatus(target)) {
+    target.textContent = `Not saved. ${message}`;
+    target.className = "app-save-status app-save-status--error";
+    return;
+  }
+  showProblem(message);
 });

@@ -145,3 +145,21 @@ def test_a_message_sent_after_the_session_ended_stays_on_the_page_with_a_warning
     page.wait_for_timeout(3500)  # a background refresh meanwhile neither redirects nor alerts
     assert page.url.endswith(f"/discussion/{item.ref}")
     expect(summary).to_be_focused()
+
+
+def test_a_message_sent_offline_stays_on_the_page_and_the_page_says_so(ballot, live_server):
+    page, item = ballot.page, ballot.round.round_items[0].item_version.item
+    dom = f"item-{item.id}"
+    page.goto(f"{live_server}/studies/test-study/discussion/{item.ref}")
+    page.fill(f"#{dom}-body", "Written on a train")
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Send message").click()
+    summary = page.locator("#app-failure")
+    expect(summary).to_contain_text("No connection, so this was not sent")
+    expect(summary).to_be_focused()
+    expect(page.locator(f"#{dom}-body")).to_have_value("Written on a train")
+    page.wait_for_timeout(3500)  # the failing 3-second poll adds nothing and moves no focus
+    expect(summary).to_be_focused()
+    page.context.set_offline(False)
+    page.get_by_role("button", name="Send message").click()
+    expect(page.locator(f"#messages-{dom} li.app-message", has_text="on a train")).to_be_visible()
