@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from app.errors import htmx_signed_out
 from app.extensions import db, login_manager
+from app.htmx import is_htmx
 from app.models import User
 
 
@@ -28,7 +29,7 @@ def unauthorized() -> Response:
     """Sign-in needed. A full page goes to the sign-in form and back; an htmx request made
     from a page whose session has ended sends that whole page there instead of swapping the
     sign-in form into a fragment of it."""
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         return htmx_signed_out()
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(login_url(login_manager.login_view, next_url=request.url))

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
+from app.htmx import is_htmx
 from delphi import DomainError
 
 _MESSAGES = {
@@ -33,10 +34,6 @@ SIGNED_OUT_TYPING = (
     "You were signed out, so this was not sent. Your text is still here: copy it, sign in "
     "again in a new tab, then send it."
 )
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def htmx_failure(status: int, message: str) -> Response:
@@ -79,13 +76,14 @@ _HTMX_MESSAGES = {
 
 
 def error_response(status: int, message: str | None = None) -> tuple[Response | str, int]:
-    if _is_htmx() and not _wants_json():
-        message = message or _HTMX_MESSAGES.get(status)
+    htmx = is_htmx() and not _wants_json()
+    if not message and htmx:
+        message = _HTMX_MESSAGES.get(status)
     message = message or _MESSAGES.get(status, "Something went wrong.")
-    if _is_htmx() and not _wants_json():
-        return htmx_failure(status, message), status
     if _wants_json():
         return jsonify(error=message, status=status), status
+    if htmx:
+        return htmx_failure(status, message), status
     return render_template("errors/error.html", status=status, message=message), status
 
 
@@ -99,12 +97,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[Response | str, int]:
-        if _is_htmx() and not current_user.is_authenticated:
+        if is_htmx():
+            if current_user.is_authenticated:
+                return error_response(400)
             # An expired session has no CSRF token either: what the person needs is to sign in.
             signed_out = htmx_signed_out()
             return signed_out, signed_out.status_code
-        if _is_htmx():
-            return error_response(400)
         return error_response(
             400, "Your form expired or came from another site. Go back, reload and try again."
         )
