@@ -6,6 +6,11 @@ initAll();
 const isSaveStatus = (element) =>
   Boolean(element && element.classList && element.classList.contains("app-save-status"));
 
+function flagNotSaved(status, text) {
+  status.textContent = text;
+  status.className = "app-save-status app-save-status--error";
+}
+
 // Where each request's answer was to go, to put an error message there instead.
 const targets = new WeakMap();
 
@@ -64,8 +69,7 @@ function notSaved(event, message, otherwise) {
     showProblem(otherwise);
     return;
   }
-  event.detail.target.textContent = message;
-  event.detail.target.className = "app-save-status app-save-status--error";
+  flagNotSaved(event.detail.target, message);
   unsent.add(event.detail.elt);
 }
 
@@ -109,8 +113,7 @@ document.addEventListener("app:failed", (event) => {
   if (isBackground(event.target)) return;
   const target = targets.get(event.target);
   if (isSaveStatus(target)) {
-    target.textContent = `Not saved. ${message}`;
-    target.className = "app-save-status app-save-status--error";
+    flagNotSaved(target, `Not saved. ${message}`);
     return;
   }
   showProblem(message);

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Panellist, Rating, Round
 from app.security import hash_password
 from app.services.rounds import open_round
+from tests.browser.conftest import sign_in_page
 from tests.conftest import PASSWORD, build_panel
 
 pytestmark = pytest.mark.browser
@@ -24,14 +25,6 @@ def _stored(panellist_id: int) -> dict[int, int | None]:
     db.session.expire_all()
     rows = db.session.scalars(select(Rating).where(Rating.panellist_id == panellist_id))
     return {r.item_version_id: r.score for r in rows}
-
-
-def _sign_in(page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_title(re.compile(r"^Sign in"))
 
 
 @dataclass
@@ -51,7 +44,7 @@ def ballot(app, live_server, new_page) -> Ballot:
     db.session.commit()
     round1 = open_round(panel.study)
     page = new_page(375, 800)
-    _sign_in(page, live_server, partner.user.email)
+    sign_in_page(page, live_server, partner.user.email)
     page.goto(f"{live_server}/studies/test-study/rounds/1/ballot")
     expect(page).to_have_title(re.compile(r"^Round 1 ballot"))
     return Ballot(page, partner, round1, [ri.item_version_id for ri in round1.round_items])

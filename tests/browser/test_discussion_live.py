@@ -9,17 +9,10 @@ from app.extensions import db
 from app.security import hash_password
 from app.services.rounds import open_round
 from tests.browser.conftest import screenshot
+from tests.browser.conftest import sign_in_page as sign_in
 from tests.conftest import PASSWORD, build_panel
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 def test_two_panellists_see_each_others_messages_appear_live(app, live_server, new_page):
