@@ -1,4 +1,4 @@
-"""Flask-Login's user loader: the session holds "id:session_version"."""
+"""Flask-Login's user loader: the session holds "id:session_version:session key"."""
 
 from __future__ import annotations
 
@@ -7,21 +7,15 @@ from flask_login import login_url
 from werkzeug.wrappers import Response
 
 from app.errors import htmx_signed_out
-from app.extensions import db, login_manager
+from app.extensions import login_manager
 from app.htmx import is_htmx
 from app.models import User
+from app.services import sessions
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    try:
-        raw_id, raw_version = user_id.split(":", 1)
-        user = db.session.get(User, int(raw_id))
-    except (ValueError, TypeError):
-        return None
-    if user is None or str(user.session_version) != raw_version:
-        return None
-    return user
+    return sessions.user_for(user_id)
 
 
 @login_manager.unauthorized_handler

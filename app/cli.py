@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Study, User
-from app.security import hash_password
+from app.services import sessions
 from app.services.panel import normalise_email
 
 
@@ -37,7 +37,8 @@ def register(app: Flask) -> None:
             user = User(email=address, name=name or address.split("@")[0])
             db.session.add(user)
         user.can_create_studies = True
-        user.password_hash = hash_password(password)
+        db.session.flush()
+        sessions.set_password(user, password)  # and sign out every session it had
         if name:
             user.name = name
         db.session.commit()

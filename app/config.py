@@ -46,9 +46,17 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", "14")),
         "SIGN_IN_LINK_MINUTES": 30,
-        # Failed sign-ins allowed per account, and per network address, in 15 minutes.
+        # Failed sign-ins allowed (in an hour) before each further attempt must wait, the
+        # wait doubling from one second: for one account from one network address, for one
+        # address on any account, and for one account from anywhere. The last has a short
+        # ceiling so that nobody can lock an account's owner out (app/services/login_limits).
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_MAX_PER_ADDRESS": int(os.environ.get("LOGIN_MAX_PER_ADDRESS", "30")),
+        "LOGIN_ACCOUNT_FAILURES": int(os.environ.get("LOGIN_ACCOUNT_FAILURES", "10")),
+        "LOGIN_LONGEST_WAIT": 15 * 60,
+        "LOGIN_ACCOUNT_LONGEST_WAIT": 60,
+        # Emailed sign-in links one account may be sent in 15 minutes.
+        "SIGN_IN_LINKS_PER_QUARTER_HOUR": 5,
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

@@ -58,8 +58,24 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def get_id(self) -> str:
-        # The version lets "sign out everywhere" and password changes end old sessions.
+        # The version lets "sign out everywhere" and password changes end old sessions. A
+        # signed-in session also carries its own key (see app/services/sessions.py), so that
+        # signing out ends that session on the server, not only in the browser.
         return f"{self.id}:{self.session_version}"
+
+
+class UserSession(db.Model):  # type: ignore[name-defined]
+    """One signed-in browser session; only the SHA-256 of its key is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Study(db.Model):  # type: ignore[name-defined]
@@ -143,6 +159,9 @@ class Panellist(db.Model):  # type: ignore[name-defined]
     pseudonym: Mapped[str] = mapped_column(String(120))
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The name the facilitator typed when inviting. Until the person joins, facilitators see
+    # this and not the account's stored name, so an address never reveals who holds it.
+    invited_name: Mapped[str | None] = mapped_column(String(200))
 
     study: Mapped[Study] = relationship(back_populates="panellists")
     user: Mapped[User] = relationship()
@@ -151,6 +170,17 @@ class Panellist(db.Model):  # type: ignore[name-defined]
     @property
     def panel_role(self) -> PanelRole:
         return PanelRole(self.role)
+
+    @property
+    def name(self) -> str:
+        """The name facilitators see: the invited name until the person has joined."""
+        return self.name_shown(self.joined_at, self.invited_name, self.user.name)
+
+    @staticmethod
+    def name_shown(joined_at: datetime | None, invited_name: str | None, account: str) -> str:
+        if joined_at is None and invited_name:
+            return invited_name
+        return account
 
 
 class Invitation(db.Model):  # type: ignore[name-defined]

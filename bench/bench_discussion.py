@@ -160,12 +160,15 @@ def _setup(database: str) -> dict[str, Any]:
             users.append(panellist.user)
         db.session.commit()
         open_round(study)
+        from app.services import sessions
+
+        keys = [sessions.start(u, app.permanent_session_lifetime) for u in users]
+        db.session.commit()
         with app.test_request_context():
             serializer = app.session_interface.get_signing_serializer(app)
             assert serializer is not None
             cookies = [
-                "session=" + serializer.dumps({"_user_id": u.get_id(), "_fresh": True})
-                for u in users
+                "session=" + serializer.dumps({"_user_id": key, "_fresh": True}) for key in keys
             ]
         from app.services.discussion import latest_event_id
 

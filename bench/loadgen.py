@@ -287,13 +287,19 @@ def seed(url: str, clients: int, items: int) -> World:
         panellists = db.session.scalars(
             db.select(Panellist).where(Panellist.study_id == study.id).order_by(Panellist.id)
         ).all()
+        from app.services import sessions
+
+        lifetime = app.permanent_session_lifetime
+        keys = {p.id: sessions.start(p.user, lifetime) for p in panellists}
+        facilitator_key = sessions.start(facilitator, lifetime)
+        db.session.commit()
         world = World(
             slug=study.slug,
             round_id=round_.id,
             round_number=round_.number,
             version_ids=[ri.item_version_id for ri in round_.round_items],
-            panellists=[(p.id, *_credentials(app, p.user.get_id())) for p in panellists],
-            facilitator=_credentials(app, facilitator.get_id()),
+            panellists=[(p.id, *_credentials(app, keys[p.id])) for p in panellists],
+            facilitator=_credentials(app, facilitator_key),
         )
         db.engine.dispose()
     return world

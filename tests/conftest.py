@@ -20,6 +20,7 @@ from app import create_app
 from app.extensions import db as _db
 from app.models import Panellist, Study, StudyFacilitator, User, utcnow
 from app.security import hash_password
+from app.services import sessions
 from app.services.panel import add_panellist
 from app.services.studies import ItemFields, add_group, add_item
 from delphi import ItemKind, PanelRole
@@ -99,9 +100,11 @@ def client(app: Flask) -> FlaskClient:
 
 
 def sign_in(client: FlaskClient, user: User) -> None:
-    """Put the user in the session the way Flask-Login does after a real sign-in."""
+    """Put the user in the session the way a real sign-in does: a live server-side session."""
+    key = sessions.start(user, client.application.permanent_session_lifetime)
+    _db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = key
         session["_fresh"] = True
 
 

@@ -40,3 +40,7 @@ class JoinForm(FlaskForm):
         "Type the password again",
         validators=[EqualTo("password", message="The passwords do not match")],
     )
+
+
+class AcceptForm(FlaskForm):
+    """Joining a panel from an account that is already signed in: nothing to fill in."""

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response
 
-from app.auth.forms import JoinForm, LoginForm, SignInLinkForm
+from app.auth.forms import AcceptForm, JoinForm, LoginForm, SignInLinkForm
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
 from app.mail import MailError, mail_enabled, send_mail
-from app.models import SignInLink, User, utcnow
-from app.security import check_password, hash_password, new_token, token_hash
-from app.services import login_limits
-from app.services.panel import accept_invitation, find_invitation
+from app.models import Invitation, Panellist, SignInLink, User, utcnow
+from app.security import check_password, new_token, token_hash
+from app.services import login_limits, sessions
+from app.services.panel import accept_invitation, find_invitation, opens_new_account
 
 bp = Blueprint("auth", __name__)
 
@@ -36,6 +37,9 @@ def sign_in(user: User) -> None:
     """Start a fresh session (so no one can fix a session id in advance) and log the user in."""
     session.clear()
     login_user(user)
+    # Flask-Login stored get_id(); the cookie holds this session's own key instead, so that
+    # signing out can end it on the server.
+    session["_user_id"] = sessions.start(user, current_app.permanent_session_lifetime)
     user.last_login_at = utcnow()
     db.session.commit()
 
@@ -69,13 +73,15 @@ def login() -> Response:
     status = 200
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
-        login_limits.check_allowed(email)  # 429 once an account or address fails too often
+        login_limits.check_allowed(email)  # 429 while a throttle holds, with how long to wait
         user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None and check_password(user.password_hash, form.password.data or ""):
+        # Exactly one password check whether or not the address is known (an unknown one is
+        # checked against a dummy hash), so the time taken does not tell which is which.
+        stored = user.password_hash if user is not None else None
+        if check_password(stored, form.password.data or "") and user is not None:
             login_limits.clear_account(email)
             sign_in(user)
             return redirect(_safe_next(request.args.get("next")), 303)
-        check_password(None, form.password.data or "")
         login_limits.record_failure(email)
         form.password.errors = ["Email address or password is not right"]
     if form.is_submitted():
@@ -85,6 +91,8 @@ def login() -> Response:
 
 @bp.post("/logout")
 def logout() -> Response:
+    sessions.end(session.get("_user_id"))
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -96,9 +104,10 @@ def request_link() -> Response:
     form = SignInLinkForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
-        login_limits.check_allowed(email)
+        # Failed passwords never hold this back: it is how an owner gets in while a throttle
+        # holds. Only the number of links sent to one account is capped.
         user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None and mail_enabled():
+        if user is not None and mail_enabled() and _may_send_link(user):
             token, digest = new_token()
             minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
             db.session.add(
@@ -124,6 +133,16 @@ def request_link() -> Response:
     return render("auth/request_link.html", form=form, errors=field_errors(form), status=status)
 
 
+def _may_send_link(user: User) -> bool:
+    since = utcnow() - timedelta(minutes=15)
+    sent = db.session.scalar(
+        select(func.count(SignInLink.id)).where(
+            SignInLink.user_id == user.id, SignInLink.created_at > since
+        )
+    )
+    return (sent or 0) < current_app.config["SIGN_IN_LINKS_PER_QUARTER_HOUR"]
+
+
 @bp.get("/sign-in/<token>")
 def link_sign_in(token: str) -> Response:
     # A button press (POST) uses the link, so mail scanners that follow links cannot spend it.
@@ -133,9 +152,11 @@ def link_sign_in(token: str) -> Response:
 @bp.post("/sign-in/<token>")
 def use_link(token: str) -> Response:
     now = utcnow()
-    login_limits.check_allowed()
     link = db.session.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)))
     if link is None or link.used_at is not None or link.expires_at <= now:
+        # Only wrong links count against the address: a real one (256 random bits) works
+        # even while password guesses from the same address are being throttled.
+        login_limits.check_allowed()
         login_limits.record_failure()
         return render(
             "errors/error.html",
@@ -157,27 +178,60 @@ def use_link(token: str) -> Response:
 def invitation(token: str) -> Response:
     invite = find_invitation(token)
     panellist = invite.panellist
+    page = {"panellist": panellist, "study": panellist.study}
+    if current_user.is_authenticated and current_user.id != panellist.user_id:
+        # Never switch accounts behind someone's back: they sign out first, on purpose.
+        status = 403 if request.method == "POST" else 200
+        return render("auth/invitation.html", mode="other_account", status=status, **page)
+    if not opens_new_account(invite):
+        return _join_existing_account(invite, page)
     form = JoinForm()
     if form.validate_on_submit():
         accept_invitation(invite)
         user = panellist.user
         if form.password.data:
-            user.password_hash = hash_password(form.password.data)
+            sessions.set_password(user, form.password.data)
         db.session.commit()
         sign_in(user)
-        flash(
-            f"Welcome to the panel. Others will see you as \u201c{panellist.pseudonym}\u201d.",
-            "success",
-        )
+        _welcome(panellist)
         return redirect(url_for("studies.index"), 303)
     status = 422 if form.is_submitted() else 200
     return render(
         "auth/invitation.html",
+        mode="join",
         form=form,
         errors=field_errors(form),
-        panellist=panellist,
-        study=panellist.study,
         status=status,
+        **page,
+    )
+
+
+def _join_existing_account(invite: Invitation, page: dict[str, Any]) -> Response:
+    """An invitation to an account that already exists only adds a membership, accepted by
+    its owner once signed in; it never sets a password and never signs anyone in."""
+    if not current_user.is_authenticated:
+        status = 403 if request.method == "POST" else 200
+        return render(
+            "auth/invitation.html",
+            mode="sign_in",
+            login_url=url_for("auth.login", next=request.path),
+            status=status,
+            **page,
+        )
+    form = AcceptForm()
+    if form.validate_on_submit():
+        accept_invitation(invite)
+        db.session.commit()
+        _welcome(invite.panellist)
+        return redirect(url_for("studies.index"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render("auth/invitation.html", mode="accept", form=form, status=status, **page)
+
+
+def _welcome(panellist: Panellist) -> None:
+    flash(
+        f"Welcome to the panel. Others will see you as \u201c{panellist.pseudonym}\u201d.",
+        "success",
     )
 
 

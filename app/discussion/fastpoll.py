@@ -19,11 +19,16 @@ from urllib.parse import parse_qs
 from flask import Flask
 from sqlalchemy import text
 
+from app.security import token_hash
+from app.services import sessions
+
 _PATH = re.compile(r"^/studies/([A-Za-z0-9_-]{1,80})/discussion/poll$")
 _QUERY = text(
     """
     SELECT
-      EXISTS (SELECT 1 FROM users u WHERE u.id = :uid AND u.session_version = :ver),
+      EXISTS (SELECT 1 FROM users u JOIN user_sessions us ON us.user_id = u.id
+              WHERE u.id = :uid AND u.session_version = :ver
+              AND us.token_hash = :key AND us.ended_at IS NULL),
       (EXISTS (SELECT 1 FROM study_facilitators f WHERE f.study_id = s.id AND f.user_id = :uid)
        OR EXISTS (SELECT 1 FROM panellists p WHERE p.study_id = s.id AND p.user_id = :uid
                   AND p.joined_at IS NOT NULL)),
@@ -60,16 +65,17 @@ class FastPoll:
     def _nothing_new(self, slug: str, environ: dict[str, Any]) -> bool:
         try:
             after = int(parse_qs(environ.get("QUERY_STRING", "")).get("after", ["0"])[0])
-            user_id, version = self._user(environ)
+            user_id, version, key = self._user(environ)
             with self._get_engine().connect() as connection:
                 row = connection.execute(
-                    _QUERY, {"uid": user_id, "ver": version, "after": after, "slug": slug}
+                    _QUERY,
+                    {"uid": user_id, "ver": version, "key": key, "after": after, "slug": slug},
                 ).first()
         except Exception:  # noqa: BLE001 - anything odd gets the full view and its checks
             return False
         return row is not None and bool(row[0]) and bool(row[1]) and not bool(row[2])
 
-    def _user(self, environ: dict[str, Any]) -> tuple[int, int]:
+    def _user(self, environ: dict[str, Any]) -> tuple[int, int, str]:
         app = self.flask_app
         name = app.config["SESSION_COOKIE_NAME"]
         cookies = environ.get("HTTP_COOKIE", "")
@@ -83,8 +89,11 @@ class FastPoll:
         data = self._serializer.loads(
             value.strip('"'), max_age=int(app.permanent_session_lifetime.total_seconds())
         )
-        raw_id, raw_version = str(data["_user_id"]).split(":", 1)
-        return int(raw_id), int(raw_version)
+        parsed = sessions.parse(data["_user_id"])
+        if parsed is None:
+            raise ValueError("not a session this app issued")
+        user_id, version, key = parsed
+        return user_id, version, token_hash(key)
 
     def _get_engine(self) -> Any:
         if self._engine is None:

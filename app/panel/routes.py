@@ -132,7 +132,7 @@ def reinvite(slug: str, panellist_id: int) -> Response:
     if panellist is None or panellist.study_id != study.id:
         return _page(study, report_errors=["That panellist is not on this panel."], status=404)
     if panellist.joined_at is not None:
-        flash(f"{panellist.user.name} has already joined.", "info")
+        flash(f"{panellist.name} has already joined.", "info")
         return redirect(url_for("panel.index", slug=slug), 303)
     token = issue_invitation(panellist)
     audit.record(study.id, "panel.reinvited", pseudonym=panellist.pseudonym)

@@ -190,7 +190,7 @@ def send_reminders(round_: Round, user: User | None) -> ReminderOutcome:
             send_mail(
                 panellist.user.email,
                 f"Reminder: round {round_.number} of {study.title}",
-                f'Dear {panellist.user.name},\n\nRound {round_.number} of "{study.title}" is '
+                f'Dear {panellist.name},\n\nRound {round_.number} of "{study.title}" is '
                 f"open and we have not yet had all your ratings.{deadline}\n\n"
                 f"Rate the items here:\n{link}\n\nThank you for taking part.\n",
             )

@@ -368,13 +368,14 @@ def panel_table(study: Study, *, include_names: bool = False) -> pd.DataFrame:
     if include_names:
         from app.models import User
 
-        names = dict(
-            db.session.execute(
-                select(Panellist.pseudonym, User.name)
+        names = {
+            pseudonym: Panellist.name_shown(joined, invited, account)
+            for pseudonym, joined, invited, account in db.session.execute(
+                select(Panellist.pseudonym, Panellist.joined_at, Panellist.invited_name, User.name)
                 .join(User, User.id == Panellist.user_id)
                 .where(Panellist.study_id == study.id)
-            ).all()
-        )
+            )
+        }
         frame[NAME_COLUMN] = frame["pseudonym"].map(names)
     return frame
 

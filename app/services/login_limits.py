@@ -1,12 +1,17 @@
-"""Sign-in rate limits, kept in the database so every worker and machine shares them.
+"""Sign-in throttling, kept in the database so every worker and machine shares it.
 
-Failed attempts are counted per account and per network address over a sliding window;
-past the limit, sign-in answers 429 until the window has moved on.
+Failed attempts are counted over a sliding window under three keys: the account and the
+client's address together, the address alone, and the account from anywhere. Past a free
+allowance each key makes the next attempt wait, doubling with every further failure up to a
+ceiling. The account-wide ceiling is short (a minute by default), so someone guessing an
+account's password from many addresses is slowed to a crawl but can never lock its owner
+out; the emailed sign-in link is not throttled by failed passwords at all.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app, request
 from sqlalchemy import delete, func, select
@@ -15,50 +20,95 @@ from app.extensions import db
 from app.models import LoginAttempt, utcnow
 from delphi import DomainError
 
-WINDOW = timedelta(minutes=15)
+WINDOW = timedelta(hours=1)
+FIRST_WAIT = timedelta(seconds=1)
 
 
 class TooManyAttempts(DomainError):
     status_code = 429
 
 
-def _keys(email: str | None) -> list[tuple[str, int]]:
-    """(key, limit) pairs: the account named in the form, and the client's address."""
+@dataclass(frozen=True)
+class Throttle:
+    key: str
+    free: int  # failures allowed before the first wait
+    longest: timedelta  # the ceiling of the doubling wait
+
+
+def wait_after(failures: int, throttle: Throttle) -> timedelta:
+    """How long after the last failure the next attempt must wait."""
+    if failures < throttle.free:
+        return timedelta(0)
+    doublings = min(failures - throttle.free, 30)
+    return min(FIRST_WAIT * 2**doublings, throttle.longest)
+
+
+def _account(email: str) -> str:
+    return email.strip().lower()[:250]
+
+
+def _throttles(email: str | None) -> list[Throttle]:
     config = current_app.config
-    keys = [(f"ip:{request.remote_addr or 'unknown'}", config["LOGIN_MAX_PER_ADDRESS"])]
+    address = request.remote_addr or "unknown"
+    longest = timedelta(seconds=config["LOGIN_LONGEST_WAIT"])
+    throttles = [Throttle(f"ip:{address}", config["LOGIN_MAX_PER_ADDRESS"], longest)]
     if email:
-        keys.append((f"email:{email.strip().lower()[:250]}", config["LOGIN_MAX_FAILURES"]))
-    return keys
+        account = _account(email)
+        throttles += [
+            Throttle(f"pair:{account}|{address}", config["LOGIN_MAX_FAILURES"], longest),
+            Throttle(
+                f"email:{account}",
+                config["LOGIN_ACCOUNT_FAILURES"],
+                timedelta(seconds=config["LOGIN_ACCOUNT_LONGEST_WAIT"]),
+            ),
+        ]
+    return throttles
 
 
-def check_allowed(email: str | None = None) -> None:
-    """Raise `TooManyAttempts` when the account or the address has failed too often lately."""
-    since = utcnow() - WINDOW
-    for key, limit in _keys(email):
-        failures = db.session.scalar(
-            select(func.count(LoginAttempt.id)).where(
-                LoginAttempt.key == key, LoginAttempt.created_at > since
-            )
+def _describe(wait: timedelta) -> str:
+    seconds = max(1, int(wait.total_seconds() + 0.999))
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minutes"
+
+
+def check_allowed(email: str | None = None, now: datetime | None = None) -> None:
+    """Raise `TooManyAttempts`, saying how long to wait, while any throttle holds."""
+    now = now or utcnow()
+    throttles = {t.key: t for t in _throttles(email)}
+    rows = db.session.execute(
+        select(LoginAttempt.key, func.count(LoginAttempt.id), func.max(LoginAttempt.created_at))
+        .where(LoginAttempt.key.in_(list(throttles)), LoginAttempt.created_at > now - WINDOW)
+        .group_by(LoginAttempt.key)
+    ).all()
+    remaining = timedelta(0)
+    for key, failures, last in rows:
+        if last.tzinfo is None:  # SQLite returns aggregates without the column's type
+            last = last.replace(tzinfo=now.tzinfo)
+        remaining = max(remaining, last + wait_after(failures, throttles[key]) - now)
+    if remaining > timedelta(0):
+        raise TooManyAttempts(
+            f"Too many sign-in attempts. Wait {_describe(remaining)} and try again, "
+            "or ask for a sign-in link by email."
         )
-        if (failures or 0) >= limit:
-            minutes = int(WINDOW.total_seconds() // 60)
-            raise TooManyAttempts(
-                "Too many sign-in attempts. Wait "
-                f"{minutes} minutes and try again, or ask for a sign-in link by email."
-            )
 
 
 def record_failure(email: str | None = None) -> None:
     """Count a failed attempt (and forget attempts older than the window); commits."""
     now = utcnow()
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at <= now - WINDOW))
-    for key, _ in _keys(email):
-        db.session.add(LoginAttempt(key=key, created_at=now))
+    for throttle in _throttles(email):
+        db.session.add(LoginAttempt(key=throttle.key, created_at=now))
     db.session.commit()
 
 
 def clear_account(email: str) -> None:
     """A successful sign-in wipes the account's failures (not the address's)."""
+    account = _account(email)
     db.session.execute(
-        delete(LoginAttempt).where(LoginAttempt.key == f"email:{email.strip().lower()[:250]}")
+        delete(LoginAttempt).where(
+            (LoginAttempt.key == f"email:{account}")
+            | LoginAttempt.key.startswith(f"pair:{account}|", autoescape=True)
+        )
     )

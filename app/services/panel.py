@@ -11,7 +11,15 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.mail import MailError, mail_enabled, send_mail
-from app.models import Invitation, Panellist, StakeholderGroup, Study, User, utcnow
+from app.models import (
+    Invitation,
+    Panellist,
+    StakeholderGroup,
+    Study,
+    StudyFacilitator,
+    User,
+    utcnow,
+)
 from app.security import new_token, token_hash
 from app.services import audit
 from app.services.studies import group_named
@@ -86,6 +94,7 @@ def add_panellist(
         group_id=group.id,
         role=role.value,
         pseudonym=_next_pseudonym(study, role, group),
+        invited_name=name,
     )
     db.session.add(panellist)
     db.session.flush()
@@ -122,7 +131,7 @@ def deliver(study: Study, panellists: list[tuple[Panellist, str]]) -> InviteOutc
     for panellist, token in panellists:
         url = invitation_url(token)
         if not mail_enabled():
-            outcome.links.append((panellist.user.name, url))
+            outcome.links.append((panellist.name, url))
             continue
         try:
             send_mail(
@@ -132,7 +141,7 @@ def deliver(study: Study, panellists: list[tuple[Panellist, str]]) -> InviteOutc
             )
         except MailError as error:
             outcome.mail_errors.append(str(error))
-            outcome.links.append((panellist.user.name, url))
+            outcome.links.append((panellist.name, url))
             continue
         invitation = db.session.scalar(
             select(Invitation).where(Invitation.token_hash == token_hash(token))
@@ -146,7 +155,7 @@ def deliver(study: Study, panellists: list[tuple[Panellist, str]]) -> InviteOutc
 def invitation_text(study: Study, panellist: Panellist, url: str) -> str:
     days = current_app.config["INVITATION_DAYS"]
     return (
-        f"Dear {panellist.user.name},\n\n"
+        f"Dear {panellist.name},\n\n"
         f"You are invited to join the expert panel of the Delphi study "
         f'"{study.title}" as a {panellist.panel_role.label.lower()} '
         f"({panellist.group.name}).\n\n"
@@ -232,6 +241,30 @@ def find_invitation(token: str, now: datetime | None = None) -> Invitation:
             "This invitation link has expired. Ask the study's facilitator for a new one."
         )
     return invitation
+
+
+def opens_new_account(invitation: Invitation) -> bool:
+    """Whether following this link may set up the account and sign its holder in.
+
+    Only when the account exists for this invitation alone: no password, never signed in,
+    facilitating nothing and on no other panel. Any other account belongs to someone who
+    must sign in with their own credentials to accept: a link a facilitator can see must
+    never open an account that has anything in it.
+    """
+    user = invitation.panellist.user
+    if user.password_hash is not None or user.last_login_at is not None:
+        return False
+    if user.can_create_studies:
+        return False
+    facilitates = db.session.scalar(
+        select(StudyFacilitator.id).where(StudyFacilitator.user_id == user.id).limit(1)
+    )
+    elsewhere = db.session.scalar(
+        select(Panellist.id)
+        .where(Panellist.user_id == user.id, Panellist.id != invitation.panellist_id)
+        .limit(1)
+    )
+    return facilitates is None and elsewhere is None
 
 
 def accept_invitation(invitation: Invitation, now: datetime | None = None) -> Panellist:

@@ -3,44 +3,14 @@
 from __future__ import annotations
 
 import re
-import socket
-from email import message_from_bytes
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Invitation, Panellist, User
 from tests.conftest import Panel, sign_in
+from tests.web.conftest import free_port
 from tests.web.helpers import page, text_of
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield inbox
-    controller.stop()
-    app.config.update(MAIL_SERVER="")
 
 
 def test_an_invitation_is_emailed_and_its_link_lets_the_person_join(client, panel: Panel, smtp):
@@ -71,7 +41,7 @@ def test_an_invitation_is_emailed_and_its_link_lets_the_person_join(client, pane
 
 
 def test_an_unreachable_mail_server_falls_back_to_links_and_says_so(client, panel: Panel, app):
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     try:
         sign_in(client, panel.facilitator)
         response = client.post(

@@ -55,3 +55,83 @@ def test_upgrade_and_downgrade_on_postgresql_in_a_temporary_database():
             db.engine.dispose()
     finally:
         drop_database(name, base)
+
+
+def _migrated_app(url: str):
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "SERVER_NAME": "localhost"}
+    )
+    return app
+
+
+def _every_model_column_exists() -> None:
+    inspector = inspect(db.engine)
+    for table in db.metadata.sorted_tables:
+        in_database = {c["name"] for c in inspector.get_columns(table.name)}
+        assert {c.name for c in table.columns} <= in_database, table.name
+
+
+def _round_trip_0007_keeps_the_panel(url: str) -> None:
+    from sqlalchemy import text
+
+    from app.models import Rating
+    from app.services.rounds import open_round
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        _every_model_column_exists()
+        panel = build_panel(slug="migrating")
+        round_ = open_round(panel.study)
+        db.session.add(
+            Rating(
+                round_id=round_.id,
+                panellist_id=panel.partners[0].id,
+                item_version_id=round_.round_items[0].item_version_id,
+                score=8,
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+
+        def counts() -> tuple[int, int]:
+            with db.engine.connect() as connection:
+                return (
+                    connection.execute(text("SELECT count(*) FROM panellists")).scalar_one(),
+                    connection.execute(text("SELECT count(*) FROM ratings")).scalar_one(),
+                )
+
+        before = counts()
+        downgrade(revision="0006_live_snapshots")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("panellists")}
+        assert "invited_name" not in columns
+        assert "user_sessions" not in inspect(db.engine).get_table_names()
+        assert counts() == before == (6, 1)
+        upgrade()
+        _every_model_column_exists()
+        assert counts() == before
+        db.engine.dispose()
+
+
+def test_the_sessions_migration_goes_down_and_up_without_losing_ratings_on_sqlite(tmp_path):
+    _round_trip_0007_keeps_the_panel(f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}")
+
+
+def test_the_sessions_migration_goes_down_and_up_without_losing_ratings_on_postgresql():
+    import os
+    import uuid
+
+    import pytest
+
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        pytest.skip("set DATABASE_URL=postgresql+psycopg://... to run migrations on PostgreSQL")
+    from bench.loadgen import create_database, drop_database
+
+    name = f"delphi_migrate_{uuid.uuid4().hex[:8]}"
+    url = create_database(name, base)
+    try:
+        _round_trip_0007_keeps_the_panel(url)
+    finally:
+        drop_database(name, base)

@@ -1,0 +1,92 @@
+"""Signed-in sessions kept on the server, so that signing out really ends one.
+
+The session cookie holds "user id:session version:session key". The key is random and only
+its SHA-256 is stored, in `user_sessions`. Signing out marks that row ended; a password
+change raises the account's session version, which ends every session of the account.
+A cookie saved before either no longer signs anyone in.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, or_, select, update
+
+from app.extensions import db
+from app.models import User, UserSession, utcnow
+from app.security import hash_password, new_token, token_hash
+
+
+def start(user: User, lifetime: timedelta) -> str:
+    """A new session for the user; returns the value the cookie stores. Forgets the
+    account's ended and expired sessions on the way."""
+    now = utcnow()
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id,
+            or_(UserSession.ended_at.is_not(None), UserSession.created_at < now - lifetime),
+        )
+    )
+    key, digest = new_token()
+    db.session.add(UserSession(user_id=user.id, token_hash=digest, created_at=now))
+    return f"{user.id}:{user.session_version}:{key}"
+
+
+def parse(value: str) -> tuple[int, int, str] | None:
+    """(user id, session version, key) from the cookie's value, or None if malformed."""
+    parts = str(value).split(":", 2)
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or not parts[2]:
+        return None
+    user_id, version = int(parts[0]), int(parts[1])
+    if user_id > 2**31 - 1 or version > 2**31 - 1:
+        return None
+    return user_id, version, parts[2]
+
+
+_LIVE = (
+    select(User)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.ended_at.is_(None))
+)
+
+
+def user_for(value: str) -> User | None:
+    """The user a session cookie signs in, if that session is still live on the server."""
+    parsed = parse(value)
+    if parsed is None:
+        return None
+    user_id, version, key = parsed
+    return db.session.scalar(
+        _LIVE.where(
+            User.id == user_id,
+            User.session_version == version,
+            UserSession.token_hash == token_hash(key),
+        )
+    )
+
+
+def end(value: str | None) -> None:
+    """End the session behind a cookie value (signing out)."""
+    parsed = parse(value or "")
+    if parsed is None:
+        return
+    db.session.execute(
+        update(UserSession)
+        .where(
+            UserSession.user_id == parsed[0],
+            UserSession.token_hash == token_hash(parsed[2]),
+            UserSession.ended_at.is_(None),
+        )
+        .values(ended_at=utcnow())
+    )
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new password and end every session of the account, wherever it is open."""
+    user.password_hash = hash_password(password)
+    user.session_version = (user.session_version or 1) + 1
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
