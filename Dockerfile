@@ -22,6 +22,7 @@ COPY scoring scoring
 COPY migrations migrations
 COPY templates templates
 COPY static static
+COPY docs docs
 # Editable, so the app finds templates/, static/ and migrations/ beside its package.
 RUN pip install -e .
 

@@ -32,6 +32,7 @@ serve: install
 	$(VENV)/bin/gunicorn --bind $${BIND:-127.0.0.1:$(PORT)} wsgi:app  # settings: gunicorn.conf.py
 
 test: install-dev
+	bash scripts/install-test-deps.sh  # Debian's chromium (and pg_dump for PostgreSQL) if missing
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev

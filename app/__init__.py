@@ -97,12 +97,13 @@ def register_blueprints(app: Flask) -> None:
     from app.ballot.routes import bp as ballot_bp
     from app.cycle.routes import bp as cycle_bp
     from app.discussion.routes import bp as discussion_bp
+    from app.help.routes import bp as help_bp
     from app.panel.routes import bp as panel_bp
     from app.results.routes import bp as results_bp
     from app.rounds.routes import bp as rounds_bp
     from app.studies.routes import bp as studies_bp
 
-    for bp in (auth_bp, studies_bp, panel_bp, rounds_bp, ballot_bp, results_bp):
+    for bp in (auth_bp, help_bp, studies_bp, panel_bp, rounds_bp, ballot_bp, results_bp):
         app.register_blueprint(bp)
     app.register_blueprint(discussion_bp)
     from app.discussion.fastpoll import install as install_fast_poll

@@ -44,6 +44,12 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Facilitator {address} is ready; sign in at /login.")
 
+    @app.cli.command("urls")
+    def urls() -> None:
+        """Every route: methods, URL rule, endpoint and the file:line of the code that answers."""
+        for line in route_table(app):
+            click.echo(line)
+
     @app.cli.command("close-due-rounds")
     def close_due() -> None:
         """Close rounds whose closing time has passed (run it from cron every few minutes)."""
@@ -95,3 +101,29 @@ def register(app: Flask) -> None:
         click.echo(f"Demo study seeded: /studies/{study.slug}")
         click.echo("Sign in as facilitator@demo.test / demo-facilitator, or")
         click.echo("patient1@demo.test / partner1@demo.test with demo-panellist.")
+
+
+def route_table(app: Flask) -> list[str]:
+    """One line per route, including the WSGI layer that answers some requests first."""
+    import inspect
+    from pathlib import Path
+
+    root = Path(app.root_path).parent
+    lines = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        view = inspect.unwrap(app.view_functions[rule.endpoint])
+        try:
+            source = Path(inspect.getsourcefile(view) or "").resolve()
+            if "site-packages" in source.parts:
+                raise ValueError(source)
+            where = f"{source.relative_to(root)}:{inspect.getsourcelines(view)[1]}"
+        except (TypeError, ValueError, OSError):  # a view from a library, e.g. static files
+            where = f"{getattr(view, '__module__', '?')} (library)"
+        methods = ",".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
+        lines.append(f"{methods:<9} {rule.rule:<58} {rule.endpoint:<32} {where}")
+        if rule.endpoint == "discussion.poll":
+            lines.append(
+                f"{'GET':<9} {rule.rule:<58} {'(WSGI middleware, first)':<32} "
+                "app/discussion/fastpoll.py: FastPoll answers 204 when nothing is new"
+            )
+    return lines

@@ -1,0 +1,28 @@
+"""Guides served by the app, so that nobody is pointed at a file they cannot open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from app.htmx import render
+
+bp = Blueprint("help", __name__, url_prefix="/help")
+
+# Our own documents, but rendered with raw HTML switched off all the same.
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _guide(name: str) -> Markup:
+    path = Path(current_app.root_path).parent / "docs" / name
+    return Markup(_markdown.render(path.read_text(encoding="utf-8")))  # noqa: S704
+
+
+@bp.get("/api")
+def api_guide() -> Response:
+    """The JSON API guide (docs/api.md) as a page."""
+    return render("help/guide.html", title="The JSON API", body=_guide("api.md"))
