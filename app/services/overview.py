@@ -21,11 +21,7 @@ from app.models import (
     Study,
 )
 from app.services.cycle import DiffPart, stability_between_last_rounds, word_diff
-from delphi import Decision, RoundStatus
-
-# A group's figures are shown to panellists only when at least this many rated the item:
-# a group median from one or two people would reveal individual ratings.
-MIN_GROUP_FOR_PANELLISTS = 3
+from delphi import Decision, RoundStatus, disclose_round_results
 
 STATUS_LABELS = {
     "consensus_in": "Consensus in",
@@ -42,7 +38,7 @@ DECISION_LABELS = {
 
 @dataclass
 class RoundFigures:
-    """One closed round's stored results."""
+    """One closed round's stored results, group figures disclosed (`delphi.disclosure`)."""
 
     number: int
     payload: dict[str, Any]
@@ -124,7 +120,9 @@ def round_figures(study: Study) -> list[RoundFigures]:
             )
         ).all()
     )
-    return [RoundFigures(r.number, snaps[r.id]) for r in rounds if r.id in snaps]
+    return [
+        RoundFigures(r.number, disclose_round_results(snaps[r.id])) for r in rounds if r.id in snaps
+    ]
 
 
 def decisions_by_round(study: Study, *, confirmed_only: bool = False) -> dict[int, dict[int, str]]:
@@ -229,7 +227,7 @@ class FeedbackEntry:
     item: Item
     version: ItemVersion
     figures: dict[str, Any]
-    groups: list[tuple[str, dict[str, Any] | None]]  # None: too few to show
+    groups: list[tuple[str, dict[str, Any]]]  # disclosed: "withheld" below 3 raters
     own: Rating | None
     decision: str | None
     changes: list[DiffPart] | None
@@ -243,7 +241,7 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
     snap = db.session.scalar(select(RoundSnapshot).where(RoundSnapshot.round_id == round_.id))
     if snap is None:
         return []
-    entries_by_version = {int(k): v for k, v in snap.payload.get("items", {}).items()}
+    entries_by_version = {int(k): v for k, v in snap.results.get("items", {}).items()}
     own: dict[int, Rating] = {}
     if panellist is not None:
         own = {
@@ -283,13 +281,11 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
         figures = entries_by_version.get(version.id)
         if figures is None:
             continue
-        groups: list[tuple[str, dict[str, Any] | None]] = []
-        for group in study.groups:
-            g = (figures.get("groups") or {}).get(group.name)
-            if g is None:
-                continue
-            shown = g if (g.get("n") or 0) >= MIN_GROUP_FOR_PANELLISTS else None
-            groups.append((group.name, shown))
+        groups = [
+            (group.name, g)
+            for group in study.groups
+            if (g := (figures.get("groups") or {}).get(group.name)) is not None
+        ]
         latest = item.current
         changed = latest.id != version.id
         out.append(
