@@ -21,7 +21,7 @@ from app.models import (
     Study,
 )
 from app.services.cycle import DiffPart, stability_between_last_rounds, word_diff
-from delphi import Decision, RoundStatus, disclose_round_results
+from delphi import Decision, RoundStatus
 
 STATUS_LABELS = {
     "consensus_in": "Consensus in",
@@ -41,22 +41,22 @@ class RoundFigures:
     """One closed round's stored results, group figures disclosed (`delphi.disclosure`)."""
 
     number: int
-    payload: dict[str, Any]
+    results: dict[str, Any]  # RoundSnapshot.results: group figures disclosed
 
     @property
     def alpha(self) -> dict[str, Any]:
-        return self.payload.get("alpha") or {}
+        return self.results.get("alpha") or {}
 
     @property
     def alpha_groups(self) -> dict[str, Any]:
-        return self.payload.get("alpha_groups") or {}
+        return self.results.get("alpha_groups") or {}
 
     @property
     def participation(self) -> list[dict[str, Any]]:
-        return self.payload.get("participation") or []
+        return self.results.get("participation") or []
 
     def by_item(self) -> dict[int, dict[str, Any]]:
-        return {entry["item_id"]: entry for entry in self.payload.get("items", {}).values()}
+        return {entry["item_id"]: entry for entry in self.results.get("items", {}).values()}
 
 
 @dataclass
@@ -91,7 +91,7 @@ class Overview:
         out = []
         for figures in self.rounds:
             counts = dict.fromkeys(STATUS_LABELS, 0)
-            for entry in figures.payload.get("items", {}).values():
+            for entry in figures.results.get("items", {}).values():
                 counts[entry.get("status") or "not_rated"] = (
                     counts.get(entry.get("status") or "not_rated", 0) + 1
                 )
@@ -113,16 +113,13 @@ def round_figures(study: Study) -> list[RoundFigures]:
     rounds = closed_rounds(study)
     if not rounds:
         return []
-    snaps = dict(
-        db.session.execute(
-            select(RoundSnapshot.round_id, RoundSnapshot.payload).where(
-                RoundSnapshot.round_id.in_([r.id for r in rounds])
-            )
-        ).all()
-    )
-    return [
-        RoundFigures(r.number, disclose_round_results(snaps[r.id])) for r in rounds if r.id in snaps
-    ]
+    snaps = {
+        s.round_id: s
+        for s in db.session.scalars(
+            select(RoundSnapshot).where(RoundSnapshot.round_id.in_([r.id for r in rounds]))
+        )
+    }
+    return [RoundFigures(r.number, snaps[r.id].results) for r in rounds if r.id in snaps]
 
 
 def decisions_by_round(study: Study, *, confirmed_only: bool = False) -> dict[int, dict[int, str]]:
@@ -207,7 +204,7 @@ def item_history(study: Study, item: Item) -> list[HistoryEntry]:
     versions = {v.id: v for v in item.versions}
     out = []
     for figures in round_figures(study):
-        for key, entry in figures.payload.get("items", {}).items():
+        for key, entry in figures.results.get("items", {}).items():
             if entry.get("item_id") == item.id:
                 out.append(
                     HistoryEntry(

@@ -23,7 +23,7 @@ from docx import Document
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ItemDecision, Rating, Round
+from app.models import ItemDecision, Rating, Round, RoundSnapshot
 from app.services.panel import add_panellist
 from app.services.rounds import close_round, open_round, record_decisions
 from app.services.studies import add_group
@@ -62,9 +62,18 @@ def _raters(panel: Panel) -> list:
     return [*panel.partners[:3], *panel.patients, panel.partners[3]]
 
 
-@pytest.fixture
-def study(app) -> Panel:
-    """Round 1 closed (P1 agreed, P2 carried forward) and round 2 open with P2."""
+@pytest.fixture(params=["stored disclosed", "stored before the rule"])
+def study(app, request, monkeypatch) -> Panel:
+    """Round 1 closed (P1 agreed, P2 carried forward) and round 2 open with P2.
+
+    Its snapshot is stored either as the app stores it now (group figures disclosed) or as
+    snapshots were stored before the rule (every group's figures), which readers must
+    disclose as they read.
+    """
+    if request.param == "stored before the rule":
+        import app.services.results as results
+
+        monkeypatch.setattr(results, "disclose_round_results", lambda payload: payload)
     panel = _with_solo("small-groups")
     first = open_round(panel.study)
     by_ref = {ri.item_version.item.ref: ri.item_version_id for ri in first.round_items}
@@ -81,6 +90,12 @@ def study(app) -> Panel:
             )
     db.session.commit()
     close_round(first.id)
+    monkeypatch.undo()
+    stored = db.session.scalar(
+        select(RoundSnapshot.payload).where(RoundSnapshot.round_id == first.id)
+    )
+    p1 = next(e for e in stored["items"].values() if e["ref"] == "P1")
+    assert (p1["groups"][SOLO]["median"] is None) is (request.param == "stored disclosed")
     suggested = {
         d.item_id: d.suggested
         for d in db.session.scalars(select(ItemDecision).where(ItemDecision.round_id == first.id))
@@ -387,3 +402,22 @@ def test_the_live_panel_of_a_real_time_study_withholds_groups_below_three(app):
     page_text = _soup(again.get("/studies/live-groups/rounds/1/ballot")).select_one(f"#live-{vid}")
     assert WITHHELD in page_text.get_text(" ", strip=True).lower()
     assert db.session.scalar(select(Round.number).where(Round.study_id == panel.study.id)) == 1
+
+
+# ------------------------------------------------------------------ one way in
+
+
+def test_app_code_reads_stored_results_only_through_the_disclosing_property():
+    """`RoundSnapshot.results` / `LiveSnapshot.results` apply the rule to rows stored before
+    it (see the "stored before the rule" cases above); reading `.payload` would skip it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    readers = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "models.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\.payload\b", line)
+    ]
+    assert readers == []
