@@ -21,7 +21,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from delphi import Decision, ItemKind, PanelRole, RoundStatus, Scale, StudyStatus
+from delphi import (
+    Decision,
+    ItemKind,
+    PanelRole,
+    RoundStatus,
+    Scale,
+    StudyStatus,
+    disclose_round_results,
+)
 
 
 def utcnow() -> datetime:
@@ -351,6 +359,11 @@ class RoundSnapshot(db.Model):  # type: ignore[name-defined]
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
+    @property
+    def results(self) -> dict[str, Any]:
+        """The payload as anyone may see it (`delphi.disclosure`): read this, not `payload`."""
+        return disclose_round_results(self.payload)
+
 
 class ItemDecision(db.Model):  # type: ignore[name-defined]
     """The facilitator's decision on an item after a round, beside the rule's suggestion."""
@@ -550,3 +563,8 @@ class LiveSnapshot(db.Model):  # type: ignore[name-defined]
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    @property
+    def results(self) -> dict[str, Any]:
+        """The payload as anyone may see it (`delphi.disclosure`): read this, not `payload`."""
+        return disclose_round_results(self.payload)

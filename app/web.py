@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Response, g, request
 from flask_wtf.csrf import generate_csrf
 
+from delphi import MIN_GROUP_RATERS
+
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -73,3 +75,5 @@ def register_template_helpers(app: Flask) -> None:
     # Globals (not a context processor) so that imported macros can use them too.
     app.jinja_env.globals["csp_nonce"] = lambda: getattr(g, "csp_nonce", "")
     app.jinja_env.globals["csrf_token_value"] = generate_csrf
+    # The group-disclosure minimum, for text that explains it (the rule is applied in data).
+    app.jinja_env.globals["MIN_GROUP_RATERS"] = MIN_GROUP_RATERS

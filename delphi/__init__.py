@@ -4,6 +4,14 @@ Never imports Flask, SQLAlchemy or pandas; the web layer converts its rows into 
 dataclasses, calls the rules, and turns `DomainError`s into messages for people.
 """
 
+from delphi.disclosure import (
+    MIN_GROUP_RATERS,
+    WITHHELD_NOTE,
+    disclose_group,
+    disclose_group_alpha,
+    disclose_round_results,
+    group_figures_visible,
+)
 from delphi.errors import (
     DomainError,
     InvalidTransition,
@@ -29,6 +37,8 @@ from delphi.rounds import (
 )
 
 __all__ = [
+    "MIN_GROUP_RATERS",
+    "WITHHELD_NOTE",
     "Decision",
     "DomainError",
     "InvalidTransition",
@@ -45,6 +55,10 @@ __all__ = [
     "StudyStatus",
     "check_can_close",
     "check_can_open",
+    "disclose_group",
+    "disclose_group_alpha",
+    "disclose_round_results",
+    "group_figures_visible",
     "suggest_decision",
     "validate_rating",
 ]

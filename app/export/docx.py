@@ -13,9 +13,11 @@ from docx.shared import Pt, RGBColor
 from docx.table import Table
 
 from app.export.formats import (
+    GROUP_COLUMNS,
     _appendix_row,
     alpha_text,
     date,
+    group_row,
     num,
     pct,
     rounds_table,
@@ -171,11 +173,8 @@ def render_docx(spec: dict[str, Any]) -> bytes:
                 )
                 _table(
                     doc,
-                    ["Group", "n", "Median", f"% agreement ({top})"],
-                    [
-                        [g["group"], num(g["n"]), num(g["median"]), pct(g["pct_top"])]
-                        for g in ev["groups"]
-                    ],
+                    [*GROUP_COLUMNS, f"% agreement ({top})"],
+                    [group_row(g) for g in ev["groups"]],
                     caption=f"{item['ref']} by stakeholder group",
                 )
             _table(

@@ -88,6 +88,8 @@ def date(value: str | None) -> str:
 
 
 def alpha_text(alpha: dict[str, Any] | None) -> str:
+    if alpha and alpha.get("withheld"):
+        return f"not shown: {alpha.get('note')}"
     if not alpha or alpha.get("value") is None:
         note = (alpha or {}).get("note")
         return f"not defined ({note})" if note else "not defined"
@@ -129,6 +131,17 @@ def rounds_table(method: dict[str, Any], *, with_alpha: bool) -> tuple[list[str]
         ]
         rows.append(row + [alpha_text(r["alpha"])] if with_alpha else row)
     return header, rows
+
+
+GROUP_COLUMNS = ["Group", "n", "Median"]
+
+
+def group_row(group: dict[str, Any]) -> list[str]:
+    """One row of an item's table by stakeholder group: name, n, median, % agreement; a group
+    withheld by `delphi.disclosure` says so in place of every figure."""
+    if group.get("withheld"):
+        return [group["group"], str(group.get("note")), "not shown", "not shown"]
+    return [group["group"], num(group["n"]), num(group["median"]), pct(group["pct_top"])]
 
 
 def status_label(status: str | None) -> str:
@@ -354,11 +367,8 @@ def render_markdown(spec: dict[str, Any]) -> str:
                 add("")
                 out.extend(
                     _md_table(
-                        ["Group", "n", "Median", f"% agreement ({top})"],
-                        [
-                            [g["group"], num(g["n"]), num(g["median"]), pct(g["pct_top"])]
-                            for g in ev["groups"]
-                        ],
+                        [*GROUP_COLUMNS, f"% agreement ({top})"],
+                        [group_row(g) for g in ev["groups"]],
                     )
                 )
             add("Revision history:")

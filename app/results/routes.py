@@ -113,7 +113,7 @@ def live_snapshot(slug: str, number: int, snapshot_id: int) -> Response:
         "results/show.html",
         study=study,
         round=round_,
-        snapshot=snapshot.payload,
+        snapshot=snapshot.results,
         versions=versions,
         decisions={},
         Decision=Decision,

@@ -2,8 +2,9 @@
 
 Every export format (HTML, Markdown, DOCX, PDF, JSON, the data zip) renders the dictionary
 that `build_specification` returns, so they always agree. Figures come from the frozen round
-snapshots (see `app.services.results.compute_results`) and, for stability between rounds,
-from the scoring package; nothing here recomputes a stored figure.
+snapshots (see `app.services.results.compute_results`), read through `RoundSnapshot.results`
+so that no group of fewer than 3 raters shows a figure (`delphi.disclosure`), and, for
+stability between rounds, from the scoring package; nothing here recomputes a stored figure.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ from app.models import (
 )
 from app.services.export_data import raw_ratings
 from app.services.results import RULE_LABELS, rule_description
-from delphi import PanelRole
+from delphi import MIN_GROUP_RATERS, WITHHELD_NOTE, PanelRole
 from scoring import Scale, stability
 from scoring.report import plain
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: group figures may be withheld (delphi.disclosure)
 
 # The item fields a specification shows, in order, with people's names for them.
 PROMPT_FIELDS = [("notes", "Notes for inspectors")]
@@ -84,8 +85,10 @@ ANONYMITY = (
     "Panellists rated alone and saw each other only by pseudonym (for example "
     "\u201cPatient representative 3\u201d), in the ballot, the feedback between rounds and the "
     "discussion. Names and email addresses were visible to the facilitators only. Feedback "
-    "between rounds showed group figures, never an individual's rating. The data files in "
-    "this export carry pseudonyms only."
+    "between rounds showed group figures, never an individual's rating. A stakeholder "
+    "group's figures are shown (here, in the tool and in its data) only when at least "
+    f"{MIN_GROUP_RATERS} of its members rated; below that they read “{WITHHELD_NOTE}”. "
+    "The data files in this export carry pseudonyms only."
 )
 
 
@@ -153,6 +156,8 @@ def _evidence(entry: dict[str, Any], round_number: int, groups: list[str]) -> di
                 "iqr": g.get("iqr"),
                 "pct_top": g.get("pct_top"),
                 "status": g.get("status"),
+                "withheld": bool(g.get("withheld")),
+                "note": g.get("note"),
             }
         )
     return {
@@ -210,7 +215,7 @@ def build_specification(
     for snap in db.session.scalars(
         select(RoundSnapshot).where(RoundSnapshot.round_id.in_([r.id for r in rounds]))
     ):
-        snapshots[round_by_id[snap.round_id].number] = snap.payload
+        snapshots[round_by_id[snap.round_id].number] = snap.results
 
     round_items = db.session.execute(
         select(

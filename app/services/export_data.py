@@ -28,6 +28,7 @@ from app.models import (
     Study,
     Theme,
 )
+from delphi import MIN_GROUP_RATERS, WITHHELD_NOTE
 
 COLUMNS: dict[str, dict[str, str]] = {
     "ratings": {
@@ -96,6 +97,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "pct_top": "Per cent of the group's ratings in the top band (agreement).",
         "pct_bottom": "Per cent of the group's ratings in the bottom band.",
         "status": "What the rule finds for the group alone.",
+        "note": f"'{WITHHELD_NOTE}' when fewer than {MIN_GROUP_RATERS} of the group rated the "
+        "item: its figures are then left empty, so that nobody's rating can be worked out.",
     },
     "rounds": {
         "round": "Round number.",
@@ -295,7 +298,7 @@ def results_tables(study: Study) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     """Per round and item, per round, item and group, and per round (alpha)."""
     rounds = list(study.rounds)
     snaps = {
-        s.round_id: s.payload
+        s.round_id: s.results
         for s in db.session.scalars(
             select(RoundSnapshot).where(RoundSnapshot.round_id.in_([r.id for r in rounds]))
         )

@@ -23,10 +23,6 @@ from app.models import (
 from app.services.cycle import DiffPart, stability_between_last_rounds, word_diff
 from delphi import Decision, RoundStatus
 
-# A group's figures are shown to panellists only when at least this many rated the item:
-# a group median from one or two people would reveal individual ratings.
-MIN_GROUP_FOR_PANELLISTS = 3
-
 STATUS_LABELS = {
     "consensus_in": "Consensus in",
     "consensus_out": "Consensus out",
@@ -42,25 +38,25 @@ DECISION_LABELS = {
 
 @dataclass
 class RoundFigures:
-    """One closed round's stored results."""
+    """One closed round's stored results, group figures disclosed (`delphi.disclosure`)."""
 
     number: int
-    payload: dict[str, Any]
+    results: dict[str, Any]  # RoundSnapshot.results: group figures disclosed
 
     @property
     def alpha(self) -> dict[str, Any]:
-        return self.payload.get("alpha") or {}
+        return self.results.get("alpha") or {}
 
     @property
     def alpha_groups(self) -> dict[str, Any]:
-        return self.payload.get("alpha_groups") or {}
+        return self.results.get("alpha_groups") or {}
 
     @property
     def participation(self) -> list[dict[str, Any]]:
-        return self.payload.get("participation") or []
+        return self.results.get("participation") or []
 
     def by_item(self) -> dict[int, dict[str, Any]]:
-        return {entry["item_id"]: entry for entry in self.payload.get("items", {}).values()}
+        return {entry["item_id"]: entry for entry in self.results.get("items", {}).values()}
 
 
 @dataclass
@@ -95,7 +91,7 @@ class Overview:
         out = []
         for figures in self.rounds:
             counts = dict.fromkeys(STATUS_LABELS, 0)
-            for entry in figures.payload.get("items", {}).values():
+            for entry in figures.results.get("items", {}).values():
                 counts[entry.get("status") or "not_rated"] = (
                     counts.get(entry.get("status") or "not_rated", 0) + 1
                 )
@@ -117,14 +113,13 @@ def round_figures(study: Study) -> list[RoundFigures]:
     rounds = closed_rounds(study)
     if not rounds:
         return []
-    snaps = dict(
-        db.session.execute(
-            select(RoundSnapshot.round_id, RoundSnapshot.payload).where(
-                RoundSnapshot.round_id.in_([r.id for r in rounds])
-            )
-        ).all()
-    )
-    return [RoundFigures(r.number, snaps[r.id]) for r in rounds if r.id in snaps]
+    snaps = {
+        s.round_id: s
+        for s in db.session.scalars(
+            select(RoundSnapshot).where(RoundSnapshot.round_id.in_([r.id for r in rounds]))
+        )
+    }
+    return [RoundFigures(r.number, snaps[r.id].results) for r in rounds if r.id in snaps]
 
 
 def decisions_by_round(study: Study, *, confirmed_only: bool = False) -> dict[int, dict[int, str]]:
@@ -209,7 +204,7 @@ def item_history(study: Study, item: Item) -> list[HistoryEntry]:
     versions = {v.id: v for v in item.versions}
     out = []
     for figures in round_figures(study):
-        for key, entry in figures.payload.get("items", {}).items():
+        for key, entry in figures.results.get("items", {}).items():
             if entry.get("item_id") == item.id:
                 out.append(
                     HistoryEntry(
@@ -229,7 +224,7 @@ class FeedbackEntry:
     item: Item
     version: ItemVersion
     figures: dict[str, Any]
-    groups: list[tuple[str, dict[str, Any] | None]]  # None: too few to show
+    groups: list[tuple[str, dict[str, Any]]]  # disclosed: "withheld" below 3 raters
     own: Rating | None
     decision: str | None
     changes: list[DiffPart] | None
@@ -243,7 +238,7 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
     snap = db.session.scalar(select(RoundSnapshot).where(RoundSnapshot.round_id == round_.id))
     if snap is None:
         return []
-    entries_by_version = {int(k): v for k, v in snap.payload.get("items", {}).items()}
+    entries_by_version = {int(k): v for k, v in snap.results.get("items", {}).items()}
     own: dict[int, Rating] = {}
     if panellist is not None:
         own = {
@@ -283,13 +278,11 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
         figures = entries_by_version.get(version.id)
         if figures is None:
             continue
-        groups: list[tuple[str, dict[str, Any] | None]] = []
-        for group in study.groups:
-            g = (figures.get("groups") or {}).get(group.name)
-            if g is None:
-                continue
-            shown = g if (g.get("n") or 0) >= MIN_GROUP_FOR_PANELLISTS else None
-            groups.append((group.name, shown))
+        groups = [
+            (group.name, g)
+            for group in study.groups
+            if (g := (figures.get("groups") or {}).get(group.name)) is not None
+        ]
         latest = item.current
         changed = latest.id != version.id
         out.append(

@@ -16,7 +16,7 @@ from app.services.results import (
     ratings_frame,
     scoring_rule,
 )
-from delphi import InvalidTransition, RoundStatus
+from delphi import InvalidTransition, RoundStatus, disclose_group
 from scoring import Scale, group_summary, item_summary
 
 
@@ -25,7 +25,8 @@ def is_realtime(study: Study) -> bool:
 
 
 def live_feedback(round_: Round, version_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The panel's view so far of each item, in the snapshot's item shape (no names)."""
+    """The panel's view so far of each item, in the snapshot's item shape (no names; group
+    figures disclosed by `delphi.disclosure`)."""
     study = round_.study
     frame = ratings_frame(round_)
     frame = frame[frame["item"].isin(version_ids)]
@@ -39,7 +40,7 @@ def live_feedback(round_: Round, version_ids: list[int]) -> dict[int, dict[str, 
     for vid in version_ids:
         figures = _figures(items.loc[vid]) if vid in items.index else _unrated(study)
         figures["groups"] = {
-            g.name: _figures(groups.loc[(g.name, vid)])
+            g.name: disclose_group(_figures(groups.loc[(g.name, vid)]))
             for g in study.groups
             if (g.name, vid) in groups.index
         }

@@ -1,4 +1,9 @@
-"""Round results: ratings as a DataFrame, the scoring package's figures, the stored snapshot."""
+"""Round results: ratings as a DataFrame, the scoring package's figures, the stored snapshot.
+
+Group figures leave this module only through `delphi.disclosure` (no figure for a group of
+fewer than 3 raters): `compute_results` discloses what it returns and stores, and stored
+snapshots are read through `RoundSnapshot.results` / `LiveSnapshot.results`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Panellist, Rating, Round, RoundSnapshot, StakeholderGroup, Study
-from delphi import PanelRole, suggest_decision
+from delphi import PanelRole, disclose_round_results, suggest_decision
 from scoring import (
     MedianIQRRule,
     PercentageRule,
@@ -140,7 +145,8 @@ def participation(round_: Round) -> list[dict[str, Any]]:
 
 
 def compute_results(round_: Round) -> dict[str, Any]:
-    """Everything the results page, the next round's feedback and exports need."""
+    """Everything the results page, the next round's feedback and exports need, group
+    figures disclosed (`delphi.disclosure`): a small group's figures are never stored."""
     study = round_.study
     scale = Scale(low=study.scale_min, high=study.scale_max)
     rule = scoring_rule(study)
@@ -171,7 +177,7 @@ def compute_results(round_: Round) -> dict[str, Any]:
             "suggested": suggest_decision(str(status)).value,
             "groups": groups,
         }
-    return {
+    results = {
         "round": round_.number,
         "scale": [study.scale_min, study.scale_max],
         "rule": {"name": study.rule, "description": rule_description(study)},
@@ -180,6 +186,7 @@ def compute_results(round_: Round) -> dict[str, Any]:
         "alpha_groups": {name: plain(_alpha_dict(a)) for name, a in group_alphas.items()},
         "participation": participation(round_),
     }
+    return disclose_round_results(results)
 
 
 def _alpha_dict(result: Any) -> dict[str, Any]:
@@ -195,8 +202,9 @@ def _alpha_dict(result: Any) -> dict[str, Any]:
 
 
 def snapshot_of(round_: Round) -> dict[str, Any] | None:
+    """The closed round's stored results, group figures disclosed."""
     snap = db.session.scalar(select(RoundSnapshot).where(RoundSnapshot.round_id == round_.id))
-    return snap.payload if snap else None
+    return snap.results if snap else None
 
 
 def previous_closed_round(round_: Round) -> Round | None:
