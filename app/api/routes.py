@@ -38,7 +38,7 @@ def _api_study(slug: str) -> Study:
     if header.startswith("Bearer "):
         # Token and study in one lookup: a token that does not open this study is refused
         # alike whether or not the study exists.
-        study = db.session.scalar(
+        study: Study | None = db.session.scalar(
             select(Study)
             .join(ApiToken, ApiToken.study_id == Study.id)
             .where(
