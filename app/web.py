@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 import time
 import uuid
 from datetime import datetime
+from urllib.parse import parse_qsl, quote, urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, request
@@ -15,11 +18,65 @@ from delphi import MIN_GROUP_RATERS
 
 LONDON = ZoneInfo("Europe/London")
 
+# Links that are secrets in themselves (app/auth/routes.py): whoever reads the log must not
+# be able to use them. The token runs to the next separator.
+_TOKEN_IN_PATH = re.compile(r"(/(?:invitation|sign-in)/)[^/?#&\s\"]+", re.IGNORECASE)
+# A proxy's request id is kept only when it cannot forge or garble a log line.
+_PLAIN_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_PATH_SAFE = "/-._~!$&'()*+,;=:@"
+
+
+def mask_tokens(text: str) -> str:
+    """`text` with every invitation and sign-in token replaced by `***`."""
+    return _TOKEN_IN_PATH.sub(r"\1***", text)
+
+
+def loggable_url(path: str, query: bytes = b"") -> str:
+    """A request's path and query as the log shows them: tokens masked (in the path, in a
+    value such as `next=/invitation/...`, and any parameter named like a token), and
+    control characters percent-encoded, so the log line stays one line."""
+    shown = quote(mask_tokens(path), safe=_PATH_SAFE)
+    if query:
+        pairs = parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True)
+        masked = [
+            (mask_tokens(key), "***" if "token" in key.lower() else mask_tokens(value))
+            for key, value in pairs
+        ]
+        shown += "?" + urlencode(masked, safe="/*", quote_via=quote)
+    return shown
+
+
+class MaskTokens(logging.Filter):
+    """Masks tokens in any record of the logger it is on (the development server's request
+    lines, werkzeug's, hold the raw request line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_tokens(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def _mask_tokens_in(logger: logging.Logger) -> None:
+    if not any(isinstance(f, MaskTokens) for f in logger.filters):
+        logger.addFilter(MaskTokens())
+
+
+def request_id_from(header: str | None) -> str:
+    """The proxy's request id if it is short and plain, otherwise a new one."""
+    if header and _PLAIN_REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex[:16]
+
 
 def register_request_hooks(app: Flask) -> None:
+    _mask_tokens_in(app.logger)
+    _mask_tokens_in(logging.getLogger("werkzeug"))
+
     @app.before_request
     def _start() -> None:
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+        g.request_id = request_id_from(request.headers.get("X-Request-Id"))
         g.csp_nonce = secrets.token_urlsafe(16)
         g.started = time.perf_counter()
         if request.path.startswith("/studies/") and request.method == "GET":
@@ -53,7 +110,7 @@ def register_request_hooks(app: Flask) -> None:
                 "request id=%s method=%s path=%s status=%s ms=%.1f",
                 getattr(g, "request_id", ""),
                 request.method,
-                request.path,
+                loggable_url(request.path, request.query_string),
                 response.status_code,
                 elapsed,
             )

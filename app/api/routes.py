@@ -9,9 +9,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from app.access import facilitated_study, is_facilitator_of, study_by_slug
+from app.access import facilitated_study, membership
 from app.extensions import db
 from app.htmx import render
 from app.models import ApiToken, ItemDecision, Study
@@ -22,27 +23,42 @@ from app.services.results import rule_description, snapshot_of
 bp = Blueprint("api", __name__)
 
 
+NO_STUDY = "There is no study at this address that you can see."
+
+
 def _api_study(slug: str) -> Study:
-    """The study, if the caller facilitates it or presents one of its live tokens."""
+    """The study, if the caller facilitates it or presents one of its live tokens.
+
+    Whoever may not read a study gets the answer a made-up study gets, so the API does not
+    tell who holds which study: a missing or bad token, or another study's, 401 with the
+    same message; a signed-in outsider 404, as on the web pages. Only the study's own
+    panellists, who know it exists, are told 403.
+    """
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        study = study_by_slug(slug)
-        token = db.session.scalar(
-            select(ApiToken).where(
+        # Token and study in one lookup: a token that does not open this study is refused
+        # alike whether or not the study exists.
+        study: Study | None = db.session.scalar(
+            select(Study)
+            .join(ApiToken, ApiToken.study_id == Study.id)
+            .where(
+                Study.slug == slug,
                 ApiToken.token_hash == token_hash(header.removeprefix("Bearer ").strip()),
-                ApiToken.study_id == study.id,
                 ApiToken.revoked_at.is_(None),
             )
         )
-        if token is None:
+        if study is None:
             abort(401, description="The API token is not valid for this study.")
         return study
     if not current_user.is_authenticated:
         abort(401, description="Sign in as a facilitator or send 'Authorization: Bearer TOKEN'.")
-    study = study_by_slug(slug)
-    if not is_facilitator_of(current_user.id, study.id):
+    try:
+        member = membership(slug)
+    except NotFound:
+        abort(404, description=NO_STUDY)
+    if not member.is_facilitator:
         abort(403, description="Only the study's facilitators can use its API.")
-    return study
+    return member.study
 
 
 OPENAPI = Path(__file__).with_name("openapi.json")

@@ -116,8 +116,8 @@ ROUTES = [
     ("GET", f"{S}/api-tokens", [302, 403, 403, 403, 200, 404]),
     ("POST", f"{S}/api-tokens", [302, 403, 403, 403, 200, 404]),
     ("GET", "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200]),
-    ("GET", "/api/v1/studies/test-study", [401, 403, 403, 403, 200, 403]),
-    ("GET", "/api/v1/studies/test-study/rounds/1/results", [401, 403, 403, 403, 200, 403]),
+    ("GET", "/api/v1/studies/test-study", [401, 403, 403, 403, 200, 404]),
+    ("GET", "/api/v1/studies/test-study/rounds/1/results", [401, 403, 403, 403, 200, 404]),
 ]
 
 

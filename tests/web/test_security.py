@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -258,6 +259,79 @@ def test_every_request_is_logged_on_one_line_with_its_request_id(app, caplog):
     assert lines == [
         "request id=abc123 method=GET path=/healthz status=200 ms=" + lines[0].split("ms=")[1]
     ]
+
+
+def _request_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("request id=")]
+
+
+@pytest.mark.parametrize(
+    "url,logged",
+    [
+        ("/invitation/{token}", "path=/invitation/*** "),
+        ("/sign-in/{token}", "path=/sign-in/*** "),
+        ("/login?next=/invitation/{token}", "path=/login?next=/invitation/*** "),
+        ("/login?next=%2Fsign-in%2F{token}%3Fx%3D1", "path=/login?next=/sign-in/***"),
+        ("/healthz?token={token}", "path=/healthz?token=*** "),
+    ],
+)
+def test_the_request_log_never_holds_an_invitation_or_sign_in_token(
+    app, panel, caplog, url, logged
+):
+    token = issue_invitation(panel.partners[0])
+    db.session.commit()
+    caplog.set_level("INFO", logger=app.logger.name)
+    response = app.test_client().get(url.format(token=token))
+    assert response.status_code < 500
+    lines = _request_lines(caplog)
+    assert len(lines) == 1 and logged in lines[0], lines
+    assert all(token not in r.getMessage() for r in caplog.records)
+
+
+def test_the_request_log_shows_control_characters_in_a_path_escaped_on_its_one_line(app, caplog):
+    caplog.set_level("INFO", logger=app.logger.name)
+    app.test_client().get("/nothing%0Arequest id=forged method=GET path=/ status=200")
+    lines = _request_lines(caplog)
+    assert len(lines) == 1 and "\n" not in lines[0]
+    assert "/nothing%0Arequest" in lines[0]
+
+
+def test_the_development_server_log_masks_tokens_too(app, caplog):
+    caplog.set_level("INFO", logger="werkzeug")
+    logging.getLogger("werkzeug").info(
+        '%s - - [%s] "%s" %s -', "127.0.0.1", "now", "GET /sign-in/s3cretT0ken HTTP/1.1", "200"
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        '127.0.0.1 - - [now] "GET /sign-in/*** HTTP/1.1" 200 -'
+    ]
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "abc\nrequest id=forged method=GET path=/admin status=200 ms=1.0",
+        "abc\r\nX-Injected: 1",
+        "x" * 65,
+        "has space",
+        "semi;colon",
+    ],
+)
+def test_a_request_id_that_is_not_short_and_plain_is_replaced_by_a_new_one(app, caplog, forged):
+    caplog.set_level("INFO", logger=app.logger.name)
+    response = app.test_client().get("/healthz", environ_overrides={"HTTP_X_REQUEST_ID": forged})
+    assert response.status_code == 200
+    lines = _request_lines(caplog)
+    assert len(lines) == 1 and "forged" not in lines[0] and forged not in lines[0]
+    new_id = response.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{16}", new_id) and lines[0].startswith(f"request id={new_id} ")
+
+
+def test_a_short_plain_request_id_from_the_proxy_is_kept(app, caplog):
+    caplog.set_level("INFO", logger=app.logger.name)
+    plain = "7f3a-9c.e_1" + "0" * 53
+    response = app.test_client().get("/healthz", headers={"X-Request-Id": plain})
+    assert response.headers["X-Request-Id"] == plain
+    assert _request_lines(caplog)[0].startswith(f"request id={plain} ")
 
 
 # --- htmx requests that fail ------------------------------------------------------------
