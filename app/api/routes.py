@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from app.access import facilitated_study, is_facilitator_of, study_by_slug
 from app.extensions import db
 from app.htmx import render
+from app.inputs import int_arg
 from app.models import ApiToken, ItemDecision, Study
 from app.security import new_token, token_hash
 from app.services import audit
@@ -145,13 +146,10 @@ def tokens(slug: str) -> Response:
     token = None
     if request.method == "POST":
         if request.form.get("revoke"):
-            row = (
-                db.session.get(ApiToken, int(request.form["revoke"]))
-                if request.form["revoke"].isdigit()
-                else None
-            )
+            token_id = int_arg("revoke", form=True)
+            row = db.session.get(ApiToken, token_id) if token_id is not None else None
             if row is None or row.study_id != study.id:
-                abort(404)
+                abort(404, description="That token is not one of this study's tokens.")
             from app.models import utcnow
 
             row.revoked_at = utcnow()

@@ -19,6 +19,8 @@ from urllib.parse import parse_qs
 from flask import Flask
 from sqlalchemy import text
 
+from app.inputs import parse_int
+
 _PATH = re.compile(r"^/studies/([A-Za-z0-9_-]{1,80})/discussion/poll$")
 _QUERY = text(
     """
@@ -59,7 +61,9 @@ class FastPoll:
 
     def _nothing_new(self, slug: str, environ: dict[str, Any]) -> bool:
         try:
-            after = int(parse_qs(environ.get("QUERY_STRING", "")).get("after", ["0"])[0])
+            after = parse_int(parse_qs(environ.get("QUERY_STRING", "")).get("after", ["0"])[0])
+            if after is None:
+                return False
             user_id, version = self._user(environ)
             with self._get_engine().connect() as connection:
                 row = connection.execute(

@@ -32,6 +32,7 @@ from app.discussion.forms import EditForm, HideForm, MessageForm, SummaryForm
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import is_htmx, render
+from app.inputs import int_arg, parse_int
 from app.models import DiscussionMessage, Item, Round, Study, utcnow
 from app.services import discussion as svc
 from delphi import RoundStatus
@@ -40,6 +41,7 @@ from delphi.discussion import MAX_LENGTH, Category, DiscussionError
 bp = Blueprint("discussion", __name__, url_prefix="/studies/<slug>/discussion")
 
 CHANNEL = "channel"
+BAD_CURSOR = "The page's place in the discussion is not a valid number. Reload the page."
 
 
 # ---------------------------------------------------------------- helpers
@@ -112,7 +114,7 @@ def _thread_page(
     ]
     if status == 200:
         svc.mark_read(viewer.user_id, panel.thread)
-    reply = _reply_quote(study, panel, viewer, request.args.get("reply_to", type=int))
+    reply = _reply_quote(study, panel, viewer, int_arg("reply_to"))
     if form is None:
         form = MessageForm(prefix=panel.dom, formdata=None)
         if reply:
@@ -208,14 +210,14 @@ def compose(slug: str, ref: str) -> Response:
     item = _item(study, ref)
     if not is_htmx():
         return redirect(
-            _thread_url(study, item, reply_to=request.args.get("reply_to", type=int))
+            _thread_url(study, item, reply_to=int_arg("reply_to"))
             + "#compose-"
             + svc.dom_key(svc.CHANNEL if item is None else svc.item_key(item.id)),
             303,
         )
     key = svc.CHANNEL if item is None else svc.item_key(item.id)
     panel = svc.ThreadPanel(key=key, item=item, thread=svc.find_thread(study.id, key))
-    reply = _reply_quote(study, panel, viewer, request.args.get("reply_to", type=int))
+    reply = _reply_quote(study, panel, viewer, int_arg("reply_to"))
     form = MessageForm(prefix=panel.dom, formdata=None)
     if reply:
         form.parent_id.data = str(reply.id)
@@ -244,7 +246,7 @@ def post(slug: str, ref: str) -> Response:
                 viewer,
                 form.body.data or "",
                 category=form.category.data or "",
-                parent_id=int(form.parent_id.data) if form.parent_id.data else None,
+                parent_id=parse_int(form.parent_id.data),
             )
         except DiscussionError as error:
             db.session.rollback()
@@ -519,7 +521,9 @@ def poll(slug: str) -> Response:
     """204 when nothing is new (one query); otherwise the fragments to add or replace."""
     if not current_user.is_authenticated:
         abort(401)
-    after = request.args.get("after", default=0, type=int)
+    after = int_arg("after") if "after" in request.args else 0
+    if after is None:
+        abort(400, description=BAD_CURSOR)
     member, news = svc.poll_state(slug, current_user.id, after)
     if not member:
         abort(404)
