@@ -34,6 +34,7 @@ from app.forms_common import field_errors
 from app.htmx import is_htmx, render
 from app.inputs import int_arg, parse_int
 from app.models import DiscussionMessage, Item, Round, Study, utcnow
+from app.redirects import safe_next
 from app.services import discussion as svc
 from delphi import RoundStatus
 from delphi.discussion import MAX_LENGTH, Category, DiscussionError
@@ -74,12 +75,6 @@ def _mention(study: Study) -> svc.MentionUrl:
 
 def _thread_url(study: Study, item: Item | None, **args: Any) -> str:
     return url_for("discussion.thread", slug=study.slug, ref=_ref(item), **args)
-
-
-def _safe_next(value: str | None, fallback: str) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return fallback
 
 
 def _filters() -> svc.Filters:
@@ -222,7 +217,7 @@ def compose(slug: str, ref: str) -> Response:
     if reply:
         form.parent_id.data = str(reply.id)
     current = urlsplit(request.headers.get("HX-Current-URL", ""))
-    next_url = _safe_next(current.path, _thread_url(study, item)) + f"#discussion-{panel.dom}"
+    next_url = safe_next(current.path, _thread_url(study, item)) + f"#discussion-{panel.dom}"
     return _compose(study, key, item, viewer, form, reply=reply, next_url=next_url)
 
 
@@ -236,7 +231,7 @@ def post(slug: str, ref: str) -> Response:
     item = _item(study, ref)
     key = svc.CHANNEL if item is None else svc.item_key(item.id)
     form = MessageForm(prefix=svc.dom_key(key))
-    next_url = _safe_next(form.next.data, _thread_url(study, item))
+    next_url = safe_next(form.next.data, _thread_url(study, item))
     status, notice = 422, None
     if form.validate_on_submit():
         try:
