@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from app.access import facilitated_study, is_facilitator_of, study_by_slug
 from app.extensions import db
 from app.htmx import render
-from app.inputs import int_arg
+from app.inputs import form_text, int_arg
 from app.models import ApiToken, ItemDecision, Study
 from app.security import new_token, token_hash
 from app.services import audit
@@ -158,7 +158,7 @@ def tokens(slug: str) -> Response:
             flash("Token revoked.", "success")
             return redirect(url_for("api.tokens", slug=slug), 303)
         token, digest = new_token()
-        label = (request.form.get("label") or "").strip()[:100]
+        label = form_text("label").strip()[:100]
         db.session.add(
             ApiToken(
                 study_id=study.id, token_hash=digest, label=label, created_by_id=current_user.id

@@ -32,7 +32,7 @@ from app.discussion.forms import EditForm, HideForm, MessageForm, SummaryForm
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import is_htmx, render
-from app.inputs import int_arg, parse_int
+from app.inputs import form_text, int_arg, parse_int
 from app.models import DiscussionMessage, Item, Round, Study, utcnow
 from app.redirects import safe_next
 from app.services import discussion as svc
@@ -270,11 +270,7 @@ def share_reason(slug: str, ref: str) -> Response:
         abort(403, description="Only panellists can share a rating reason.")
     round_, rating = svc.rating_for_sharing(study, item, viewer.panellist)
     typed = next(
-        (
-            request.form[f"reason-{v.id}"]
-            for v in item.versions
-            if request.form.get(f"reason-{v.id}", "").strip()
-        ),
+        (form_text(f"reason-{v.id}") for v in item.versions if form_text(f"reason-{v.id}").strip()),
         "",
     )
     reason = (typed or (rating.reason if rating else "")).strip()
