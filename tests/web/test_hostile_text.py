@@ -79,12 +79,6 @@ messages = st.lists(
 ).map(lambda parts: "".join(parts)[:4000])
 
 
-def _visible(html: str) -> str:
-    from bs4 import BeautifulSoup
-
-    return " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
-
-
 # ---------------------------------------------------------------- the renderer alone
 
 
