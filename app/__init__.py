@@ -53,6 +53,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
         )
     register_extensions(app)
+    from app.inputs import install_converters
+
+    install_converters(app)  # before any route is added: rules bind converters then
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)

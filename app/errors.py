@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
 from app.htmx import is_htmx
+from app.redirects import safe_next
 from app.web import loggable_url
 from delphi import DomainError
 
@@ -62,7 +63,7 @@ def htmx_signed_out() -> Response:
     if request.endpoint != "ballot.autosave":
         return htmx_failure(401, SIGNED_OUT_TYPING)
     page = urlsplit(request.headers.get("HX-Current-URL", ""))
-    back = page.path + (f"?{page.query}" if page.query else "") if page.path else None
+    back = safe_next(page.path + (f"?{page.query}" if page.query else ""), "") or None
     flash(SIGNED_OUT, "info")
     response = make_response(SIGNED_OUT, 401)
     response.headers["HX-Redirect"] = url_for("auth.login", next=back)

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from app.access import facilitated_study, membership
 from app.extensions import db
 from app.htmx import render
+from app.inputs import form_text, int_arg
 from app.models import ApiToken, ItemDecision, Study
 from app.security import new_token, token_hash
 from app.services import audit
@@ -161,13 +162,10 @@ def tokens(slug: str) -> Response:
     token = None
     if request.method == "POST":
         if request.form.get("revoke"):
-            row = (
-                db.session.get(ApiToken, int(request.form["revoke"]))
-                if request.form["revoke"].isdigit()
-                else None
-            )
+            token_id = int_arg("revoke", form=True)
+            row = db.session.get(ApiToken, token_id) if token_id is not None else None
             if row is None or row.study_id != study.id:
-                abort(404)
+                abort(404, description="That token is not one of this study's tokens.")
             from app.models import utcnow
 
             row.revoked_at = utcnow()
@@ -176,7 +174,7 @@ def tokens(slug: str) -> Response:
             flash("Token revoked.", "success")
             return redirect(url_for("api.tokens", slug=slug), 303)
         token, digest = new_token()
-        label = (request.form.get("label") or "").strip()[:100]
+        label = form_text("label").strip()[:100]
         db.session.add(
             ApiToken(
                 study_id=study.id, token_hash=digest, label=label, created_by_id=current_user.id

@@ -6,13 +6,14 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 from flask_login import login_required
 from sqlalchemy import func, select
 
 from app.access import facilitated_study
 from app.extensions import db
 from app.htmx import render
+from app.inputs import int_arg
 from app.models import AuditEvent
 from app.services import audit
 from app.web import london
@@ -23,10 +24,7 @@ PER_PAGE = 50
 
 
 def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", "1")), 1_000_000))
-    except ValueError:
-        return 1
+    return max(1, min(int_arg("page") or 1, 1_000_000))
 
 
 @bp.get("/audit")

@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from app.forms_common import AppForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(AppForm):
     email = EmailField(
         "Email address",
         validators=[
@@ -17,7 +18,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class SignInLinkForm(FlaskForm):
+class SignInLinkForm(AppForm):
     email = EmailField(
         "Email address",
         validators=[
@@ -28,7 +29,7 @@ class SignInLinkForm(FlaskForm):
     )
 
 
-class JoinForm(FlaskForm):
+class JoinForm(AppForm):
     password = PasswordField(
         "Choose a password (optional)",
         validators=[
@@ -42,5 +43,5 @@ class JoinForm(FlaskForm):
     )
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(AppForm):
     """Joining a panel from an account that is already signed in: nothing to fill in."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -17,20 +16,12 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.mail import MailError, mail_enabled, send_mail
 from app.models import Invitation, Panellist, SignInLink, User, utcnow
+from app.redirects import safe_next
 from app.security import check_password, new_token, token_hash
 from app.services import login_limits, sessions
 from app.services.panel import accept_invitation, find_invitation, opens_new_account
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so a crafted link cannot send people elsewhere after sign-in."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
-    return url_for("studies.index")
 
 
 def sign_in(user: User) -> None:
@@ -81,7 +72,7 @@ def login() -> Response:
         if check_password(stored, form.password.data or "") and user is not None:
             login_limits.clear_account(email)
             sign_in(user)
-            return redirect(_safe_next(request.args.get("next")), 303)
+            return redirect(safe_next(request.args.get("next"), url_for("studies.index")), 303)
         login_limits.record_failure(email)
         form.password.errors = ["Email address or password is not right"]
     if form.is_submitted():

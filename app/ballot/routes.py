@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from app.access import membership, membership_in_round
 from app.htmx import is_htmx, render
+from app.inputs import form_text
 from app.models import Panellist, Round
 from app.rounds.routes import round_by_number
 from app.services.ballot import build_ballot, moved_band, previous_rating_for
@@ -100,15 +101,13 @@ def submit(slug: str, number: int) -> Response:
     for round_item in round_.round_items:
         vid = round_item.item_version_id
         raw = request.form.get(f"score-{vid}")
-        reason = request.form.get(f"reason-{vid}", "")
+        reason = form_text(f"reason-{vid}")
         if raw is None and not reason.strip():
             continue
         score, unable = parse_answer(raw)
         try:
             _check_invited(round_, panellist)
-            save_rating(
-                round_, panellist, vid, score, unable, reason, request.form.get(f"change-{vid}", "")
-            )
+            save_rating(round_, panellist, vid, score, unable, reason, form_text(f"change-{vid}"))
         except DomainError as error:
             errors[vid] = str(error)
             if round_.round_status is RoundStatus.CLOSED or isinstance(error, NotAllowedToRate):
@@ -132,7 +131,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
     if panellist is None:
         abort(403, description="Only panellists can rate items.")
     raw = request.form.get(f"score-{version_id}")
-    reason = request.form.get(f"reason-{version_id}", "")
+    reason = form_text(f"reason-{version_id}")
     score, unable = parse_answer(raw)
     status, message, current = 200, "Saved", None
     if raw is None and reason.strip():
@@ -147,7 +146,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
                 score,
                 unable,
                 reason,
-                request.form.get(f"change-{version_id}", ""),
+                form_text(f"change-{version_id}"),
             )
         except DomainError as error:
             status, message = error.status_code, str(error)

@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from app.forms_common import AppForm
 
-class ReviseForm(FlaskForm):
+
+class ReviseForm(AppForm):
     text = TextAreaField(
         "Wording", validators=[DataRequired("Enter the wording of the item"), Length(max=2000)]
     )
@@ -19,14 +20,14 @@ class ReviseForm(FlaskForm):
     )
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(AppForm):
     reason = TextAreaField(
         "Why the study stops",
         validators=[DataRequired("Give the reason the study stops"), Length(max=2000)],
     )
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(AppForm):
     kind = RadioField(
         "What are you proposing?",
         choices=[
@@ -48,7 +49,7 @@ class ProposalForm(FlaskForm):
     )
 
 
-class ProposalDecisionForm(FlaskForm):
+class ProposalDecisionForm(AppForm):
     outcome = RadioField(
         "Decision",
         choices=[

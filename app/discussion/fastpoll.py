@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 from flask import Flask
 from sqlalchemy import text
 
+from app.inputs import parse_int
 from app.security import token_hash
 from app.services import sessions
 
@@ -64,7 +65,9 @@ class FastPoll:
 
     def _nothing_new(self, slug: str, environ: dict[str, Any]) -> bool:
         try:
-            after = int(parse_qs(environ.get("QUERY_STRING", "")).get("after", ["0"])[0])
+            after = parse_int(parse_qs(environ.get("QUERY_STRING", "")).get("after", ["0"])[0])
+            if after is None:
+                return False
             user_id, version, key = self._user(environ)
             with self._get_engine().connect() as connection:
                 row = connection.execute(

@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.forms_common import AppForm
 from delphi.discussion import MAX_LENGTH, Category
 
 CATEGORY_CHOICES = [("", "No category")] + [(c.value, c.label) for c in Category]
 TOO_LONG = f"Your message must be {MAX_LENGTH:,} characters or fewer"
 
 
-class _Form(FlaskForm):
+class _Form(AppForm):
     class Meta:
         csrf = False
 

@@ -5,22 +5,33 @@ Supported: *emphasis* / _emphasis_, **strong**, bulleted (- or *) and numbered (
 The text is HTML-escaped first, so nothing a person types becomes markup unless one of the
 rules above made it; nh3 then removes anything outside a short allow-list, so script,
 event-handler and `javascript:` payloads stay inert even if a rule has a hole.
+
+Control characters are dropped first (`app.inputs.clean_text`, as on input, for rows stored
+before input was cleaned), so the NUL-delimited placeholders used while rendering can never
+come from the text itself. Should rendering fail all the same, the message is shown as
+escaped plain text: one message never breaks a page.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
 import nh3
 from markupsafe import Markup, escape
 
+from app.inputs import clean_text
+
+log = logging.getLogger(__name__)
+
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "class"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
-_LINK = re.compile(r"\[([^\]\n]{1,300})\]\(((?:https?://|mailto:)[^\s)\"<>]{1,2000})\)")
-_BARE_URL = re.compile(r"(?<![\"=>\w/])(https?://[^\s<>\"]{1,2000}[^\s<>\".,;:!?)\]])")
+# No rule matches across a placeholder (\x00): a link never swallows another link.
+_LINK = re.compile(r"\[([^\]\n\x00]{1,300})\]\(((?:https?://|mailto:)[^\s)\"<>\x00]{1,2000})\)")
+_BARE_URL = re.compile(r"(?<![\"=>\w/])(https?://[^\s<>\"\x00]{1,2000}[^\s<>\".,;:!?)\]\x00])")
 _STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _EM_STAR = re.compile(r"(?<![\*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\*\w])")
 _EM_UNDERSCORE = re.compile(r"(?<![_\w])_(?=\S)(.+?)(?<=\S)_(?![_\w])")
@@ -54,7 +65,17 @@ def _inline(escaped: str, mention_url: Callable[[str], str | None]) -> str:
 
 
 def render(text: str, mention_url: Callable[[str], str | None] = lambda ref: None) -> Markup:
-    """Safe HTML for a message body."""
+    """Safe HTML for a message body; never raises."""
+    text = clean_text(text)
+    try:
+        return _render(text, mention_url)
+    except Exception:  # noqa: BLE001 - a rule's bug must not take the page down
+        log.exception("discussion text could not be rendered; shown as plain text")
+        lines = "<br>".join(str(escape(line)) for line in text.split("\n"))
+        return Markup(f"<p>{lines}</p>")  # noqa: S704 - every line escaped just above
+
+
+def _render(text: str, mention_url: Callable[[str], str | None]) -> Markup:
     blocks: list[str] = []
     paragraph: list[str] = []
     list_kind: str | None = None
@@ -73,7 +94,7 @@ def render(text: str, mention_url: Callable[[str], str | None] = lambda ref: Non
             items.clear()
             list_kind = None
 
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for raw in text.split("\n"):
         line = _inline(str(escape(raw)), mention_url)
         bullet, numbered = _BULLET.match(raw), _NUMBERED.match(raw)
         if bullet or numbered:
@@ -104,7 +125,7 @@ def render(text: str, mention_url: Callable[[str], str | None] = lambda ref: Non
 
 def excerpt(text: str, length: int = 140) -> str:
     """Plain text for a reply's quote: Markdown marks dropped, shortened at a word."""
-    plain = re.sub(r"[*_]{1,2}", "", _LINK.sub(r"\1", text))
+    plain = re.sub(r"[*_]{1,2}", "", _LINK.sub(r"\1", clean_text(text)))
     plain = " ".join(plain.split())
     if len(plain) <= length:
         return plain

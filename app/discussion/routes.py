@@ -32,7 +32,9 @@ from app.discussion.forms import EditForm, HideForm, MessageForm, SummaryForm
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import is_htmx, render
+from app.inputs import form_text, int_arg, parse_int
 from app.models import DiscussionMessage, Item, Round, Study, utcnow
+from app.redirects import safe_next
 from app.services import discussion as svc
 from delphi import RoundStatus
 from delphi.discussion import MAX_LENGTH, Category, DiscussionError
@@ -40,6 +42,7 @@ from delphi.discussion import MAX_LENGTH, Category, DiscussionError
 bp = Blueprint("discussion", __name__, url_prefix="/studies/<slug>/discussion")
 
 CHANNEL = "channel"
+BAD_CURSOR = "The page's place in the discussion is not a valid number. Reload the page."
 
 
 # ---------------------------------------------------------------- helpers
@@ -74,12 +77,6 @@ def _thread_url(study: Study, item: Item | None, **args: Any) -> str:
     return url_for("discussion.thread", slug=study.slug, ref=_ref(item), **args)
 
 
-def _safe_next(value: str | None, fallback: str) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return fallback
-
-
 def _filters() -> svc.Filters:
     return svc.Filters.parse(request.values.get("voices"), request.values.get("category"))
 
@@ -112,7 +109,7 @@ def _thread_page(
     ]
     if status == 200:
         svc.mark_read(viewer.user_id, panel.thread)
-    reply = _reply_quote(study, panel, viewer, request.args.get("reply_to", type=int))
+    reply = _reply_quote(study, panel, viewer, int_arg("reply_to"))
     if form is None:
         form = MessageForm(prefix=panel.dom, formdata=None)
         if reply:
@@ -208,19 +205,19 @@ def compose(slug: str, ref: str) -> Response:
     item = _item(study, ref)
     if not is_htmx():
         return redirect(
-            _thread_url(study, item, reply_to=request.args.get("reply_to", type=int))
+            _thread_url(study, item, reply_to=int_arg("reply_to"))
             + "#compose-"
             + svc.dom_key(svc.CHANNEL if item is None else svc.item_key(item.id)),
             303,
         )
     key = svc.CHANNEL if item is None else svc.item_key(item.id)
     panel = svc.ThreadPanel(key=key, item=item, thread=svc.find_thread(study.id, key))
-    reply = _reply_quote(study, panel, viewer, request.args.get("reply_to", type=int))
+    reply = _reply_quote(study, panel, viewer, int_arg("reply_to"))
     form = MessageForm(prefix=panel.dom, formdata=None)
     if reply:
         form.parent_id.data = str(reply.id)
     current = urlsplit(request.headers.get("HX-Current-URL", ""))
-    next_url = _safe_next(current.path, _thread_url(study, item)) + f"#discussion-{panel.dom}"
+    next_url = safe_next(current.path, _thread_url(study, item)) + f"#discussion-{panel.dom}"
     return _compose(study, key, item, viewer, form, reply=reply, next_url=next_url)
 
 
@@ -234,7 +231,7 @@ def post(slug: str, ref: str) -> Response:
     item = _item(study, ref)
     key = svc.CHANNEL if item is None else svc.item_key(item.id)
     form = MessageForm(prefix=svc.dom_key(key))
-    next_url = _safe_next(form.next.data, _thread_url(study, item))
+    next_url = safe_next(form.next.data, _thread_url(study, item))
     status, notice = 422, None
     if form.validate_on_submit():
         try:
@@ -244,7 +241,7 @@ def post(slug: str, ref: str) -> Response:
                 viewer,
                 form.body.data or "",
                 category=form.category.data or "",
-                parent_id=int(form.parent_id.data) if form.parent_id.data else None,
+                parent_id=parse_int(form.parent_id.data),
             )
         except DiscussionError as error:
             db.session.rollback()
@@ -273,11 +270,7 @@ def share_reason(slug: str, ref: str) -> Response:
         abort(403, description="Only panellists can share a rating reason.")
     round_, rating = svc.rating_for_sharing(study, item, viewer.panellist)
     typed = next(
-        (
-            request.form[f"reason-{v.id}"]
-            for v in item.versions
-            if request.form.get(f"reason-{v.id}", "").strip()
-        ),
+        (form_text(f"reason-{v.id}") for v in item.versions if form_text(f"reason-{v.id}").strip()),
         "",
     )
     reason = (typed or (rating.reason if rating else "")).strip()
@@ -519,7 +512,9 @@ def poll(slug: str) -> Response:
     """204 when nothing is new (one query); otherwise the fragments to add or replace."""
     if not current_user.is_authenticated:
         abort(401)
-    after = request.args.get("after", default=0, type=int)
+    after = int_arg("after") if "after" in request.args else 0
+    if after is None:
+        abort(400, description=BAD_CURSOR)
     member, news = svc.poll_state(slug, current_user.id, after)
     if not member:
         abort(404)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +21,7 @@ from typing import Any
 
 from flask import current_app, render_template
 
+from app.inputs import clean_text
 from app.services.export import all_items
 from app.web import london
 
@@ -305,14 +307,30 @@ def render_pdf(spec: dict[str, Any]) -> bytes:
 # ---------------------------------------------------------------- Markdown
 
 
-def _md(text: Any) -> str:
-    """Text safe inside a Markdown table cell or line."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+_MD_BLOCK_MARK = re.compile(r"^([-+=])(?=\s|$)|^(\d{1,9})([.)])(?=\s|$)")
+
+
+def md_text(value: Any) -> str:
+    """Any text from the study (names, item texts, themes, notes) as Markdown that shows it
+    exactly and does nothing else, on a line, in a heading or in a table cell.
+
+    HTML's <, > and & become entities, so no tag or entity in the text is live; Markdown's
+    marks (\\ ` * _ [ ] | ~ #) are backslash-escaped, so no emphasis, link, code, strike,
+    heading or table column appears; line breaks become spaces; a leading list or
+    heading mark is escaped; control characters go.
+    """
+    text = " ".join(clean_text(str(value)).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_BLOCK_MARK.sub(
+        lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", text
+    )
 
 
 def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    lines = ["| " + " | ".join(md_text(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in rows]
     return lines + [""]
 
 
@@ -320,14 +338,14 @@ def render_markdown(spec: dict[str, Any]) -> str:
     s, study, top = spec, spec["study"], top_band(spec)
     out: list[str] = []
     add = out.append
-    add(f"# Specification: {_md(study['title'])}")
+    add(f"# Specification: {md_text(study['title'])}")
     add("")
     if s["status"] == "draft":
         add("> **DRAFT** \u2013 the study is not completed; figures and decisions may change.")
         add("")
-    add(f"- **Purpose:** {_md(study['purpose']) or chr(8211)}")
+    add(f"- **Purpose:** {md_text(study['purpose']) or chr(8211)}")
     partners = ", ".join(f"{p['group']} ({p['panellists']})" for p in s["partners"])
-    add(f"- **Partners (stakeholder groups, panellists):** {_md(partners) or chr(8211)}")
+    add(f"- **Partners (stakeholder groups, panellists):** {md_text(partners) or chr(8211)}")
     add(
         f"- **Dates:** created {date(study['created_at'])}; round 1 opened "
         f"{date(study['first_round_opened_at'])}; last round closed "
@@ -344,16 +362,16 @@ def render_markdown(spec: dict[str, Any]) -> str:
     for theme in s["themes"]:
         if not theme["items"]:
             continue
-        add(f"### {_md(theme['name'])}")
+        add(f"### {md_text(theme['name'])}")
         add("")
         for item in theme["items"]:
-            add(f"#### {item['ref']}: {_md(item['text'])}")
+            add(f"#### {item['ref']}: {md_text(item['text'])}")
             add("")
             add(f"*{item['kind'].capitalize()}*, version {item['version']}.")
             add("")
             shown = [f for f in item["fields"] if f["value"]]
             for field in shown:
-                add(f"- **{field['label']}:** {_md(field['value'])}")
+                add(f"- **{field['label']}:** {md_text(field['value'])}")
             if shown:
                 add("")
             ev = item["evidence"]
@@ -463,7 +481,7 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     c = s["consensus"]
     add("### Consensus rule")
     add("")
-    add(f"{c['label']}. {_md(c['description'])}")
+    add(f"{c['label']}. {md_text(c['description'])}")
     add("")
     add(
         f"{c['fixed_note']} Round 1 opened {date(c['fixed_at'])}. At most {c['max_rounds']} rounds."
@@ -526,7 +544,7 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
         add("No discussion summary was written.")
     for d in m["discussion"]:
         when = f" (round {d['round']})" if d.get("round") else ""
-        add(f"- **{d['ref']}**{when}: {_md(d['summary'])}")
+        add(f"- **{d['ref']}**{when}: {md_text(d['summary'])}")
     add("")
     if s.get("panel_names"):
         add("### Panel members")
@@ -555,7 +573,7 @@ def render_data_zip(tables: dict[str, Any], spec: dict[str, Any]) -> bytes:
         write_xlsx(tables, xlsx)
         zf.writestr("data.xlsx", xlsx.getvalue())
         readme = [
-            f"# Data: {spec['study']['title']}",
+            f"# Data: {md_text(spec['study']['title'])}",
             "",
             f"Exported {spec['generated_at']} (UTC). Status: {spec['status']}.",
             "",

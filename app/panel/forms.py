@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
+from app.forms_common import AppForm
 
-class InviteForm(FlaskForm):
+
+class InviteForm(AppForm):
     name = StringField("Full name", validators=[DataRequired("Enter their name"), Length(max=200)])
     email = EmailField(
         "Email address",

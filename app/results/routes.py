@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from app.access import facilitated_study
 from app.extensions import db
 from app.htmx import render
+from app.inputs import form_text, parse_int
 from app.models import (
     Item,
     ItemDecision,
@@ -93,7 +94,7 @@ def freeze(slug: str, number: int) -> Response:
     round_ = round_by_number(study, number)
     if not is_realtime(study):
         abort(409, description="Snapshots on demand are for real-time studies.")
-    snapshot = freeze_snapshot(round_, current_user, request.form.get("label", ""))
+    snapshot = freeze_snapshot(round_, current_user, form_text("label"))
     flash(f"Snapshot frozen at {london(snapshot.taken_at)}.", "success")
     return redirect(
         url_for("results.live_snapshot", slug=slug, number=number, snapshot_id=snapshot.id), 303
@@ -135,13 +136,15 @@ def decide(slug: str, number: int) -> Response:
     for key, value in request.form.items():
         if not key.startswith("decision-"):
             continue
+        item_id = parse_int(key.removeprefix("decision-"))
         try:
-            item_id = int(key.removeprefix("decision-"))
             decision = Decision(value)
         except ValueError:
+            item_id = None
+        if item_id is None:
             problems.append("Choose accept, exclude or carry forward for every item.")
             continue
-        choices[item_id] = (decision, request.form.get(f"reason-{item_id}", "")[:2000])
+        choices[item_id] = (decision, form_text(f"reason-{item_id}")[:2000])
     if not problems:
         problems = record_decisions(round_, choices, current_user)
     if problems:

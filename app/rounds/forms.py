@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.forms_common import AppForm
 
-class OpenRoundForm(FlaskForm):
+
+class OpenRoundForm(AppForm):
     instructions = TextAreaField(
         "Instructions for panellists",
         validators=[Length(max=5000)],

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.discussion.markdown import excerpt, render
 from app.extensions import db
+from app.inputs import parse_int
 from app.models import (
     DiscussionEvent,
     DiscussionMessage,
@@ -419,14 +420,14 @@ def scope_keys(study: Study, scope: str) -> set[str]:
     """Which threads a page shows: "channel", "item:<id>" or "ballot:<round number>"."""
     if scope == CHANNEL:
         return {CHANNEL}
-    if scope.startswith("item:") and scope[5:].isdigit():
+    if scope.startswith("item:") and parse_int(scope[5:]) is not None:
         return {scope}
-    if scope.startswith("ballot:") and scope[7:].isdigit():
+    if scope.startswith("ballot:") and (number := parse_int(scope[7:])) is not None:
         ids = db.session.scalars(
             select(ItemVersion.item_id)
             .join(RoundItem, RoundItem.item_version_id == ItemVersion.id)
             .join(Round, Round.id == RoundItem.round_id)
-            .where(Round.study_id == study.id, Round.number == int(scope[7:]))
+            .where(Round.study_id == study.id, Round.number == number)
         ).all()
         return {item_key(i) for i in ids}
     return set()

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from openpyxl import load_workbook
 
+from app.inputs import clean_text
+
 MAX_ROWS = 5000
 
 
@@ -38,7 +40,7 @@ def read_table(filename: str, data: bytes, required: list[str]) -> list[tuple[in
         raise TableError("The file must be a CSV (.csv) or Excel (.xlsx) file.")
     if not rows:
         raise TableError("The file is empty.")
-    header = [h.strip().lower() for h in rows[0]]
+    header = [clean_text(h).strip().lower() for h in rows[0]]
     missing = [c for c in required if c not in header]
     if missing:
         raise TableError(
@@ -54,7 +56,7 @@ def read_table(filename: str, data: bytes, required: list[str]) -> list[tuple[in
         if not any(cell.strip() for cell in row):
             continue
         padded = list(row) + [""] * (len(header) - len(row))
-        out.append((offset, {h: padded[i].strip() for i, h in enumerate(header) if h}))
+        out.append((offset, {h: clean_text(padded[i]).strip() for i, h in enumerate(header) if h}))
     if not out:
         raise TableError("The file has a header row but no data rows.")
     return out

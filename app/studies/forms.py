@@ -1,10 +1,11 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DecimalField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from app.forms_common import AppForm
 
-class StudyForm(FlaskForm):
+
+class StudyForm(AppForm):
     title = StringField(
         "Study title", validators=[DataRequired("Enter a title for the study"), Length(max=200)]
     )
@@ -79,14 +80,14 @@ class StudyForm(FlaskForm):
     )
 
 
-class GroupForm(FlaskForm):
+class GroupForm(AppForm):
     name = StringField(
         "Stakeholder group name",
         validators=[DataRequired("Enter the group's name"), Length(max=100)],
     )
 
 
-class ItemForm(FlaskForm):
+class ItemForm(AppForm):
     kind = RadioField(
         "Type of item",
         choices=[("prompt", "Prompt (a question for inspectors)"), ("indicator", "Indicator")],
@@ -124,7 +125,7 @@ class ItemForm(FlaskForm):
             raise ValidationError("Enter the indicator's definition")
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     file = FileField(
         "Upload a file",
         validators=[

@@ -474,3 +474,86 @@ def test_weasyprint_prints_the_pdf_when_chromium_is_not_used(client, study, monk
     sign_in(client, study.facilitator)
     response = _download(client, "pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+# ---------------------------------------------------------------- hostile text in Markdown
+
+EVIL_TITLE = "Study <script>alert(1)</script> | *not em* [click](javascript:alert(1)) `c` #t"
+EVIL_PURPOSE = "To agree <img src=x onerror=alert(1)> & ~~more~~\n# not a heading\n- no list"
+EVIL_GROUP = "CQC <b onclick=x>|</b> *a*_b_"
+EVIL_THEME = "Theme <iframe src=//evil.example></iframe> [t](javascript:alert(1))"
+EVIL_TEXT = "Ask <script>x()</script> | **who** [x](javascript:alert(1)) 1. one"
+EVIL_NOTE = "Changed <img src=x onerror=y> | `code` \\| back\\slash"
+EVIL_NAME = "Mallory <a href=javascript:alert(1)>me</a> | *x*"
+
+
+@pytest.fixture
+def hostile_study(study: Panel) -> Panel:
+    """The exported study with HTML and Markdown in every kind of name and text."""
+    study.study.title = EVIL_TITLE
+    study.study.purpose = EVIL_PURPOSE
+    groups = {g.name: g for g in study.study.groups}
+    groups["CQC"].name = EVIL_GROUP
+    items = {i.ref: i for i in study.study.items}
+    items["P1"].theme.name = EVIL_THEME
+    items["P1"].current.text = EVIL_TEXT
+    items["P2"].current.text = EVIL_TEXT
+    items["P3"].current.change_note = EVIL_NOTE
+    study.partners[0].user.name = EVIL_NAME
+    thread = db.session.scalar(select(DiscussionThread))
+    thread.summary = EVIL_NOTE
+    decision = db.session.scalar(select(ItemDecision).where(ItemDecision.item_id == items["P2"].id))
+    decision.reason = EVIL_NOTE
+    db.session.commit()
+    return study
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_names_and_texts_in_the_markdown_stay_text_when_the_markdown_is_rendered(
+    client, hostile_study
+):
+    from markdown_it import MarkdownIt
+
+    sign_in(client, hostile_study.facilitator)
+    markdown = _download(client, "md", names=1).get_data(as_text=True)
+    renderer = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    tokens = renderer.parse(markdown)
+    kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or []}
+    assert not kinds & {"html_block", "html_inline", "link_open", "image", "code_inline", "s_open"}
+    html = page_of(renderer.render(markdown))
+    assert not html.find_all(["script", "img", "iframe", "a", "b", "code", "s"])
+    for tag in html.find_all(True):
+        assert not any(name.startswith("on") for name in tag.attrs), tag
+    # People read the text exactly as it was typed, each in one piece.
+    assert html.find("h1").get_text() == f"Specification: {EVIL_TITLE}"
+    headings = [h.get_text() for h in html.find_all(["h2", "h3", "h4"])]
+    assert EVIL_THEME in headings and f"P1: {EVIL_TEXT}" in headings
+    shown = _one_line(html.get_text(" "))
+    for text in (EVIL_PURPOSE, EVIL_NOTE, EVIL_NAME):
+        assert _one_line(text) in shown, text
+    cells = [td.get_text() for td in html.find_all("td")]
+    for text in (EVIL_GROUP, EVIL_TEXT, EVIL_NOTE, EVIL_NAME):
+        assert text in cells, text
+    # Tables keep their shape: a "|" in a name is not a new column.
+    for table in html.find_all("table"):
+        width = len(table.find("tr").find_all("th"))
+        assert all(len(row.find_all("td")) == width for row in table.find_all("tr")[1:])
+
+
+def test_the_data_zip_readme_title_is_escaped_too(client, hostile_study):
+    from markdown_it import MarkdownIt
+
+    sign_in(client, hostile_study.facilitator)
+    readme = _data_zip(client).read("README.md").decode()
+    heading = page_of(MarkdownIt("commonmark").render(readme)).find("h1")
+    assert heading.find_all(True) == []
+    assert heading.get_text() == f"Data: {EVIL_TITLE}"
+
+
+def page_of(html: str):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(html, "html.parser")
