@@ -26,6 +26,7 @@ from delphi.model import (
     PanelRole,
     RoundStatus,
     Scale,
+    ScaleBand,
     StudyStatus,
 )
 from delphi.ratings import RatingChoice, validate_rating
@@ -35,10 +36,12 @@ from delphi.rounds import (
     check_can_open,
     suggest_decision,
 )
+from scale_bands import Band
 
 __all__ = [
     "MIN_GROUP_RATERS",
     "WITHHELD_NOTE",
+    "Band",
     "Decision",
     "DomainError",
     "InvalidTransition",
@@ -52,6 +55,7 @@ __all__ = [
     "RoundState",
     "RoundStatus",
     "Scale",
+    "ScaleBand",
     "StudyStatus",
     "check_can_close",
     "check_can_open",

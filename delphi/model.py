@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
+
+from scale_bands import Band, Bands
 
 
 class StudyStatus(StrEnum):
@@ -68,20 +71,74 @@ class Decision(StrEnum):
         }[self]
 
 
+_BAND_WORDS = {  # (meaning, what it says about the item, how-it-works explanation)
+    Band.BOTTOM: ("not important", "exclude", "not important; it should be left out"),
+    Band.MIDDLE: ("uncertain", "uncertain", "uncertain; important but not critical"),
+    Band.TOP: ("critical", "include", "critical or appropriate; it should be included"),
+}
+
+
+@dataclass(frozen=True)
+class ScaleBand:
+    """One band of a scale as people read it: its range ("7-9") and its words ("include")."""
+
+    band: Band
+    low: int
+    high: int
+
+    @property
+    def range(self) -> str:
+        return f"{self.low}-{self.high}"
+
+    @property
+    def meaning(self) -> str:
+        return _BAND_WORDS[self.band][0]
+
+    @property
+    def word(self) -> str:
+        """What a rating in the band says about the item: include, uncertain, exclude."""
+        return _BAND_WORDS[self.band][1]
+
+    @property
+    def description(self) -> str:
+        """'critical, include'; 'uncertain' (meaning and word are one there)."""
+        if self.meaning == self.word:
+            return self.word
+        return f"{self.meaning}, {self.word}"
+
+    @property
+    def label(self) -> str:
+        """'7-9: critical, include'."""
+        return f"{self.range}: {self.description}"
+
+    @property
+    def explanation(self) -> str:
+        """The band explained to a new panellist: 'critical or appropriate; it should be
+        included'."""
+        return _BAND_WORDS[self.band][2]
+
+
 @dataclass(frozen=True)
 class Scale:
-    """A rating scale with three bands (bottom, middle, top)."""
+    """A study's rating scale with three bands (bottom, middle, top).
+
+    The bands are `scale_bands.Bands.default`, the definition the scoring package uses too.
+    """
 
     low: int = 1
     high: int = 9
 
+    @cached_property
+    def bands(self) -> Bands:
+        return Bands.default(self.low, self.high)
+
     @property
     def bottom_max(self) -> int:
-        return {(1, 9): 3, (1, 5): 2}.get((self.low, self.high), self.low + (self.width - 1) // 3)
+        return self.bands.bottom_max
 
     @property
     def top_min(self) -> int:
-        return {(1, 9): 7, (1, 5): 4}.get((self.low, self.high), self.high - (self.width - 1) // 3)
+        return self.bands.top_min
 
     @property
     def width(self) -> int:
@@ -91,17 +148,31 @@ class Scale:
     def points(self) -> list[int]:
         return list(range(self.low, self.high + 1))
 
-    def band(self, score: int) -> str:
-        if score <= self.bottom_max:
-            return "bottom"
-        if score >= self.top_min:
-            return "top"
-        return "middle"
+    def band(self, score: float) -> Band:
+        return self.bands.band(score)
+
+    def named(self, band: Band | str) -> ScaleBand:
+        """A band with its range and words."""
+        band = Band(band)
+        return ScaleBand(band, *self.bands.range_of(band))
+
+    @property
+    def bottom_band(self) -> ScaleBand:
+        return self.named(Band.BOTTOM)
+
+    @property
+    def middle_band(self) -> ScaleBand:
+        return self.named(Band.MIDDLE)
+
+    @property
+    def top_band(self) -> ScaleBand:
+        return self.named(Band.TOP)
+
+    @property
+    def named_bands(self) -> list[ScaleBand]:
+        """The bands with at least one point, bottom to top."""
+        return [b for b in map(self.named, Band) if b.high >= b.low]
 
     def band_labels(self) -> dict[str, str]:
         """People's words for each band, e.g. '7-9: critical, include'."""
-        return {
-            "bottom": f"{self.low}-{self.bottom_max}: not important, exclude",
-            "middle": f"{self.bottom_max + 1}-{self.top_min - 1}: uncertain",
-            "top": f"{self.top_min}-{self.high}: critical, include",
-        }
+        return {band.value: self.named(band).label for band in Band}

@@ -158,3 +158,9 @@ def test_pseudonyms_reveal_only_role_and_group():
     )
     assert pseudonym(PanelRole.PARTNER, "CQC", 2) == "CQC partner 2"
     assert pseudonym(PanelRole.OBSERVER, "HRA", 1) == "Observer 1"
+
+
+def test_each_band_is_named_by_its_range_and_words():
+    top = Scale(1, 9).top_band
+    assert (top.range, top.word, top.description) == ("7-9", "include", "critical, include")
+    assert Scale(1, 9).named(Scale(1, 9).band(5)).label == "4-6: uncertain"
