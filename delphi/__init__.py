@@ -21,12 +21,16 @@ from delphi.errors import (
     RoundNotOpen,
 )
 from delphi.model import (
+    VOCABULARY,
+    ConsensusStatus,
     Decision,
     ItemKind,
+    Outcome,
     PanelRole,
     RoundStatus,
     Scale,
     ScaleBand,
+    StudyMode,
     StudyStatus,
 )
 from delphi.ratings import RatingChoice, validate_rating
@@ -40,13 +44,16 @@ from scale_bands import Band
 
 __all__ = [
     "MIN_GROUP_RATERS",
+    "VOCABULARY",
     "WITHHELD_NOTE",
     "Band",
+    "ConsensusStatus",
     "Decision",
     "DomainError",
     "InvalidTransition",
     "ItemKind",
     "NotAllowedToRate",
+    "Outcome",
     "PanelRole",
     "RatingChoice",
     "RatingOutOfRange",
@@ -56,6 +63,7 @@ __all__ = [
     "RoundStatus",
     "Scale",
     "ScaleBand",
+    "StudyMode",
     "StudyStatus",
     "check_can_close",
     "check_can_open",

@@ -1,10 +1,15 @@
-"""Enumerations and value objects shared by the domain rules."""
+"""Enumerations and value objects shared by the domain rules, each with the words people read.
+
+Pages, services and exports label a status, decision, outcome or band through these (the web
+layer registers them once for templates, app/web.py), so a wording changes in one place.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from typing import NamedTuple
 
 from scale_bands import Band, Bands
 
@@ -13,6 +18,22 @@ class StudyStatus(StrEnum):
     SETUP = "setup"
     ACTIVE = "active"
     COMPLETED = "completed"
+
+
+class StudyMode(StrEnum):
+    """Classic rounds, or real-time Delphi (ratings revisable until the study closes)."""
+
+    ROUNDS = "rounds"
+    REALTIME = "realtime"
+
+    @property
+    def label(self) -> str:
+        return {
+            StudyMode.ROUNDS: "In rounds: rate, see the group's feedback, rate again",
+            StudyMode.REALTIME: (
+                "Real-time: see the group's view right after rating, revise any time"
+            ),
+        }[self]
 
 
 class RoundStatus(StrEnum):
@@ -49,26 +70,141 @@ class ItemKind(StrEnum):
 
 
 class Decision(StrEnum):
+    """The facilitator's decision on an item after a round."""
+
     ACCEPT = "accept"
     EXCLUDE = "exclude"
     CARRY_FORWARD = "carry_forward"
 
     @property
     def label(self) -> str:
-        return {
-            Decision.ACCEPT: "Accept (consensus in)",
-            Decision.EXCLUDE: "Exclude (consensus out)",
-            Decision.CARRY_FORWARD: "Carry forward to the next round",
-        }[self]
+        """The choice with what it means: 'Accept (consensus in)'."""
+        return _DECISION_WORDS[self].label
 
     @property
     def short_label(self) -> str:
         """For a narrow choice beside the figures, where the status already says why."""
+        return _DECISION_WORDS[self].short_label
+
+    @property
+    def past_label(self) -> str:
+        """The decision once taken, for the facilitators' tables and the exports."""
+        return _DECISION_WORDS[self].past_label
+
+    @property
+    def panel_label(self) -> str:
+        """What panellists are told the decision means for the item."""
+        return _DECISION_WORDS[self].panel_label
+
+    @property
+    def tag_colour(self) -> str:
+        """The colour of the decision's tag on the panel's feedback (words say it too)."""
+        return _DECISION_WORDS[self].tag_colour
+
+
+class _DecisionWords(NamedTuple):
+    label: str
+    short_label: str
+    past_label: str
+    panel_label: str
+    tag_colour: str
+
+
+_DECISION_WORDS = {
+    Decision.ACCEPT: _DecisionWords(
+        "Accept (consensus in)", "Accept", "Accepted", "Agreed: included", "green"
+    ),
+    Decision.EXCLUDE: _DecisionWords(
+        "Exclude (consensus out)", "Exclude", "Excluded", "Agreed: left out", "red"
+    ),
+    Decision.CARRY_FORWARD: _DecisionWords(
+        "Carry forward to the next round",
+        "Carry forward",
+        "Carried forward",
+        "Rated again in the next round",
+        "blue",
+    ),
+}
+
+
+class Outcome(StrEnum):
+    """Where an item ends up in the specification, from its final decision."""
+
+    AGREED = "agreed"
+    EXCLUDED = "excluded"
+    NO_CONSENSUS = "no_consensus"
+
+    @classmethod
+    def of(cls, decision: str | None) -> Outcome:
+        """An item accepted is agreed, excluded is excluded; undecided has no consensus."""
+        if decision == Decision.ACCEPT:
+            return cls.AGREED
+        if decision == Decision.EXCLUDE:
+            return cls.EXCLUDED
+        return cls.NO_CONSENSUS
+
+    @property
+    def label(self) -> str:
         return {
-            Decision.ACCEPT: "Accept",
-            Decision.EXCLUDE: "Exclude",
-            Decision.CARRY_FORWARD: "Carry forward",
+            Outcome.AGREED: "Agreed (consensus in)",
+            Outcome.EXCLUDED: "Excluded (consensus out)",
+            Outcome.NO_CONSENSUS: "No consensus",
         }[self]
+
+
+class ConsensusStatus(StrEnum):
+    """What the consensus rule found for an item in a round (the values `scoring` returns)."""
+
+    IN = "consensus_in"
+    OUT = "consensus_out"
+    NO_CONSENSUS = "no_consensus"
+    NOT_RATED = "not_rated"
+
+    @classmethod
+    def of(cls, value: str | None) -> ConsensusStatus:
+        """The status of stored figures; none recorded means nobody rated the item."""
+        return cls(value) if value else cls.NOT_RATED
+
+    @property
+    def label(self) -> str:
+        return _STATUS_WORDS[self].label
+
+    @property
+    def so_far(self) -> str:
+        """The status of a real-time study's ratings so far, in a panellist's words."""
+        return _STATUS_WORDS[self].so_far
+
+    @property
+    def tag_colour(self) -> str:
+        """The colour of the status's tag (words always say it too)."""
+        return _STATUS_WORDS[self].tag_colour
+
+
+class _StatusWords(NamedTuple):
+    label: str
+    so_far: str
+    tag_colour: str
+
+
+_STATUS_WORDS = {
+    ConsensusStatus.IN: _StatusWords("Consensus in", "Consensus to include, so far.", "green"),
+    ConsensusStatus.OUT: _StatusWords("Consensus out", "Consensus to exclude, so far.", "red"),
+    ConsensusStatus.NO_CONSENSUS: _StatusWords("No consensus", "No consensus yet.", "yellow"),
+    ConsensusStatus.NOT_RATED: _StatusWords("Not rated", "", "grey"),
+}
+
+# The enumerations above, in their order, which the web layer hands to templates (app/web.py)
+# so that pages compare with and label by them, never by raw strings.
+VOCABULARY: tuple[type[StrEnum], ...] = (
+    StudyStatus,
+    StudyMode,
+    RoundStatus,
+    PanelRole,
+    ItemKind,
+    Decision,
+    Outcome,
+    ConsensusStatus,
+)
 
 
 _BAND_WORDS = {  # (meaning, what it says about the item, how-it-works explanation)

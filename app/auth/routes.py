@@ -20,6 +20,7 @@ from app.models import Invitation, Panellist, SignInLink, User, utcnow
 from app.security import check_password, new_token, token_hash
 from app.services import login_limits, sessions
 from app.services.panel import accept_invitation, find_invitation, opens_new_account
+from delphi import Scale
 
 bp = Blueprint("auth", __name__)
 
@@ -57,7 +58,9 @@ def healthz() -> tuple[dict[str, str], int]:
 
 @bp.get("/how-this-works")
 def how_it_works() -> Response:
-    return render("help/how_it_works.html")
+    """The guide for panellists; it describes the default scale (a study's own is on its
+    ballot)."""
+    return render("help/how_it_works.html", scale=Scale())
 
 
 @bp.get("/")

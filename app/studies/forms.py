@@ -3,6 +3,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DecimalField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from delphi import ItemKind, StudyMode
+
 
 class StudyForm(FlaskForm):
     title = StringField(
@@ -59,11 +61,8 @@ class StudyForm(FlaskForm):
     require_all_groups = BooleanField("Every stakeholder group must meet the rule")
     mode = RadioField(
         "How the study runs",
-        choices=[
-            ("rounds", "In rounds: rate, see the group's feedback, rate again"),
-            ("realtime", "Real-time: see the group's view right after rating, revise any time"),
-        ],
-        default="rounds",
+        choices=[(mode.value, mode.label) for mode in StudyMode],
+        default=StudyMode.ROUNDS.value,
         validators=[InputRequired("Choose how the study runs")],
     )
     proposals_open = BooleanField(
@@ -89,8 +88,11 @@ class GroupForm(FlaskForm):
 class ItemForm(FlaskForm):
     kind = RadioField(
         "Type of item",
-        choices=[("prompt", "Prompt (a question for inspectors)"), ("indicator", "Indicator")],
-        default="prompt",
+        choices=[
+            (ItemKind.PROMPT.value, "Prompt (a question for inspectors)"),
+            (ItemKind.INDICATOR.value, "Indicator"),
+        ],
+        default=ItemKind.PROMPT.value,
         validators=[InputRequired("Choose prompt or indicator")],
     )
     theme = StringField("Theme", validators=[DataRequired("Enter the theme"), Length(max=200)])
@@ -120,7 +122,7 @@ class ItemForm(FlaskForm):
     )
 
     def validate_definition(self, field: StringField) -> None:
-        if self.kind.data == "indicator" and not (field.data or "").strip():
+        if self.kind.data == ItemKind.INDICATOR and not (field.data or "").strip():
             raise ValidationError("Enter the indicator's definition")
 
 

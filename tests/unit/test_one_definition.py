@@ -1,12 +1,15 @@
 """What `delphi` and `scoring` must agree on, though neither may import the other: the bands
-of a scale (one definition, `scale_bands`)."""
+of a scale (one definition, `scale_bands`) and the names of the consensus statuses."""
 
 from __future__ import annotations
+
+from typing import get_args
 
 import pytest
 
 import delphi
 import scoring
+from scoring.rules import Status
 
 
 def documented_bands(low: int, high: int) -> tuple[int, int]:
@@ -39,3 +42,6 @@ def test_the_readme_examples(high, expected):
 def test_a_two_point_scale_names_no_empty_middle_band():
     assert [b.band for b in delphi.Scale(1, 2).named_bands] == ["bottom", "top"]
 
+
+def test_the_domain_labels_every_status_the_statistics_return():
+    assert {s.value for s in delphi.ConsensusStatus} == set(get_args(Status))
