@@ -19,6 +19,7 @@ COPY pyproject.toml README.md wsgi.py gunicorn.conf.py ./
 COPY app app
 COPY delphi delphi
 COPY scoring scoring
+COPY scale_bands scale_bands
 COPY migrations migrations
 COPY templates templates
 COPY static static

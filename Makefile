@@ -38,7 +38,7 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy delphi scoring
+	$(VENV)/bin/mypy delphi scoring scale_bands
 
 bench: install-dev
 	$(PY) -m bench

@@ -67,9 +67,9 @@ def register(app: Flask) -> None:
         """Email a reminder to everyone who has not finished an open round (all studies or SLUG)."""
         from app.models import Round
         from app.services.cycle import send_reminders
-        from delphi import DomainError
+        from delphi import DomainError, RoundStatus
 
-        query = select(Round).join(Study).where(Round.status == "open")
+        query = select(Round).join(Study).where(Round.status == RoundStatus.OPEN)
         if slug:
             query = query.where(Study.slug == slug)
         rounds = db.session.scalars(query).all()

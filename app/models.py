@@ -27,6 +27,7 @@ from delphi import (
     PanelRole,
     RoundStatus,
     Scale,
+    StudyMode,
     StudyStatus,
     disclose_round_results,
 )
@@ -102,8 +103,10 @@ class Study(db.Model):  # type: ignore[name-defined]
     require_all_groups: Mapped[bool] = mapped_column(Boolean, default=False)
     max_rounds: Mapped[int] = mapped_column(Integer, default=3)
     status: Mapped[str] = mapped_column(String(20), default=StudyStatus.SETUP.value)
-    # "rounds" (classic Delphi) or "realtime" (ratings revisable until the study closes).
-    mode: Mapped[str] = mapped_column(String(20), default="rounds", server_default="rounds")
+    # A `StudyMode`: classic rounds, or real-time (ratings revisable until the study closes).
+    mode: Mapped[str] = mapped_column(
+        String(20), default=StudyMode.ROUNDS.value, server_default=StudyMode.ROUNDS.value
+    )
     # Round 1 may be "open": panellists propose new items and rewording.
     proposals_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     stop_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -525,7 +528,7 @@ class Proposal(db.Model):  # type: ignore[name-defined]
     panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
     # None: a new item. Otherwise a rewording of this item.
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20), default="prompt")
+    kind: Mapped[str] = mapped_column(String(20), default=ItemKind.PROMPT.value)
     theme: Mapped[str] = mapped_column(String(200), default="")
     text: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Response, g, request
 from flask_wtf.csrf import generate_csrf
 
-from delphi import MIN_GROUP_RATERS
+from delphi import MIN_GROUP_RATERS, VOCABULARY, ConsensusStatus
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -134,3 +134,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["csrf_token_value"] = generate_csrf
     # The group-disclosure minimum, for text that explains it (the rule is applied in data).
     app.jinja_env.globals["MIN_GROUP_RATERS"] = MIN_GROUP_RATERS
+    # The domain's vocabulary with its words (delphi/model.py): templates compare with these
+    # and label by them, never by raw strings, e.g. `study.mode == StudyMode.REALTIME`,
+    # `Decision(d.decision).label`, `(entry.status|consensus).label`.
+    for vocabulary in VOCABULARY:
+        app.jinja_env.globals[vocabulary.__name__] = vocabulary
+    app.jinja_env.filters["consensus"] = ConsensusStatus.of

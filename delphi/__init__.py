@@ -21,11 +21,16 @@ from delphi.errors import (
     RoundNotOpen,
 )
 from delphi.model import (
+    VOCABULARY,
+    ConsensusStatus,
     Decision,
     ItemKind,
+    Outcome,
     PanelRole,
     RoundStatus,
     Scale,
+    ScaleBand,
+    StudyMode,
     StudyStatus,
 )
 from delphi.ratings import RatingChoice, validate_rating
@@ -35,15 +40,20 @@ from delphi.rounds import (
     check_can_open,
     suggest_decision,
 )
+from scale_bands import Band
 
 __all__ = [
     "MIN_GROUP_RATERS",
+    "VOCABULARY",
     "WITHHELD_NOTE",
+    "Band",
+    "ConsensusStatus",
     "Decision",
     "DomainError",
     "InvalidTransition",
     "ItemKind",
     "NotAllowedToRate",
+    "Outcome",
     "PanelRole",
     "RatingChoice",
     "RatingOutOfRange",
@@ -52,6 +62,8 @@ __all__ = [
     "RoundState",
     "RoundStatus",
     "Scale",
+    "ScaleBand",
+    "StudyMode",
     "StudyStatus",
     "check_can_close",
     "check_can_open",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from delphi.errors import InvalidTransition
-from delphi.model import Decision, RoundStatus, StudyStatus
+from delphi.model import ConsensusStatus, Decision, RoundStatus, StudyStatus
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,9 @@ def check_can_close(status: RoundStatus) -> None:
         raise InvalidTransition("This round has not been opened yet.")
 
 
-_SUGGESTION = {
-    "consensus_in": Decision.ACCEPT,
-    "consensus_out": Decision.EXCLUDE,
+_SUGGESTION: dict[str, Decision] = {
+    ConsensusStatus.IN: Decision.ACCEPT,
+    ConsensusStatus.OUT: Decision.EXCLUDE,
 }
 
 

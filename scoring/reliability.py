@@ -11,6 +11,7 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
+from scale_bands import Band
 from scoring.coincidence import (
     LEVELS,
     Level,
@@ -133,11 +134,7 @@ def _band_note(counts: IntArray, scale: Scale, value: float) -> str | None:
     share = count / max(totals.sum(), 1)
     if share < ONE_BAND_SHARE or value >= RELIABLE:
         return None
-    lo, hi = (
-        (scale.top, scale.high)
-        if band == "top"
-        else ((scale.low, scale.bottom) if band == "bottom" else (scale.bottom + 1, scale.top - 1))
-    )
+    lo, hi = scale.bands.range_of(Band(band))
     return (
         f"{100 * share:.0f}% of the ratings are in the {band} band ({lo}-{hi}). With so little "
         "spread, alpha compares small differences within that band with chance and falls "

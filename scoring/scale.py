@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from functools import cached_property
 
+from scale_bands import Band, Bands
 from scoring.errors import ScoringInputError
-
-Band = Literal["bottom", "middle", "top"]
 
 
 @dataclass(frozen=True)
 class Scale:
     """An integer rating scale ``low..high`` split into bottom, middle and top bands.
 
-    Default bands: the bottom and top bands each take ``round(n_points / 3)`` points and the
-    middle band the rest (1-9 gives 1-3 / 4-6 / 7-9, 1-5 gives 1-2 / 3 / 4-5, 1-7 gives
-    1-2 / 3-5 / 6-7, 0-10 gives 0-3 / 4-6 / 7-10, 1-4 gives 1 / 2-3 / 4). ``bottom_max`` and
-    ``top_min`` override them. Bands must be non-empty except the middle one, which may be empty
-    (e.g. a 1-4 scale with ``bottom_max=2, top_min=3``).
+    Default bands (``scale_bands.Bands.default``, shared with the domain package): the bottom
+    and top bands each take ``round(n_points / 3)`` points and the middle band the rest (1-9
+    gives 1-3 / 4-6 / 7-9, 1-5 gives 1-2 / 3 / 4-5, 1-7 gives 1-2 / 3-5 / 6-7, 0-10 gives
+    0-3 / 4-6 / 7-10, 1-4 gives 1 / 2-3 / 4). ``bottom_max`` and ``top_min`` override them.
+    Bands must be non-empty except the middle one, which may be empty (e.g. a 1-4 scale with
+    ``bottom_max=2, top_min=3``).
 
     Raises ScoringInputError if the scale has fewer than two points or the bands are invalid.
     """
@@ -34,11 +34,11 @@ class Scale:
                 f"scale {self.low}-{self.high}: the top of the scale must be above the bottom"
             )
         # Frozen dataclass: fill the computed defaults through object.__setattr__.
-        side = int(self.n_points / 3 + 0.5)  # n/3 is never exactly x.5, so no tie rule needed
+        default = Bands.default(self.low, self.high)
         if self.bottom_max is None:
-            object.__setattr__(self, "bottom_max", self.low + max(side, 1) - 1)
+            object.__setattr__(self, "bottom_max", default.bottom_max)
         if self.top_min is None:
-            object.__setattr__(self, "top_min", self.high - max(side, 1) + 1)
+            object.__setattr__(self, "top_min", default.top_min)
         assert self.bottom_max is not None and self.top_min is not None
         if not (self.low <= self.bottom_max < self.top_min <= self.high):
             raise ScoringInputError(
@@ -68,6 +68,11 @@ class Scale:
         assert self.top_min is not None
         return self.top_min
 
+    @cached_property
+    def bands(self) -> Bands:
+        """Where this scale's bands end (the defaults, or the overrides)."""
+        return Bands(self.low, self.high, self.bottom, self.top)
+
     @property
     def midpoint(self) -> float:
         """Centre of the scale (5 on 1-9)."""
@@ -79,11 +84,7 @@ class Scale:
         So a median of 6.5 on 1-9 is "middle" and 3.5 is "middle": a median between bands does
         not count as being in the outer band.
         """
-        if value >= self.top:
-            return "top"
-        if value <= self.bottom:
-            return "bottom"
-        return "middle"
+        return self.bands.band(value)
 
     def label(self) -> str:
         """Human-readable description, e.g. ``1-9 (bottom 1-3, middle 4-6, top 7-9)``."""

@@ -20,6 +20,7 @@ from app.redirects import safe_next
 from app.security import check_password, new_token, token_hash
 from app.services import login_limits, sessions
 from app.services.panel import accept_invitation, find_invitation, opens_new_account
+from delphi import Scale
 
 bp = Blueprint("auth", __name__)
 
@@ -48,7 +49,9 @@ def healthz() -> tuple[dict[str, str], int]:
 
 @bp.get("/how-this-works")
 def how_it_works() -> Response:
-    return render("help/how_it_works.html")
+    """The guide for panellists; it describes the default scale (a study's own is on its
+    ballot)."""
+    return render("help/how_it_works.html", scale=Scale())
 
 
 @bp.get("/")

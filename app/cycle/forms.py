@@ -2,6 +2,7 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.forms_common import AppForm
+from delphi import ItemKind
 
 
 class ReviseForm(AppForm):
@@ -30,12 +31,9 @@ class CompleteForm(AppForm):
 class ProposalForm(AppForm):
     kind = RadioField(
         "What are you proposing?",
-        choices=[
-            ("prompt", "A new prompt"),
-            ("indicator", "A new indicator"),
-            ("rewording", "New wording for an existing item"),
-        ],
-        default="prompt",
+        choices=[(kind.value, f"A new {kind.value}") for kind in ItemKind]
+        + [("rewording", "New wording for an existing item")],
+        default=ItemKind.PROMPT.value,
         validators=[InputRequired("Choose what you are proposing")],
     )
     item = SelectField("Which item?", validators=[Optional()], validate_choice=False)

@@ -79,7 +79,6 @@ def revise(slug: str, ref: str) -> Response:
         form=form,
         history=history,
         errors=field_errors(form),
-        ItemKind=ItemKind,
         status=status,
     )
 
@@ -183,7 +182,7 @@ def proposals(slug: str) -> Response:
             propose(
                 study,
                 panellist,
-                kind=form.kind.data or "prompt",
+                kind=form.kind.data or ItemKind.PROMPT.value,
                 item=item,
                 theme=form.theme.data or "",
                 text=form.text.data or "",

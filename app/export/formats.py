@@ -24,6 +24,7 @@ from flask import current_app, render_template
 from app.inputs import clean_text
 from app.services.export import all_items
 from app.web import london
+from delphi import Decision
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_CSS = ROOT / "static" / "css" / "specification.css"
@@ -102,16 +103,8 @@ def alpha_text(alpha: dict[str, Any] | None) -> str:
     return text
 
 
-ROUND_COLUMNS = [
-    "Round",
-    "Opened",
-    "Closed",
-    "Rated",
-    "Added",
-    "Revised",
-    "Accepted",
-    "Excluded",
-    "Carried forward",
+ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [
+    decision.past_label for decision in Decision
 ]
 
 
@@ -146,23 +139,6 @@ def group_row(group: dict[str, Any]) -> list[str]:
     return [group["group"], num(group["n"]), num(group["median"]), pct(group["pct_top"])]
 
 
-def status_label(status: str | None) -> str:
-    return {
-        "consensus_in": "Consensus in",
-        "consensus_out": "Consensus out",
-        "no_consensus": "No consensus",
-        "not_rated": "Not rated",
-    }.get(status or "", status or "\u2013")
-
-
-def decision_label(decision: str | None) -> str:
-    return {
-        "accept": "Accepted",
-        "exclude": "Excluded",
-        "carry_forward": "Carried forward",
-    }.get(decision or "", "\u2013")
-
-
 def top_band(spec: dict[str, Any]) -> str:
     bands = spec["study"]["scale"]["bands"]
     return bands["top"].split(":")[0]
@@ -173,8 +149,6 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "pct": pct,
     "date": date,
     "alpha_text": alpha_text,
-    "status_label": status_label,
-    "decision_label": decision_label,
     "top_band": top_band,
     "all_items": all_items,
 }

@@ -39,12 +39,7 @@ def moved_band(scale: Scale, previous: Rating | None, current: Rating | None) ->
     before, after = scale.band(previous.score), scale.band(current.score)
     if before == after:
         return None
-    ranges = {
-        "bottom": f"{scale.low}-{scale.bottom_max}",
-        "middle": f"{scale.bottom_max + 1}-{scale.top_min - 1}",
-        "top": f"{scale.top_min}-{scale.high}",
-    }
-    return f"{ranges[before]} to {ranges[after]}"
+    return f"{scale.named(before).range} to {scale.named(after).range}"
 
 
 @dataclass

@@ -41,7 +41,7 @@ def revise_item(item: Item, fields: dict[str, str], change_note: str, user: User
     in_open_round = db.session.scalar(
         select(Round.number)
         .join(RoundItem, RoundItem.round_id == Round.id)
-        .where(RoundItem.item_version_id == item.current.id, Round.status == "open")
+        .where(RoundItem.item_version_id == item.current.id, Round.status == RoundStatus.OPEN)
     )
     if in_open_round is not None:
         raise InvalidTransition(

@@ -33,7 +33,15 @@ from app.models import (
 )
 from app.services.export_data import raw_ratings
 from app.services.results import RULE_LABELS, rule_description
-from delphi import MIN_GROUP_RATERS, WITHHELD_NOTE, PanelRole
+from delphi import (
+    MIN_GROUP_RATERS,
+    WITHHELD_NOTE,
+    Decision,
+    ItemKind,
+    Outcome,
+    PanelRole,
+    StudyStatus,
+)
 from scoring import Scale, stability
 from scoring.report import plain
 
@@ -76,11 +84,6 @@ EVIDENCE_FIGURES = [
     "di",
     "status",
 ]
-OUTCOME_LABELS = {
-    "agreed": "Agreed (consensus in)",
-    "excluded": "Excluded (consensus out)",
-    "no_consensus": "No consensus",
-}
 ANONYMITY = (
     "Panellists rated alone and saw each other only by pseudonym (for example "
     "\u201cPatient representative 3\u201d), in the ballot, the feedback between rounds and the "
@@ -173,7 +176,7 @@ def _stopping(study: Study, rounds: list[Round], items: list[Item]) -> str:
     undecided = [i for i in items if i.decision is None]
     if not rounds:
         return "No round has opened yet."
-    if study.status == "completed":
+    if study.status == StudyStatus.COMPLETED:
         if not undecided:
             return f"The study stopped after round {len(rounds)}: every item was decided."
         if len(rounds) >= study.max_rounds:
@@ -246,9 +249,7 @@ def build_specification(
     undecided: list[dict[str, Any]] = []
     for item in items:
         current = item.current
-        outcome = {"accept": "agreed", "exclude": "excluded"}.get(
-            item.decision or "", "no_consensus"
-        )
+        outcome = Outcome.of(item.decision)
         per_round = []
         for r in rounds:
             key = version_in_round.get((item.id, r.number))
@@ -288,16 +289,16 @@ def build_specification(
             )
             if entry:
                 evidence = _evidence(entry, evidence_round, groups)
-        fields = INDICATOR_FIELDS if item.kind == "indicator" else PROMPT_FIELDS
+        fields = INDICATOR_FIELDS if item.kind == ItemKind.INDICATOR else PROMPT_FIELDS
         record = {
             "id": item.id,
             "ref": item.ref,
             "kind": item.kind,
             "theme": item.theme.name,
-            "outcome": outcome,
-            "outcome_label": OUTCOME_LABELS[outcome],
+            "outcome": outcome.value,
+            "outcome_label": outcome.label,
             "decision": item.decision,
-            "consensus_round": decided_round if outcome == "agreed" else None,
+            "consensus_round": decided_round if outcome is Outcome.AGREED else None,
             "decided_round": decided_round,
             "version": current.number,
             "text": current.text,
@@ -311,9 +312,9 @@ def build_specification(
             "history": _history(item, rounds_by_version),
             "discussion_summary": summaries.get(item.id),
         }
-        if outcome == "agreed":
+        if outcome is Outcome.AGREED:
             themes.setdefault(item.theme.name, []).append(record)
-        elif outcome == "excluded":
+        elif outcome is Outcome.EXCLUDED:
             excluded.append(record)
         else:
             undecided.append(record)
@@ -321,7 +322,7 @@ def build_specification(
     spec = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(utcnow()),
-        "status": "final" if study.status == "completed" else "draft",
+        "status": "final" if study.status == StudyStatus.COMPLETED else "draft",
         "study": {
             "slug": study.slug,
             "title": study.title,
@@ -485,9 +486,11 @@ def _methods(
                 "items_rated": len(present),
                 "items_added": len(added),
                 "items_revised": len(revised),
-                "items_accepted": sum(d.decision == "accept" for d in confirmed),
-                "items_excluded": sum(d.decision == "exclude" for d in confirmed),
-                "items_carried_forward": sum(d.decision == "carry_forward" for d in confirmed),
+                "items_accepted": sum(d.decision == Decision.ACCEPT for d in confirmed),
+                "items_excluded": sum(d.decision == Decision.EXCLUDE for d in confirmed),
+                "items_carried_forward": sum(
+                    d.decision == Decision.CARRY_FORWARD for d in confirmed
+                ),
                 "decisions_overriding_rule": sum(d.decision != d.suggested for d in confirmed),
                 "alpha": snap.get("alpha"),
                 "alpha_groups": snap.get("alpha_groups") or {},

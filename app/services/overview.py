@@ -21,19 +21,7 @@ from app.models import (
     Study,
 )
 from app.services.cycle import DiffPart, stability_between_last_rounds, word_diff
-from delphi import Decision, RoundStatus
-
-STATUS_LABELS = {
-    "consensus_in": "Consensus in",
-    "consensus_out": "Consensus out",
-    "no_consensus": "No consensus",
-    "not_rated": "Not rated",
-}
-DECISION_LABELS = {
-    Decision.ACCEPT.value: "Accepted",
-    Decision.EXCLUDE.value: "Excluded",
-    Decision.CARRY_FORWARD.value: "Carried forward",
-}
+from delphi import ConsensusStatus, RoundStatus
 
 
 @dataclass
@@ -61,7 +49,7 @@ class RoundFigures:
 
 @dataclass
 class BoardCell:
-    status: str | None  # None: not rated in that round
+    status: ConsensusStatus
     decision: str | None = None
     confirmed: bool = False
     median: float | None = None
@@ -86,15 +74,13 @@ class Overview:
     def numbers(self) -> list[int]:
         return [r.number for r in self.rounds]
 
-    def status_counts(self) -> list[tuple[int, dict[str, int]]]:
+    def status_counts(self) -> list[tuple[int, dict[ConsensusStatus, int]]]:
         """Per closed round: how many items had each status."""
         out = []
         for figures in self.rounds:
-            counts = dict.fromkeys(STATUS_LABELS, 0)
+            counts = dict.fromkeys(ConsensusStatus, 0)
             for entry in figures.results.get("items", {}).values():
-                counts[entry.get("status") or "not_rated"] = (
-                    counts.get(entry.get("status") or "not_rated", 0) + 1
-                )
+                counts[ConsensusStatus.of(entry.get("status"))] += 1
             out.append((figures.number, counts))
         return out
 
@@ -151,7 +137,7 @@ def study_overview(study: Study) -> Overview:
             if entry is None:
                 continue
             row.cells[number] = BoardCell(
-                status=entry.get("status") or "not_rated",
+                status=ConsensusStatus.of(entry.get("status")),
                 decision=decisions.get(number, {}).get(item.id),
                 median=entry.get("median"),
                 pct_top=entry.get("pct_top"),

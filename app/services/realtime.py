@@ -16,12 +16,12 @@ from app.services.results import (
     ratings_frame,
     scoring_rule,
 )
-from delphi import InvalidTransition, RoundStatus, disclose_group
+from delphi import InvalidTransition, RoundStatus, StudyMode, disclose_group
 from scoring import Scale, group_summary, item_summary
 
 
 def is_realtime(study: Study) -> bool:
-    return study.mode == "realtime"
+    return study.mode == StudyMode.REALTIME
 
 
 def live_feedback(round_: Round, version_ids: list[int]) -> dict[int, dict[str, Any]]:

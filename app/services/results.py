@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Panellist, Rating, Round, RoundSnapshot, StakeholderGroup, Study
-from delphi import PanelRole, disclose_round_results, suggest_decision
+from delphi import ConsensusStatus, PanelRole, disclose_round_results, suggest_decision
 from scoring import (
     MedianIQRRule,
     PercentageRule,
@@ -44,9 +44,7 @@ def scoring_rule(study: Study) -> PercentageRule | MedianIQRRule | RandRule:
 
 
 def rule_description(study: Study) -> str:
-    scale = study.scale
-    top = f"{scale.top_min}-{scale.high}"
-    bottom = f"{scale.low}-{scale.bottom_max}"
+    top, bottom = study.scale.top_band.range, study.scale.bottom_band.range
     if study.rule == "median_iqr":
         text = (
             f"Consensus in when the median is {top} and the interquartile range is at most "
@@ -104,7 +102,9 @@ FIGURES = [
 def _unrated(study: Study) -> dict[str, Any]:
     """An item nobody answered: every figure present, undefined ones None."""
     figures: dict[str, Any] = dict.fromkeys(FIGURES)
-    figures.update(n=0, n_unable=0, counts=[0] * study.scale.width, status="not_rated")
+    figures.update(
+        n=0, n_unable=0, counts=[0] * study.scale.width, status=ConsensusStatus.NOT_RATED.value
+    )
     return figures
 
 
@@ -168,7 +168,7 @@ def compute_results(round_: Round) -> dict[str, Any]:
             for group in study.groups:
                 if (group.name, key) in by_group.index:
                     groups[group.name] = _figures(by_group.loc[(group.name, key)])
-        status = figures.get("status", "not_rated")
+        status = figures.get("status", ConsensusStatus.NOT_RATED)
         out_items[str(key)] = {
             "item_id": version.item_id,
             "ref": version.item.ref,

@@ -25,6 +25,7 @@ from delphi import (
     InvalidTransition,
     RoundState,
     RoundStatus,
+    StudyMode,
     StudyStatus,
     check_can_close,
     check_can_open,
@@ -42,7 +43,7 @@ def open_round(
     rounds = list(study.rounds)
     number = len(rounds) + 1
     previous = rounds[-1] if rounds else None
-    if study.mode == "realtime" and rounds:
+    if study.mode == StudyMode.REALTIME and rounds:
         raise InvalidTransition(
             "A real-time study has one continuous round. Freeze a snapshot instead."
         )

@@ -128,7 +128,7 @@ INDICATOR_COLUMNS = [
 def parse_item_row(line: int, row: dict[str, str], errors: list[str]) -> ItemFields | None:
     kind_text = row.get("kind", "").lower()
     problems = []
-    if kind_text not in ("prompt", "indicator"):
+    if kind_text not in tuple(ItemKind):
         problems.append("kind must be 'prompt' or 'indicator'")
     if not row.get("theme"):
         problems.append("theme is empty")

@@ -3,6 +3,7 @@ from wtforms import BooleanField, DecimalField, IntegerField, RadioField, String
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from app.forms_common import AppForm
+from delphi import ItemKind, StudyMode
 
 
 class StudyForm(AppForm):
@@ -60,11 +61,8 @@ class StudyForm(AppForm):
     require_all_groups = BooleanField("Every stakeholder group must meet the rule")
     mode = RadioField(
         "How the study runs",
-        choices=[
-            ("rounds", "In rounds: rate, see the group's feedback, rate again"),
-            ("realtime", "Real-time: see the group's view right after rating, revise any time"),
-        ],
-        default="rounds",
+        choices=[(mode.value, mode.label) for mode in StudyMode],
+        default=StudyMode.ROUNDS.value,
         validators=[InputRequired("Choose how the study runs")],
     )
     proposals_open = BooleanField(
@@ -90,8 +88,11 @@ class GroupForm(AppForm):
 class ItemForm(AppForm):
     kind = RadioField(
         "Type of item",
-        choices=[("prompt", "Prompt (a question for inspectors)"), ("indicator", "Indicator")],
-        default="prompt",
+        choices=[
+            (ItemKind.PROMPT.value, "Prompt (a question for inspectors)"),
+            (ItemKind.INDICATOR.value, "Indicator"),
+        ],
+        default=ItemKind.PROMPT.value,
         validators=[InputRequired("Choose prompt or indicator")],
     )
     theme = StringField("Theme", validators=[DataRequired("Enter the theme"), Length(max=200)])
@@ -121,7 +122,7 @@ class ItemForm(AppForm):
     )
 
     def validate_definition(self, field: StringField) -> None:
-        if self.kind.data == "indicator" and not (field.data or "").strip():
+        if self.kind.data == ItemKind.INDICATOR and not (field.data or "").strip():
             raise ValidationError("Enter the indicator's definition")
 
 

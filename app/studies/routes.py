@@ -19,7 +19,7 @@ from app.services.results import participation, rule_description
 from app.services.studies import ItemFields, add_group, add_item, import_items, unique_slug
 from app.studies.forms import GroupForm, ItemForm, StudyForm, UploadForm
 from app.words import count
-from delphi import ItemKind, RoundStatus
+from delphi import ItemKind, RoundStatus, StudyStatus
 
 bp = Blueprint("studies", __name__, url_prefix="/studies")
 
@@ -154,16 +154,17 @@ def show(slug: str) -> Response:
     return render(
         "studies/dashboard.html",
         pending_proposals=pending,
-        stop_reasons=stop_reasons(study) if study.status != "completed" else [],
+        stop_reasons=stop_reasons(study) if study.status != StudyStatus.COMPLETED else [],
         study=study,
         current=current,
         rule=rule_description(study),
         participation=participation(current) if current else [],
         overview=study_overview(study),
-        missing=non_responders(current) if current and current.status == "open" else [],
+        missing=(
+            non_responders(current) if current and current.status == RoundStatus.OPEN else []
+        ),
         open_form=open_form,
         group_form=GroupForm(),
-        RoundStatus=RoundStatus,
     )
 
 
@@ -201,7 +202,7 @@ def new_item(slug: str) -> Response:
     study = facilitated_study(slug)
     form = ItemForm()
     if form.validate_on_submit():
-        kind = ItemKind(form.kind.data or "prompt")
+        kind = ItemKind(form.kind.data or ItemKind.PROMPT)
         fields = ItemFields(
             kind=kind,
             theme=(form.theme.data or "").strip(),

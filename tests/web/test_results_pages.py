@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Round
 from tests.conftest import Panel, build_panel, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import open_and_rate_round_one, page, text_of
 
 S = "/studies/test-study"
 # Three partners (CQC) then three patient representatives, four items.
@@ -31,15 +31,13 @@ SCORES = {
 def closed_round(app, client) -> Panel:
     panel = build_panel(partners=3, patients=3)
     sign_in(client, panel.facilitator)
-    assert client.post(f"{S}/rounds/open", data={}).status_code == 303
-    round_ = db.session.scalar(select(Round).where(Round.number == 1))
-    vids = {ri.item_version.item.ref: ri.item_version_id for ri in round_.round_items}
-    for index, panellist in enumerate(panel.raters):
-        rater = app.test_client()
-        sign_in(rater, panellist.user)
-        form = {f"score-{vids[ref]}": str(scores[index]) for ref, scores in SCORES.items()}
-        form[f"reason-{vids['P1']}"] = f"Reason from rater {index}."
-        assert rater.post(f"{S}/rounds/1/ballot", data=form).status_code == 303
+    open_and_rate_round_one(
+        app,
+        client,
+        panel,
+        SCORES,
+        extra=lambda index, vids: {f"reason-{vids['P1']}": f"Reason from rater {index}."},
+    )
     assert client.post(f"{S}/rounds/1/close").status_code == 303
     return panel
 

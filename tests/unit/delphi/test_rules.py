@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from delphi import (
+    ConsensusStatus,
     Decision,
     InvalidTransition,
     NotAllowedToRate,
+    Outcome,
     PanelRole,
     RatingOutOfRange,
     RoundClosed,
@@ -158,3 +160,22 @@ def test_pseudonyms_reveal_only_role_and_group():
     )
     assert pseudonym(PanelRole.PARTNER, "CQC", 2) == "CQC partner 2"
     assert pseudonym(PanelRole.OBSERVER, "HRA", 1) == "Observer 1"
+
+
+def test_an_item_outcome_follows_its_final_decision():
+    assert Outcome.of("accept") is Outcome.AGREED
+    assert Outcome.of("exclude") is Outcome.EXCLUDED
+    assert Outcome.of(None) is Outcome.NO_CONSENSUS
+    assert Outcome.AGREED.label == "Agreed (consensus in)"
+
+
+def test_stored_figures_without_a_status_were_not_rated():
+    assert ConsensusStatus.of(None) is ConsensusStatus.NOT_RATED
+    assert ConsensusStatus.of("consensus_in").label == "Consensus in"
+    assert suggest_decision(ConsensusStatus.OUT) is Decision.EXCLUDE
+
+
+def test_each_band_is_named_by_its_range_and_words():
+    top = Scale(1, 9).top_band
+    assert (top.range, top.word, top.description) == ("7-9", "include", "critical, include")
+    assert Scale(1, 9).named(Scale(1, 9).band(5)).label == "4-6: uncertain"
