@@ -17,7 +17,7 @@ from app.models import Round, Study
 from app.rounds.forms import OpenRoundForm
 from app.services.results import participation
 from app.services.rounds import close_round, open_round
-from app.web import LONDON
+from app.text.dates import LONDON
 from delphi import InvalidTransition
 
 bp = Blueprint("rounds", __name__, url_prefix="/studies/<slug>/rounds")

@@ -19,7 +19,6 @@ from sqlalchemy import and_, event, exists, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.discussion.markdown import excerpt, render
 from app.extensions import db
 from app.inputs import parse_int
 from app.models import (
@@ -38,6 +37,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.text.markdown import excerpt, render
 from delphi import PanelRole, RoundStatus
 from delphi.discussion import (
     Category,
