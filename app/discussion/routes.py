@@ -36,6 +36,7 @@ from app.inputs import form_text, int_arg, parse_int
 from app.models import DiscussionMessage, Item, Round, Study, utcnow
 from app.redirects import safe_next
 from app.services import discussion as svc
+from app.text.dates import london
 from delphi import RoundStatus
 from delphi.discussion import MAX_LENGTH, Category, DiscussionError
 
@@ -244,7 +245,6 @@ def post(slug: str, ref: str) -> Response:
                 parent_id=parse_int(form.parent_id.data),
             )
         except DiscussionError as error:
-            db.session.rollback()
             status, notice = error.status_code, str(error)
             form.body.errors = [*form.body.errors, notice]
         else:
@@ -296,7 +296,6 @@ def share_reason(slug: str, ref: str) -> Response:
                 rating=rating if rating is not None and rating.reason.strip() == reason else None,
             )
         except DiscussionError as error:
-            db.session.rollback()
             status, message, ok = error.status_code, str(error), False
     if is_htmx():
         response = render(
@@ -325,7 +324,6 @@ def edit(slug: str, message_id: int) -> Response:
         try:
             svc.edit_message(message, viewer, form.body.data or "", form.category.data or "")
         except DiscussionError as error:
-            db.session.rollback()
             form.body.errors = [str(error)]
             status = error.status_code
         else:
@@ -378,7 +376,7 @@ def hide(slug: str, message_id: int) -> Response:
     form = HideForm()
     status = 200
     if form.validate_on_submit():
-        svc.hide_message(message, form.reason.data or "")
+        svc.hide_message(message, viewer, form.reason.data or "")
         flash("The message is hidden from panellists.", "success")
         return redirect(_thread_url(study, message.thread.item) + f"#message-{message.id}", 303)
     if form.is_submitted():
@@ -402,7 +400,7 @@ def unhide(slug: str, message_id: int) -> Response:
     study, viewer = _viewer(slug)
     _facilitator(viewer)
     message = _message(study, message_id)
-    svc.unhide_message(message)
+    svc.unhide_message(message, viewer)
     flash("The message is shown to panellists again.", "success")
     return redirect(_thread_url(study, message.thread.item) + f"#message-{message.id}", 303)
 
@@ -420,7 +418,7 @@ def summary(slug: str, ref: str) -> Response:
         return _thread_page(
             study, item, viewer, summary_form=form, errors=field_errors(form), status=422
         )
-    svc.pin_summary(study, item, form.summary.data or "")
+    svc.pin_summary(study, item, viewer, form.summary.data or "")
     flash("Summary pinned." if (form.summary.data or "").strip() else "Summary removed.", "success")
     return redirect(_thread_url(study, item), 303)
 
@@ -441,7 +439,7 @@ def _set_lock(slug: str, ref: str, locked: bool) -> Response:
     study, viewer = _viewer(slug)
     _facilitator(viewer)
     item = _item(study, ref)
-    svc.set_locked(study, [item], locked)
+    svc.set_locked(study, [item], viewer, locked)
     flash("The discussion is locked." if locked else "The discussion is open again.", "success")
     return redirect(_thread_url(study, item), 303)
 
@@ -460,7 +458,7 @@ def lock_round(slug: str, number: int) -> Response:
     if round_.round_status is not RoundStatus.CLOSED:
         abort(409, description=f"Round {number} is still open; close it first.")
     items = [ri.item_version.item for ri in round_.round_items]
-    count = svc.set_locked(study, list(items), True)
+    count = svc.set_locked(study, list(items), viewer, True)
     flash(f"Locked the discussion of {count} items from round {number}.", "success")
     return redirect(url_for("discussion.thread", slug=slug), 303)
 
@@ -573,8 +571,6 @@ def ago(value: datetime | None) -> str:
         return "yesterday"
     if days < 7:
         return f"{days} days ago"
-    from app.web import london
-
     return london(value, "%-d %B %Y")
 
 

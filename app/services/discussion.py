@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import and_, event, exists, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +36,9 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.services.transaction import transactional
+from app.settings import settings
+from app.text.dates import london
 from app.text.markdown import excerpt, render
 from delphi import PanelRole, RoundStatus
 from delphi.discussion import (
@@ -359,6 +361,7 @@ def unread_counts(user_id: int, thread_ids: list[int]) -> dict[int, int]:
     return {thread_id: count for thread_id, count in rows}
 
 
+@transactional
 def mark_read(user_id: int, thread: DiscussionThread | None) -> None:
     if thread is None:
         return
@@ -373,19 +376,15 @@ def mark_read(user_id: int, thread: DiscussionThread | None) -> None:
         )
     )
     if row is not None:
-        if row.last_message_id >= latest:
-            return
-        row.last_message_id = latest
-        db.session.commit()
+        row.last_message_id = max(row.last_message_id, latest)
         return
     try:
         with db.session.begin_nested():
             db.session.add(
                 DiscussionRead(user_id=user_id, thread_id=thread.id, last_message_id=latest)
             )
-        db.session.commit()
     except IntegrityError:
-        db.session.rollback()
+        pass  # another request of the same person's marked it first
 
 
 def latest_event_id(study_id: int) -> int:
@@ -544,7 +543,7 @@ def _event(study_id: int, thread: DiscussionThread, kind: str, message: Any = No
 
 
 def _rate_limit(user_id: int) -> None:
-    limit, seconds = current_app.config.get("DISCUSSION_RATE_LIMIT", (8, 60))
+    limit, seconds = settings().discussion_rate_limit
     since = utcnow() - timedelta(seconds=seconds)
     recent = (
         db.session.scalar(
@@ -568,6 +567,7 @@ def check_posting(study: Study, item: Item | None, viewer: Viewer) -> None:
     )
 
 
+@transactional
 def post_message(
     study: Study,
     item: Item | None,
@@ -603,7 +603,6 @@ def post_message(
     _event(study.id, thread, "posted", message)
     db.session.flush()
     mark_read_in_session(viewer.user_id, thread, message.id)
-    db.session.commit()
     return message
 
 
@@ -631,6 +630,7 @@ def ensure_can_change(message: DiscussionMessage, viewer: Viewer) -> None:
     )
 
 
+@transactional
 def edit_message(message: DiscussionMessage, viewer: Viewer, body: str, category: str) -> None:
     ensure_can_change(message, viewer)
     _serialise_events(message.thread.study_id)
@@ -638,76 +638,75 @@ def edit_message(message: DiscussionMessage, viewer: Viewer, body: str, category
     message.category = category if category in {c.value for c in Category} else ""
     message.edited_at = utcnow()
     _event(message.thread.study_id, message.thread, "changed", message)
-    db.session.commit()
 
 
+@transactional
 def delete_message(message: DiscussionMessage, viewer: Viewer) -> None:
     ensure_can_change(message, viewer)
     _serialise_events(message.thread.study_id)
     message.deleted_at = utcnow()
     _event(message.thread.study_id, message.thread, "changed", message)
-    db.session.commit()
 
 
 def _ref(thread: DiscussionThread) -> str:
     return thread.item.ref if thread.item else "study channel"
 
 
-def hide_message(message: DiscussionMessage, reason: str) -> None:
+@transactional
+def hide_message(message: DiscussionMessage, viewer: Viewer, reason: str) -> None:
     study_id = message.thread.study_id
     _serialise_events(study_id)
     message.hidden_at = utcnow()
     message.hidden_reason = reason.strip()
-    message.hidden_by_id = _user_id()
+    message.hidden_by_id = viewer.user_id
     audit.record(
         study_id,
         "discussion.message_hidden",
+        by=viewer.user_id,
         message=message.id,
         thread=_ref(message.thread),
         reason=message.hidden_reason,
     )
     _event(study_id, message.thread, "changed", message)
-    db.session.commit()
 
 
-def unhide_message(message: DiscussionMessage) -> None:
+@transactional
+def unhide_message(message: DiscussionMessage, viewer: Viewer) -> None:
     study_id = message.thread.study_id
     _serialise_events(study_id)
     message.hidden_at = None
     message.hidden_by_id = None
     audit.record(
-        study_id, "discussion.message_shown", message=message.id, thread=_ref(message.thread)
+        study_id,
+        "discussion.message_shown",
+        by=viewer.user_id,
+        message=message.id,
+        thread=_ref(message.thread),
     )
     _event(study_id, message.thread, "changed", message)
-    db.session.commit()
 
 
-def _user_id() -> int | None:
-    from flask_login import current_user
-
-    # Outside a request (flask demo, cron) there is no signed-in user.
-    return current_user.id if current_user and current_user.is_authenticated else None
-
-
-def pin_summary(study: Study, item: Item, text: str) -> DiscussionThread:
+@transactional
+def pin_summary(study: Study, item: Item, viewer: Viewer, text: str) -> DiscussionThread:
     _serialise_events(study.id)
     thread = ensure_thread(study.id, item.id)
     round_ = current_round(study.id)
     thread.summary = text.strip()
     thread.summary_round_id = round_.id if round_ and text.strip() else None
     thread.summary_at = utcnow() if text.strip() else None
-    thread.summary_by_id = _user_id()
+    thread.summary_by_id = viewer.user_id
     audit.record(
         study.id,
         "discussion.summary_pinned" if text.strip() else "discussion.summary_removed",
+        by=viewer.user_id,
         item=item.ref,
     )
     _event(study.id, thread, "thread")
-    db.session.commit()
     return thread
 
 
-def set_locked(study: Study, items: list[Item | None], locked: bool) -> int:
+@transactional
+def set_locked(study: Study, items: list[Item | None], viewer: Viewer, locked: bool) -> int:
     """Lock or unlock the threads of `items` (None is the channel); returns how many changed."""
     _serialise_events(study.id)
     changed = 0
@@ -716,16 +715,16 @@ def set_locked(study: Study, items: list[Item | None], locked: bool) -> int:
         if (thread.locked_at is not None) == locked:
             continue
         thread.locked_at = utcnow() if locked else None
-        thread.locked_by_id = _user_id() if locked else None
+        thread.locked_by_id = viewer.user_id if locked else None
         _event(study.id, thread, "thread")
         changed += 1
     if changed:
         audit.record(
             study.id,
             "discussion.locked" if locked else "discussion.unlocked",
+            by=viewer.user_id,
             threads=[item.ref if item else "channel" for item in items],
         )
-    db.session.commit()
     return changed
 
 
@@ -845,8 +844,6 @@ def _post_system(session: Session, round_: Round, status: str) -> None:
     if status == RoundStatus.OPEN.value:
         text = f"Round {round_.number} opened."
         if round_.closes_at is not None:
-            from app.web import london
-
             text = f"Round {round_.number} opened. It closes on {london(round_.closes_at)}."
     else:
         text = f"Round {round_.number} closed."

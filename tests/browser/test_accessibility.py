@@ -357,7 +357,7 @@ def test_after_a_second_round_the_results_show_the_trend_and_pass_axe(as_role, l
     round2 = db.session.scalar(
         select(Round).join(Study).where(Study.slug == "research-well-led", Round.number == 2)
     )
-    close_round(round2.id)
+    close_round(round2.id, actor=None)
     db.session.commit()
     page = as_role("facilitator")
     problems = {}

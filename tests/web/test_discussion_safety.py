@@ -42,7 +42,7 @@ XSS_PAYLOADS = [
 
 @pytest.fixture
 def round1(panel: Panel) -> Round:
-    return open_round(panel.study)
+    return open_round(panel.study, actor=panel.facilitator)
 
 
 def assert_inert(fragment) -> None:

@@ -131,7 +131,7 @@ def _last_body() -> str:
 
 @pytest.fixture
 def round1(panel: Panel) -> Round:
-    return open_round(panel.study)
+    return open_round(panel.study, actor=panel.facilitator)
 
 
 def _pages_answer_for_everyone(client, panel: Panel, expect: str | None = None) -> None:
