@@ -482,7 +482,8 @@ SUMMARIES = {
 
 def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
     """Plausible round-1 discussion, so a new user sees the threads in use."""
-    from app.services.discussion import Viewer, item_by_ref, post_message
+    from app.services.discussion import Viewer, item_by_ref
+    from app.services.discussion_writes import post_message
 
     previous = None
     for ref, index, category, text, is_reply in DISCUSSION:
@@ -508,7 +509,8 @@ def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
 
 
 def _pin_summaries(study: Study, facilitator: User) -> None:
-    from app.services.discussion import Viewer, item_by_ref, pin_summary
+    from app.services.discussion import Viewer, item_by_ref
+    from app.services.discussion_writes import pin_summary
 
     host = Viewer(user_id=facilitator.id, panellist=None, is_facilitator=True)
     for ref, text in SUMMARIES.items():

@@ -1,4 +1,8 @@
-"""Opening and closing rounds, storing the frozen snapshot, recording decisions."""
+"""Opening and closing rounds, storing the frozen snapshot, recording decisions.
+
+Opening and closing a round each post a notice in the study channel
+(`discussion_writes.post_round_notice`), in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.services.discussion_writes import post_round_notice
 from app.services.results import compute_results
 from app.services.transaction import transactional
 from delphi import (
@@ -108,6 +113,7 @@ def open_round(
             RoundItem(round_id=round_.id, item_version_id=item.current.id, position=position)
         )
     study.status = StudyStatus.ACTIVE.value
+    post_round_notice(round_)
     audit.record(
         study.id, "round.opened", by=audit.actor_id(actor), round=number, items=len(carried)
     )
@@ -128,6 +134,7 @@ def close_round(round_id: int, *, actor: User | None, now: datetime | None = Non
     round_.status = RoundStatus.CLOSED.value
     round_.closed_at = now or utcnow()
     db.session.flush()
+    post_round_notice(round_)
     payload = compute_results(round_)
     db.session.add(RoundSnapshot(round_id=round_.id, payload=payload))
     for entry in payload["items"].values():

@@ -55,7 +55,7 @@ def _clean_database(app) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def demo(app, _clean_database) -> dict[str, object]:
     from app.demo import seed_demo
-    from app.services.discussion import ensure_thread
+    from app.services.discussion_writes import ensure_thread
 
     study = seed_demo()
     for email in EMAILS.values():

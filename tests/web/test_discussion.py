@@ -53,7 +53,7 @@ def test_a_message_shows_pseudonym_group_round_and_a_relative_time(client, panel
 
 
 def test_relative_times_read_like_people_speak(app):
-    from app.discussion.routes import ago
+    from app.discussion.templating import ago
     from app.models import utcnow
 
     now = utcnow()

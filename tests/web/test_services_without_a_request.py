@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, DiscussionMessage, Round, utcnow
 from app.services import audit
-from app.services.discussion import Viewer, hide_message, item_by_ref, post_message
+from app.services.discussion import Viewer, item_by_ref
+from app.services.discussion_writes import hide_message, post_message
 from app.services.rounds import close_due_rounds, close_round, open_round
 from tests.conftest import Panel, sign_in
 
