@@ -7,8 +7,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Study, User
-from app.services import sessions
+from app.models import Study
+from app.services.accounts import make_facilitator
 from app.services.panel import normalise_email
 
 
@@ -32,16 +32,7 @@ def register(app: Flask) -> None:
             raise click.BadParameter(str(error), param_hint="EMAIL") from error
         if len(password) < 10:
             raise click.BadParameter("use at least 10 characters", param_hint="--password")
-        user = db.session.scalar(select(User).where(User.email == address))
-        if user is None:
-            user = User(email=address, name=name or address.split("@")[0])
-            db.session.add(user)
-        user.can_create_studies = True
-        db.session.flush()
-        sessions.set_password(user, password)  # and sign out every session it had
-        if name:
-            user.name = name
-        db.session.commit()
+        make_facilitator(address, name, password)  # and sign out every session it had
         click.echo(f"Facilitator {address} is ready; sign in at /login.")
 
     @app.cli.command("urls")
@@ -52,7 +43,9 @@ def register(app: Flask) -> None:
 
     @app.cli.command("close-due-rounds")
     def close_due() -> None:
-        """Close rounds whose closing time has passed (run it from cron every few minutes)."""
+        """Close rounds whose closing time has passed (run it from cron every few minutes).
+
+        The audit log shows them closed by the system."""
         from app.services.rounds import close_due_rounds
 
         closed = close_due_rounds()
@@ -64,7 +57,11 @@ def register(app: Flask) -> None:
     @app.cli.command("send-reminders")
     @click.argument("slug", required=False)
     def send_reminders_command(slug: str | None) -> None:
-        """Email a reminder to everyone who has not finished an open round (all studies or SLUG)."""
+        """Email a reminder to everyone who has not finished an open round (all studies or SLUG).
+
+        The audit log shows them sent by the system."""
+        from flask import url_for
+
         from app.models import Round
         from app.services.cycle import send_reminders
         from delphi import DomainError, RoundStatus
@@ -77,10 +74,13 @@ def register(app: Flask) -> None:
             click.echo("No open round.")
         base = app.config.get("PUBLIC_URL") or ""
         for round_ in rounds:
+            # Links in the emails need a host: PUBLIC_URL in production.
+            with app.test_request_context("/", base_url=base or "http://127.0.0.1:5000"):
+                link = url_for(
+                    "ballot.show", slug=round_.study.slug, number=round_.number, _external=True
+                )
             try:
-                # Links in the emails need a host: PUBLIC_URL in production.
-                with app.test_request_context("/", base_url=base or "http://127.0.0.1:5000"):
-                    outcome = send_reminders(round_, None)
+                outcome = send_reminders(round_, None, ballot_url=link)
             except DomainError as error:
                 raise click.ClickException(str(error)) from error
             click.echo(

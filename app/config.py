@@ -67,4 +67,6 @@ def build_config(instance_path: Path) -> dict[str, Any]:
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
         "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0") or 0),
         "BOOTSTRAP_RESAMPLES": 1000,
+        # Messages one person may post in the discussion, per so many seconds.
+        "DISCUSSION_RATE_LIMIT": (8, 60),
     }

@@ -8,11 +8,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Rating, Study, StudyFacilitator, User, utcnow
+from app.models import Panellist, Rating, Round, Study, StudyFacilitator, User, utcnow
 from app.security import hash_password
 from app.services.panel import add_panellist
 from app.services.rounds import close_round, open_round, record_decisions
 from app.services.studies import ItemFields, add_group, add_item, unique_slug
+from app.services.transaction import unit_of_work
 from delphi import Decision, ItemKind, PanelRole
 
 OFFERS = "Offers research opportunities for patients"
@@ -251,7 +252,55 @@ def _reason(rng: random.Random, score: int) -> str:
 
 
 def seed_demo(seed: int = 20261123) -> Study:
+    """Seed the demo study, one step (one transaction) at a time, as people would have."""
     rng = random.Random(seed)
+    with unit_of_work():
+        facilitator, study, panellists, appeal = _panel_and_items()
+    # The facilitator acts in the story the demo tells (and so in its audit log).
+    round1 = open_round(
+        study,
+        actor=facilitator,
+        now=utcnow() - timedelta(days=21),
+        instructions=(
+            "Rate how important each prompt or indicator is for judging whether a trust is "
+            "well-led in supporting research."
+        ),
+    )
+    with unit_of_work():
+        _rate(rng, round1, panellists[:22], appeal, first=True)  # two did not respond
+    _seed_discussion(study, panellists, facilitator)
+    close_round(round1.id, actor=facilitator, now=utcnow() - timedelta(days=8))
+    from app.models import ItemDecision
+
+    decisions = db.session.scalars(
+        select(ItemDecision).where(ItemDecision.round_id == round1.id)
+    ).all()
+    record_decisions(
+        round1, {d.item_id: (Decision(d.suggested), "") for d in decisions}, facilitator
+    )
+
+    _pin_summaries(study, facilitator)
+    round2 = open_round(
+        study,
+        actor=facilitator,
+        now=utcnow() - timedelta(days=2),
+        instructions=(
+            "These items did not reach consensus in round 1. Look at how the panel rated them, "
+            "then rate them again."
+        ),
+        closes_at=utcnow() + timedelta(days=10),
+    )
+    round2_raters = [  # round 2 is under way
+        p
+        for p in panellists[2:16]
+        if p.user.email not in ("patient1@demo.test", "partner1@demo.test")
+    ]
+    with unit_of_work():
+        _rate(rng, round2, round2_raters, appeal, first=False)
+    return study
+
+
+def _panel_and_items() -> tuple[User, Study, list[Panellist], dict[int, float]]:
     facilitator = db.session.scalar(select(User).where(User.email == "facilitator@demo.test"))
     if facilitator is None:
         facilitator = User(email="facilitator@demo.test", name="Demo Facilitator")
@@ -317,79 +366,45 @@ def seed_demo(seed: int = 20261123) -> Study:
         role=PanelRole.OBSERVER,
     )
     observer.joined_at = joined
-    db.session.commit()
+    return facilitator, study, panellists, appeal
 
-    round1 = open_round(
-        study,
-        instructions=(
-            "Rate how important each prompt or indicator is for judging whether a trust is "
-            "well-led in supporting research."
-        ),
-    )
-    round1.opened_at = utcnow() - timedelta(days=21)
-    for panellist in panellists[:22]:  # two panellists did not respond in round 1
-        for round_item in round1.round_items:
+
+def _rate(
+    rng: random.Random,
+    round_: Round,
+    panellists: list[Panellist],
+    appeal: dict[int, float],
+    *,
+    first: bool,
+) -> None:
+    """Plausible ratings: in round 1 spread around each item's appeal, some "unable to
+    rate"; in round 2 closer together and further from the middle."""
+    for panellist in panellists:
+        for round_item in round_.round_items:
             mean = appeal[round_item.item_version.item_id]
-            if rng.random() < 0.03:
+            if first and rng.random() < 0.03:
                 db.session.add(
                     Rating(
-                        round_id=round1.id,
+                        round_id=round_.id,
                         panellist_id=panellist.id,
                         item_version_id=round_item.item_version_id,
                         unable=True,
                     )
                 )
                 continue
-            score = _score(rng, mean, 1.3 if 4 <= mean <= 7 else 0.9)
+            if first:
+                score = _score(rng, mean, 1.3 if 4 <= mean <= 7 else 0.9)
+            else:
+                score = _score(rng, mean + (0.4 if mean >= 6 else -0.4), 0.9)
             db.session.add(
                 Rating(
-                    round_id=round1.id,
+                    round_id=round_.id,
                     panellist_id=panellist.id,
                     item_version_id=round_item.item_version_id,
                     score=score,
                     reason=_reason(rng, score),
                 )
             )
-    db.session.commit()
-    _seed_discussion(study, panellists, facilitator)
-    close_round(round1.id)
-    round1.closed_at = utcnow() - timedelta(days=8)
-    from app.models import ItemDecision
-
-    decisions = db.session.scalars(
-        select(ItemDecision).where(ItemDecision.round_id == round1.id)
-    ).all()
-    record_decisions(
-        round1, {d.item_id: (Decision(d.suggested), "") for d in decisions}, facilitator
-    )
-
-    _pin_summaries(study)
-    round2 = open_round(
-        study,
-        instructions=(
-            "These items did not reach consensus in round 1. Look at how the panel rated them, "
-            "then rate them again."
-        ),
-        closes_at=utcnow() + timedelta(days=10),
-    )
-    round2.opened_at = utcnow() - timedelta(days=2)
-    for panellist in panellists[2:16]:  # round 2 is under way
-        if panellist.user.email in ("patient1@demo.test", "partner1@demo.test"):
-            continue
-        for round_item in round2.round_items:
-            mean = appeal[round_item.item_version.item_id]
-            score = _score(rng, mean + (0.4 if mean >= 6 else -0.4), 0.9)
-            db.session.add(
-                Rating(
-                    round_id=round2.id,
-                    panellist_id=panellist.id,
-                    item_version_id=round_item.item_version_id,
-                    score=score,
-                    reason=_reason(rng, score),
-                )
-            )
-    db.session.commit()
-    return study
 
 
 # (item ref, panellist index, category, text, reply to the previous message?)
@@ -467,7 +482,8 @@ SUMMARIES = {
 
 def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
     """Plausible round-1 discussion, so a new user sees the threads in use."""
-    from app.services.discussion import Viewer, item_by_ref, post_message
+    from app.services.discussion import Viewer, item_by_ref
+    from app.services.discussion_writes import post_message
 
     previous = None
     for ref, index, category, text, is_reply in DISCUSSION:
@@ -492,10 +508,12 @@ def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
     )
 
 
-def _pin_summaries(study: Study) -> None:
-    from app.services.discussion import item_by_ref, pin_summary
+def _pin_summaries(study: Study, facilitator: User) -> None:
+    from app.services.discussion import Viewer, item_by_ref
+    from app.services.discussion_writes import pin_summary
 
+    host = Viewer(user_id=facilitator.id, panellist=None, is_facilitator=True)
     for ref, text in SUMMARIES.items():
         item = item_by_ref(study, ref)
         if item is not None:
-            pin_summary(study, item, text)
+            pin_summary(study, item, host, text)

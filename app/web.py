@@ -7,16 +7,13 @@ import re
 import secrets
 import time
 import uuid
-from datetime import datetime
 from urllib.parse import parse_qsl, quote, urlencode
-from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, request
 from flask_wtf.csrf import generate_csrf
 
+from app.text.dates import london
 from delphi import MIN_GROUP_RATERS, VOCABULARY, ConsensusStatus
-
-LONDON = ZoneInfo("Europe/London")
 
 # Links that are secrets in themselves (app/auth/routes.py): whoever reads the log must not
 # be able to use them. The token runs to the next separator.
@@ -117,13 +114,6 @@ def register_request_hooks(app: Flask) -> None:
         if request.path.startswith(("/studies", "/api")) and not request.path.startswith("/static"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-
-def london(value: datetime | None, fmt: str = "%-d %B %Y, %H:%M") -> str:
-    """A UTC datetime as people in England read it."""
-    if value is None:
-        return ""
-    return value.astimezone(LONDON).strftime(fmt)
 
 
 def register_template_helpers(app: Flask) -> None:

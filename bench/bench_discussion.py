@@ -159,7 +159,7 @@ def _setup(database: str) -> dict[str, Any]:
             panellist.joined_at = utcnow()
             users.append(panellist.user)
         db.session.commit()
-        open_round(study)
+        open_round(study, actor=None)
         from app.services import sessions
 
         keys = [sessions.start(u, app.permanent_session_lifetime) for u in users]

@@ -283,7 +283,7 @@ def seed(url: str, clients: int, items: int) -> World:
                 )
             )
         db.session.commit()
-        round_ = open_round(study)
+        round_ = open_round(study, actor=None)
         panellists = db.session.scalars(
             db.select(Panellist).where(Panellist.study_id == study.id).order_by(Panellist.id)
         ).all()

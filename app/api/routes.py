@@ -17,8 +17,8 @@ from app.extensions import db
 from app.htmx import render
 from app.inputs import form_text, int_arg
 from app.models import ApiToken, ItemDecision, Study
-from app.security import new_token, token_hash
-from app.services import audit
+from app.security import token_hash
+from app.services import api_tokens
 from app.services.results import rule_description, snapshot_of
 
 bp = Blueprint("api", __name__)
@@ -162,27 +162,12 @@ def tokens(slug: str) -> Response:
     token = None
     if request.method == "POST":
         if request.form.get("revoke"):
-            token_id = int_arg("revoke", form=True)
-            row = db.session.get(ApiToken, token_id) if token_id is not None else None
-            if row is None or row.study_id != study.id:
+            row = api_tokens.token_of(study, int_arg("revoke", form=True))
+            if row is None:
                 abort(404, description="That token is not one of this study's tokens.")
-            from app.models import utcnow
-
-            row.revoked_at = utcnow()
-            audit.record(study.id, "api_token.revoked", token=row.id)
-            db.session.commit()
+            api_tokens.revoke_token(row, current_user)
             flash("Token revoked.", "success")
             return redirect(url_for("api.tokens", slug=slug), 303)
-        token, digest = new_token()
-        label = form_text("label").strip()[:100]
-        db.session.add(
-            ApiToken(
-                study_id=study.id, token_hash=digest, label=label, created_by_id=current_user.id
-            )
-        )
-        audit.record(study.id, "api_token.created", label=label)
-        db.session.commit()
-    rows = db.session.scalars(
-        select(ApiToken).where(ApiToken.study_id == study.id).order_by(ApiToken.created_at)
-    ).all()
+        token = api_tokens.create_token(study, form_text("label"), current_user)
+    rows = api_tokens.tokens_of(study)
     return render("cycle/api_tokens.html", study=study, tokens=rows, new_token=token)

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.access import facilitated_study
@@ -77,8 +77,7 @@ def export(slug: str) -> Response:
             row["details"],
         ]
         writer.writerow([audit.safe_cell(c) for c in cells])
-    audit.record(study.id, "audit.exported", format="csv")
-    db.session.commit()
+    audit.log(study.id, "audit.exported", by=current_user.id, format="csv")
     response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{study.slug}-audit-log.csv"'
     return response

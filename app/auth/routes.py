@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth.forms import AcceptForm, JoinForm, LoginForm, SignInLinkForm
@@ -15,34 +14,33 @@ from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
 from app.mail import MailError, mail_enabled, send_mail
-from app.models import Invitation, Panellist, SignInLink, User, utcnow
+from app.models import Invitation, Panellist, User
 from app.redirects import safe_next
-from app.security import check_password, new_token, token_hash
+from app.security import check_password
 from app.services import login_limits, sessions
 from app.services.panel import accept_invitation, find_invitation, opens_new_account
+from app.services.transaction import database_answers
 from delphi import Scale
 
 bp = Blueprint("auth", __name__)
 
 
-def sign_in(user: User) -> None:
-    """Start a fresh session (so no one can fix a session id in advance) and log the user in."""
+def sign_in(user: User, value: str | None = None) -> None:
+    """Start a fresh session (so no one can fix a session id in advance) and log the user in.
+
+    `value` is the cookie's value of a session already started on the server."""
+    value = value or sessions.sign_in(user, current_app.permanent_session_lifetime)
     session.clear()
     login_user(user)
     # Flask-Login stored get_id(); the cookie holds this session's own key instead, so that
     # signing out can end it on the server.
-    session["_user_id"] = sessions.start(user, current_app.permanent_session_lifetime)
-    user.last_login_at = utcnow()
-    db.session.commit()
+    session["_user_id"] = value
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
     """For load balancers: the app answers and the database does too."""
-    try:
-        db.session.execute(select(1))
-    except Exception:  # any database failure means "unhealthy", never a stack trace
-        db.session.rollback()
+    if not database_answers():  # any database failure means "unhealthy", never a stack trace
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}, 200
 
@@ -67,7 +65,9 @@ def login() -> Response:
     status = 200
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
-        login_limits.check_allowed(email)  # 429 while a throttle holds, with how long to wait
+        address = request.remote_addr
+        # 429 while a throttle holds, with how long to wait.
+        login_limits.check_allowed(email, address=address)
         user = db.session.scalar(select(User).where(User.email == email))
         # Exactly one password check whether or not the address is known (an unknown one is
         # checked against a dummy hash), so the time taken does not tell which is which.
@@ -76,7 +76,7 @@ def login() -> Response:
             login_limits.clear_account(email)
             sign_in(user)
             return redirect(safe_next(request.args.get("next"), url_for("studies.index")), 303)
-        login_limits.record_failure(email)
+        login_limits.record_failure(email, address=address)
         form.password.errors = ["Email address or password is not right"]
     if form.is_submitted():
         status = 422
@@ -86,7 +86,6 @@ def login() -> Response:
 @bp.post("/logout")
 def logout() -> Response:
     sessions.end(session.get("_user_id"))
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -102,16 +101,8 @@ def request_link() -> Response:
         # holds. Only the number of links sent to one account is capped.
         user = db.session.scalar(select(User).where(User.email == email))
         if user is not None and mail_enabled() and _may_send_link(user):
-            token, digest = new_token()
             minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
-            db.session.add(
-                SignInLink(
-                    user_id=user.id,
-                    token_hash=digest,
-                    expires_at=utcnow() + timedelta(minutes=minutes),
-                )
-            )
-            db.session.commit()
+            token = sessions.issue_sign_in_link(user, minutes)
             url = url_for("auth.link_sign_in", token=token, _external=True)
             try:
                 send_mail(
@@ -128,13 +119,8 @@ def request_link() -> Response:
 
 
 def _may_send_link(user: User) -> bool:
-    since = utcnow() - timedelta(minutes=15)
-    sent = db.session.scalar(
-        select(func.count(SignInLink.id)).where(
-            SignInLink.user_id == user.id, SignInLink.created_at > since
-        )
-    )
-    return (sent or 0) < current_app.config["SIGN_IN_LINKS_PER_QUARTER_HOUR"]
+    per_quarter_hour = current_app.config["SIGN_IN_LINKS_PER_QUARTER_HOUR"]
+    return sessions.links_sent_recently(user) < per_quarter_hour
 
 
 @bp.get("/sign-in/<token>")
@@ -145,26 +131,18 @@ def link_sign_in(token: str) -> Response:
 
 @bp.post("/sign-in/<token>")
 def use_link(token: str) -> Response:
-    now = utcnow()
-    link = db.session.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)))
-    if link is None or link.used_at is not None or link.expires_at <= now:
+    lifetime = current_app.permanent_session_lifetime
+    try:
+        user, value = sessions.redeem_sign_in_link(token, lifetime)
+    except sessions.SignInLinkInvalid as error:
         # Only wrong links count against the address: a real one (256 random bits) works
         # even while password guesses from the same address are being throttled.
-        login_limits.check_allowed()
-        login_limits.record_failure()
-        return render(
-            "errors/error.html",
-            status=410,
-            message="This sign-in link has expired or has been used. Ask for a new one.",
-        )
-    claimed = db.session.execute(
-        update(SignInLink)
-        .where(SignInLink.id == link.id, SignInLink.used_at.is_(None))
-        .values(used_at=now)
-    ).rowcount
-    if claimed != 1:
-        return render("errors/error.html", status=410, message="This sign-in link has been used.")
-    sign_in(link.user)
+        login_limits.check_allowed(address=request.remote_addr)
+        login_limits.record_failure(address=request.remote_addr)
+        return render("errors/error.html", status=error.status_code, message=str(error))
+    except sessions.SignInLinkTaken as error:
+        return render("errors/error.html", status=error.status_code, message=str(error))
+    sign_in(user, value)
     return redirect(url_for("studies.index"), 303)
 
 
@@ -181,12 +159,8 @@ def invitation(token: str) -> Response:
         return _join_existing_account(invite, page)
     form = JoinForm()
     if form.validate_on_submit():
-        accept_invitation(invite)
-        user = panellist.user
-        if form.password.data:
-            sessions.set_password(user, form.password.data)
-        db.session.commit()
-        sign_in(user)
+        accept_invitation(invite, password=form.password.data or None)
+        sign_in(panellist.user)
         _welcome(panellist)
         return redirect(url_for("studies.index"), 303)
     status = 422 if form.is_submitted() else 200
@@ -215,7 +189,6 @@ def _join_existing_account(invite: Invitation, page: dict[str, Any]) -> Response
     form = AcceptForm()
     if form.validate_on_submit():
         accept_invitation(invite)
-        db.session.commit()
         _welcome(invite.panellist)
         return redirect(url_for("studies.index"), 303)
     status = 422 if form.is_submitted() else 200

@@ -61,10 +61,8 @@ def revise(slug: str, ref: str) -> Response:
         try:
             version = revise_item(item, fields, form.change_note.data or "", current_user)
         except DomainError as error:
-            db.session.rollback()
             form.change_note.errors = [str(error)]
         else:
-            db.session.commit()
             flash(f"{item.ref} is now at version {version.number}.", "success")
             return redirect(url_for("studies.items", slug=slug), 303)
     history = [
@@ -93,9 +91,8 @@ def complete(slug: str) -> Response:
         form.reason.data = " ".join(reasons)
     if form.validate_on_submit():
         try:
-            complete_study(study, form.reason.data or "")
+            complete_study(study, form.reason.data or "", actor=current_user)
         except DomainError as error:
-            db.session.rollback()
             form.reason.errors = [str(error)]
         else:
             flash("The study is completed. It is now read-only.", "success")
@@ -118,10 +115,10 @@ def complete(slug: str) -> Response:
 def remind(slug: str, number: int) -> Response:
     study = facilitated_study(slug)
     round_ = round_by_number(study, number)
+    link = url_for("ballot.show", slug=slug, number=number, _external=True)
     try:
-        outcome = send_reminders(round_, current_user)
+        outcome = send_reminders(round_, current_user, ballot_url=link)
     except DomainError as error:
-        db.session.rollback()
         flash(str(error), "error")
     else:
         flash(f"Reminders sent to {outcome.sent} panellists.", "success")
@@ -189,7 +186,6 @@ def proposals(slug: str) -> Response:
                 reason=form.reason.data or "",
             )
         except DomainError as error:
-            db.session.rollback()
             form.text.errors = [str(error)]
         else:
             flash("Thank you. The facilitators will look at your proposal.", "success")
@@ -233,7 +229,6 @@ def decide_proposal(slug: str, proposal_id: int) -> Response:
                 merge_into=merge,
             )
         except DomainError as error:
-            db.session.rollback()
             form.response.errors = [str(error)]
         else:
             flash("Proposal answered.", "success")

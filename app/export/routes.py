@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, redirect, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study
 from app.export.formats import FORMATS, ExportUnavailable
 from app.export.service import export_study
-from app.extensions import db
 from app.htmx import render
 from app.services.export import build_specification
 
@@ -56,11 +55,9 @@ def file(slug: str, fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404, description="There is no export in that format.")
     try:
-        exported = export_study(study, fmt, include_names=_names_requested())
+        exported = export_study(study, fmt, actor=current_user, include_names=_names_requested())
     except ExportUnavailable as error:
-        db.session.rollback()
         abort(503, description=str(error))
-    db.session.commit()
     response = make_response(exported.body)
     response.headers["Content-Type"] = exported.mimetype
     response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'

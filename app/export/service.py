@@ -16,10 +16,11 @@ from app.export.formats import (
     render_pdf,
     start_pdf,
 )
-from app.models import Study
+from app.models import Study, User
 from app.services import audit
 from app.services.export import build_specification
 from app.services.export_data import data_tables, raw_ratings
+from app.services.transaction import transactional
 
 
 @dataclass(frozen=True)
@@ -67,24 +68,28 @@ def _format_of(filename: str) -> str:
     return next(f.name for f in FORMATS.values() if f.extension == extension)
 
 
-def _audit(study: Study, formats: list[str], include_names: bool) -> None:
+def _audit(study: Study, formats: list[str], include_names: bool, by: int | None) -> None:
     for fmt in formats:
-        audit.record(study.id, "export.downloaded", format=fmt, names=include_names)
+        audit.record(study.id, "export.downloaded", by=by, format=fmt, names=include_names)
         if include_names:
-            audit.record(study.id, "export.names_included", format=fmt)
+            audit.record(study.id, "export.names_included", by=by, format=fmt)
 
 
-def export_study(study: Study, fmt: str, *, include_names: bool = False) -> ExportFile:
-    """Build the specification once and render it; including names is audited.
+def export_study(
+    study: Study, fmt: str, *, actor: User | None, include_names: bool = False
+) -> ExportFile:
+    """Build the specification once and render it; each download is audited, with names
+    included or not, as done by `actor` (None: the system, e.g. `flask export`).
 
     Raises KeyError for an unknown format and `ExportUnavailable` when the server cannot
-    produce it. The caller commits (the audit events join its transaction).
+    produce it. One transaction: the audit events are committed with the export.
     """
-    return export_formats(study, [fmt], include_names=include_names)[0]
+    return export_formats(study, [fmt], actor=actor, include_names=include_names)[0]
 
 
+@transactional
 def export_formats(
-    study: Study, formats: list[str], *, include_names: bool = False
+    study: Study, formats: list[str], *, actor: User | None, include_names: bool = False
 ) -> list[ExportFile]:
     """Several formats from one reading of the database (the ratings and the specification)."""
     unknown = [f for f in formats if f not in FORMATS]
@@ -105,5 +110,5 @@ def export_formats(
         for fmt in sorted(formats, key=lambda f: f == "pdf")
     ]
     files.sort(key=lambda f: formats.index(_format_of(f.filename)))
-    _audit(study, formats, include_names)
+    _audit(study, formats, include_names, audit.actor_id(actor))
     return files

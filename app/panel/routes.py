@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
-from flask_login import login_required
+from flask import Blueprint, current_app, flash, redirect, url_for
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -13,14 +13,12 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Invitation, Panellist, Study
 from app.panel.forms import InviteForm
-from app.services import audit
 from app.services.panel import (
     InviteOutcome,
-    add_panellist,
-    deliver,
     import_panel,
-    issue_invitation,
+    invite_panellist,
     normalise_email,
+    reinvite_panellist,
 )
 from app.studies.forms import UploadForm
 from app.words import count
@@ -28,6 +26,14 @@ from delphi import PanelRole
 from delphi.errors import DomainError
 
 bp = Blueprint("panel", __name__, url_prefix="/studies/<slug>/panel")
+
+
+def invitation_url(token: str) -> str:
+    """The link in an invitation: under PUBLIC_URL when set, else this request's host."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + url_for("auth.invitation", token=token)
+    return url_for("auth.invitation", token=token, _external=True)
 
 
 def _invite_form(study: Study) -> InviteForm:
@@ -87,22 +93,18 @@ def invite(slug: str) -> Response:
     if form.validate_on_submit():
         group = next(g for g in study.groups if g.id == form.group.data)
         try:
-            email = normalise_email(form.email.data or "")
-            panellist = add_panellist(
+            outcome = invite_panellist(
                 study,
                 name=(form.name.data or "").strip(),
-                email=email,
+                email=normalise_email(form.email.data or ""),
                 group=group,
                 role=PanelRole(form.role.data),
+                actor=current_user,
+                link_for=invitation_url,
             )
         except (ValueError, DomainError) as error:
-            db.session.rollback()
             form.email.errors = [str(error)]
         else:
-            token = issue_invitation(panellist)
-            audit.record(study.id, "panel.invited", pseudonym=panellist.pseudonym)
-            outcome = deliver(study, [(panellist, token)])
-            db.session.commit()
             return _page(study, outcome=outcome)
     return _page(study, form=form, status=422)
 
@@ -114,13 +116,12 @@ def import_view(slug: str) -> Response:
     upload = UploadForm()
     if upload.validate_on_submit():
         data = upload.file.data
-        report, invited = import_panel(study, data.filename or "", data.read())
+        report, outcome = import_panel(
+            study, data.filename or "", data.read(), actor=current_user, link_for=invitation_url
+        )
         if report.ok:
-            outcome = deliver(study, invited)
-            db.session.commit()
             flash(f"{count(report.created, 'panellist')} invited.", "success")
             return _page(study, outcome=outcome)
-        db.session.rollback()
         return _page(study, upload=upload, report_errors=report.errors, status=422)
     return _page(study, upload=upload, status=422)
 
@@ -135,8 +136,5 @@ def reinvite(slug: str, panellist_id: int) -> Response:
     if panellist.joined_at is not None:
         flash(f"{panellist.name} has already joined.", "info")
         return redirect(url_for("panel.index", slug=slug), 303)
-    token = issue_invitation(panellist)
-    audit.record(study.id, "panel.reinvited", pseudonym=panellist.pseudonym)
-    outcome = deliver(study, [(panellist, token)])
-    db.session.commit()
+    outcome = reinvite_panellist(panellist, actor=current_user, link_for=invitation_url)
     return _page(study, outcome=outcome)

@@ -5,19 +5,18 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask import Blueprint, abort, flash, redirect, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study
-from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Round, Study
 from app.rounds.forms import OpenRoundForm
 from app.services.results import participation
 from app.services.rounds import close_round, open_round
-from app.web import LONDON
+from app.text.dates import LONDON
 from delphi import InvalidTransition
 
 bp = Blueprint("rounds", __name__, url_prefix="/studies/<slug>/rounds")
@@ -50,9 +49,9 @@ def open_(slug: str) -> Response:
             instructions=(form.instructions.data or "").strip(),
             closes_at=closes_at,
             invite_rule=form.invite_rule.data or "everyone",
+            actor=current_user,
         )
     except InvalidTransition as error:
-        db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("studies.show", slug=slug), 303)
     flash(f"Round {round_.number} is open with {len(round_.round_items)} items.", "success")
@@ -78,6 +77,6 @@ def show(slug: str, number: int) -> Response:
 def close(slug: str, number: int) -> Response:
     study = facilitated_study(slug)
     round_ = round_by_number(study, number)
-    close_round(round_.id)
+    close_round(round_.id, actor=current_user)
     flash(f"Round {number} is closed and its results are stored.", "success")
     return redirect(url_for("results.show", slug=slug, number=number), 303)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_login import current_user
-
 from app.extensions import db
-from app.models import AuditEvent
+from app.models import AuditEvent, User
+from app.services.transaction import transactional
 
 # How each action reads on the audit page; unknown actions show their code.
 DESCRIPTIONS = {
@@ -47,10 +46,24 @@ DESCRIPTIONS = {
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def record(study_id: int | None, action: str, **detail: Any) -> None:
-    """Add an event to the current transaction; it commits with the change it describes."""
-    user_id = current_user.id if current_user and current_user.is_authenticated else None
-    db.session.add(AuditEvent(study_id=study_id, user_id=user_id, action=action, detail=detail))
+def record(study_id: int | None, action: str, *, by: int | None, **detail: Any) -> None:
+    """Add an event to the current transaction; it commits with the change it describes.
+
+    `by` is the acting user's id, passed in by the caller: None is the system (a deadline
+    passing, a scheduled job), shown as "The system".
+    """
+    db.session.add(AuditEvent(study_id=study_id, user_id=by, action=action, detail=detail))
+
+
+def actor_id(user: User | None) -> int | None:
+    """The id `record` wants for an acting user; None for the system."""
+    return user.id if user is not None else None
+
+
+@transactional
+def log(study_id: int | None, action: str, *, by: int | None, **detail: Any) -> None:
+    """An event that is a transaction of its own, e.g. downloading the audit log."""
+    record(study_id, action, by=by, **detail)
 
 
 def describe(action: str) -> str:

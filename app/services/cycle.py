@@ -6,7 +6,6 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from flask import url_for
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -26,12 +25,15 @@ from app.models import (
 )
 from app.services import audit
 from app.services.results import ratings_frame
+from app.services.transaction import transactional
+from app.text.dates import london
 from delphi import InvalidTransition, PanelRole, RoundStatus, StudyStatus
 from scoring import Scale, stability
 
 REVISABLE = ("text", "definition", "numerator", "denominator", "data_source", "rationale")
 
 
+@transactional
 def revise_item(item: Item, fields: dict[str, str], change_note: str, user: User) -> ItemVersion:
     """A new version of the item; the version being rated in an open round is never changed."""
     if item.study.study_status is StudyStatus.COMPLETED:
@@ -62,7 +64,7 @@ def revise_item(item: Item, fields: dict[str, str], change_note: str, user: User
     )
     item.versions.append(version)
     db.session.flush()
-    audit.record(item.study_id, "item.revised", ref=item.ref, version=version.number)
+    audit.record(item.study_id, "item.revised", by=user.id, ref=item.ref, version=version.number)
     return version
 
 
@@ -168,8 +170,10 @@ class ReminderOutcome:
     failed: list[str] | None = None
 
 
-def send_reminders(round_: Round, user: User | None) -> ReminderOutcome:
-    """Email every non-responder of an open round; each sending is recorded."""
+@transactional
+def send_reminders(round_: Round, user: User | None, *, ballot_url: str) -> ReminderOutcome:
+    """Email every non-responder of an open round a link to `ballot_url`; each sending is
+    recorded. `user` None is the system (`flask send-reminders`)."""
     if round_.round_status is not RoundStatus.OPEN:
         raise InvalidTransition("Reminders are sent while a round is open.")
     if not mail_enabled():
@@ -179,11 +183,8 @@ def send_reminders(round_: Round, user: User | None) -> ReminderOutcome:
         )
     outcome = ReminderOutcome(failed=[])
     study = round_.study
-    link = url_for("ballot.show", slug=study.slug, number=round_.number, _external=True)
     deadline = ""
     if round_.closes_at:
-        from app.web import london
-
         deadline = f" It closes on {london(round_.closes_at, '%-d %B %Y at %H:%M')}."
     for panellist in non_responders(round_):
         try:
@@ -192,7 +193,7 @@ def send_reminders(round_: Round, user: User | None) -> ReminderOutcome:
                 f"Reminder: round {round_.number} of {study.title}",
                 f'Dear {panellist.name},\n\nRound {round_.number} of "{study.title}" is '
                 f"open and we have not yet had all your ratings.{deadline}\n\n"
-                f"Rate the items here:\n{link}\n\nThank you for taking part.\n",
+                f"Rate the items here:\n{ballot_url}\n\nThank you for taking part.\n",
             )
         except MailError as error:
             assert outcome.failed is not None
@@ -204,8 +205,13 @@ def send_reminders(round_: Round, user: User | None) -> ReminderOutcome:
             )
         )
         outcome.sent += 1
-    audit.record(study.id, "round.reminded", round=round_.number, sent=outcome.sent)
-    db.session.commit()
+    audit.record(
+        study.id,
+        "round.reminded",
+        by=audit.actor_id(user),
+        round=round_.number,
+        sent=outcome.sent,
+    )
     return outcome
 
 
@@ -248,7 +254,8 @@ def stop_reasons(study: Study) -> list[str]:
     return reasons
 
 
-def complete_study(study: Study, reason: str) -> None:
+@transactional
+def complete_study(study: Study, reason: str, *, actor: User) -> None:
     if study.study_status is StudyStatus.COMPLETED:
         raise InvalidTransition("This study is already completed.")
     if any(r.round_status is RoundStatus.OPEN for r in study.rounds):
@@ -267,5 +274,4 @@ def complete_study(study: Study, reason: str) -> None:
     study.status = StudyStatus.COMPLETED.value
     study.stop_reason = reason.strip()
     study.completed_at = utcnow()
-    audit.record(study.id, "study.completed", reason=study.stop_reason)
-    db.session.commit()
+    audit.record(study.id, "study.completed", by=actor.id, reason=study.stop_reason)

@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, request
 from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import LoginAttempt, utcnow
+from app.services.transaction import transactional
+from app.settings import settings
 from delphi import DomainError
 
 WINDOW = timedelta(hours=1)
@@ -47,19 +48,19 @@ def _account(email: str) -> str:
     return email.strip().lower()[:250]
 
 
-def _throttles(email: str | None) -> list[Throttle]:
-    config = current_app.config
-    address = request.remote_addr or "unknown"
-    longest = timedelta(seconds=config["LOGIN_LONGEST_WAIT"])
-    throttles = [Throttle(f"ip:{address}", config["LOGIN_MAX_PER_ADDRESS"], longest)]
+def _throttles(email: str | None, address: str | None) -> list[Throttle]:
+    limits = settings()
+    address = address or "unknown"
+    longest = timedelta(seconds=limits.login_longest_wait)
+    throttles = [Throttle(f"ip:{address}", limits.login_max_per_address, longest)]
     if email:
         account = _account(email)
         throttles += [
-            Throttle(f"pair:{account}|{address}", config["LOGIN_MAX_FAILURES"], longest),
+            Throttle(f"pair:{account}|{address}", limits.login_max_failures, longest),
             Throttle(
                 f"email:{account}",
-                config["LOGIN_ACCOUNT_FAILURES"],
-                timedelta(seconds=config["LOGIN_ACCOUNT_LONGEST_WAIT"]),
+                limits.login_account_failures,
+                timedelta(seconds=limits.login_account_longest_wait),
             ),
         ]
     return throttles
@@ -73,10 +74,14 @@ def _describe(wait: timedelta) -> str:
     return f"{minutes} minutes"
 
 
-def check_allowed(email: str | None = None, now: datetime | None = None) -> None:
-    """Raise `TooManyAttempts`, saying how long to wait, while any throttle holds."""
+def check_allowed(
+    email: str | None = None, *, address: str | None, now: datetime | None = None
+) -> None:
+    """Raise `TooManyAttempts`, saying how long to wait, while any throttle holds.
+
+    `address` is the client's network address (the view passes `request.remote_addr`)."""
     now = now or utcnow()
-    throttles = {t.key: t for t in _throttles(email)}
+    throttles = {t.key: t for t in _throttles(email, address)}
     rows = db.session.execute(
         select(LoginAttempt.key, func.count(LoginAttempt.id), func.max(LoginAttempt.created_at))
         .where(LoginAttempt.key.in_(list(throttles)), LoginAttempt.created_at > now - WINDOW)
@@ -94,15 +99,16 @@ def check_allowed(email: str | None = None, now: datetime | None = None) -> None
         )
 
 
-def record_failure(email: str | None = None) -> None:
-    """Count a failed attempt (and forget attempts older than the window); commits."""
+@transactional
+def record_failure(email: str | None = None, *, address: str | None) -> None:
+    """Count a failed attempt (and forget attempts older than the window)."""
     now = utcnow()
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at <= now - WINDOW))
-    for throttle in _throttles(email):
+    for throttle in _throttles(email, address):
         db.session.add(LoginAttempt(key=throttle.key, created_at=now))
-    db.session.commit()
 
 
+@transactional
 def clear_account(email: str) -> None:
     """A successful sign-in wipes the account's failures (not the address's)."""
     account = _account(email)

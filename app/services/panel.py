@@ -1,12 +1,15 @@
-"""Inviting the panel, and joining through an invitation link."""
+"""Inviting the panel, and joining through an invitation link.
+
+Links are the web layer's business: the caller passes `link_for(token) -> URL`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
 from sqlalchemy import func, select, update
 
 from app.extensions import db
@@ -21,9 +24,11 @@ from app.models import (
     utcnow,
 )
 from app.security import new_token, token_hash
-from app.services import audit
+from app.services import audit, sessions
 from app.services.studies import group_named
 from app.services.tabular import ImportReport, TableError, read_table
+from app.services.transaction import transactional
+from app.settings import settings
 from delphi import PanelRole
 from delphi.errors import DomainError
 from delphi.pseudonyms import pseudonym
@@ -48,6 +53,9 @@ class InvitationUsed(DomainError):
     """A link that worked once: the page says so rather than "not found"."""
 
     status_code = 410
+
+
+LinkFor = Callable[[str], str]  # an invitation token -> the link to send
 
 
 @dataclass
@@ -117,25 +125,46 @@ def issue_invitation(panellist: Panellist, now: datetime | None = None) -> str:
     ):
         old.expires_at = min(old.expires_at, now)
     token, digest = new_token()
-    days = current_app.config["INVITATION_DAYS"]
+    days = settings().invitation_days
     db.session.add(
         Invitation(panellist_id=panellist.id, token_hash=digest, expires_at=now + timedelta(days))
     )
     return token
 
 
-def invitation_url(token: str) -> str:
-    base = current_app.config.get("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + url_for("auth.invitation", token=token)
-    return url_for("auth.invitation", token=token, _external=True)
+@transactional
+def invite_panellist(
+    study: Study,
+    *,
+    name: str,
+    email: str,
+    group: StakeholderGroup,
+    role: PanelRole,
+    actor: User,
+    link_for: LinkFor,
+) -> InviteOutcome:
+    """Add someone to the panel and send (or hand back) their invitation link."""
+    panellist = add_panellist(study, name=name, email=email, group=group, role=role)
+    token = issue_invitation(panellist)
+    audit.record(study.id, "panel.invited", by=actor.id, pseudonym=panellist.pseudonym)
+    return deliver(study, [(panellist, token)], link_for)
 
 
-def deliver(study: Study, panellists: list[tuple[Panellist, str]]) -> InviteOutcome:
+@transactional
+def reinvite_panellist(panellist: Panellist, *, actor: User, link_for: LinkFor) -> InviteOutcome:
+    """A new link for someone who has not joined yet; the old one stops working."""
+    token = issue_invitation(panellist)
+    audit.record(panellist.study_id, "panel.reinvited", by=actor.id, pseudonym=panellist.pseudonym)
+    return deliver(panellist.study, [(panellist, token)], link_for)
+
+
+def deliver(
+    study: Study, panellists: list[tuple[Panellist, str]], link_for: LinkFor
+) -> InviteOutcome:
     """Email each link when mail is configured, else hand the links back to show."""
     outcome = InviteOutcome()
     for panellist, token in panellists:
-        url = invitation_url(token)
+        url = link_for(token)
         if not mail_enabled():
             outcome.links.append((panellist.name, url))
             continue
@@ -159,7 +188,7 @@ def deliver(study: Study, panellists: list[tuple[Panellist, str]]) -> InviteOutc
 
 
 def invitation_text(study: Study, panellist: Panellist, url: str) -> str:
-    days = current_app.config["INVITATION_DAYS"]
+    days = settings().invitation_days
     return (
         f"Dear {panellist.name},\n\n"
         f"You are invited to join the expert panel of the Delphi study "
@@ -176,14 +205,18 @@ def parse_role(text: str) -> PanelRole | None:
     return ROLE_WORDS.get(text.strip().lower().replace("-", "_"))
 
 
-def import_panel(study: Study, filename: str, data: bytes) -> tuple[ImportReport, list]:
-    """All rows or none, with a line-by-line report of what is wrong."""
+@transactional
+def import_panel(
+    study: Study, filename: str, data: bytes, *, actor: User, link_for: LinkFor
+) -> tuple[ImportReport, InviteOutcome | None]:
+    """All rows or none, with a line-by-line report of what is wrong; everyone imported is
+    invited (the outcome is None when nothing was imported)."""
     report = ImportReport()
     try:
         rows = read_table(filename, data, ["name", "email", "group", "role"])
     except TableError as error:
         report.errors.append(str(error))
-        return report, []
+        return report, None
     seen: set[str] = set()
     wanted = []
     existing = set(
@@ -219,14 +252,14 @@ def import_panel(study: Study, filename: str, data: bytes) -> tuple[ImportReport
         else:
             wanted.append((row["name"], email, group, role))
     if report.errors:
-        return report, []
+        return report, None
     invited = []
     for name, email, group, role in wanted:
         panellist = add_panellist(study, name=name, email=email, group=group, role=role)
         invited.append((panellist, issue_invitation(panellist)))
         report.created += 1
-    audit.record(study.id, "panel.imported", count=report.created, filename=filename)
-    return report, invited
+    audit.record(study.id, "panel.imported", by=actor.id, count=report.created, filename=filename)
+    return report, deliver(study, invited, link_for)
 
 
 def find_invitation(token: str, now: datetime | None = None) -> Invitation:
@@ -273,7 +306,13 @@ def opens_new_account(invitation: Invitation) -> bool:
     return facilitates is None and elsewhere is None
 
 
-def accept_invitation(invitation: Invitation, now: datetime | None = None) -> Panellist:
+@transactional
+def accept_invitation(
+    invitation: Invitation, *, password: str | None = None, now: datetime | None = None
+) -> Panellist:
+    """Join the panel through the link (once); `password`, if given, is the new account's.
+
+    Audited as done by the person joining."""
     now = now or utcnow()
     # A conditional update, so two clicks racing on one link cannot both use it.
     claimed = db.session.execute(
@@ -285,5 +324,9 @@ def accept_invitation(invitation: Invitation, now: datetime | None = None) -> Pa
         raise InvitationUsed("This invitation link has already been used. Sign in to take part.")
     panellist = invitation.panellist
     panellist.joined_at = panellist.joined_at or now
-    audit.record(panellist.study_id, "panel.joined", pseudonym=panellist.pseudonym)
+    if password:
+        sessions.set_password(panellist.user, password)
+    audit.record(
+        panellist.study_id, "panel.joined", by=panellist.user_id, pseudonym=panellist.pseudonym
+    )
     return panellist

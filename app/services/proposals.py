@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Item, Panellist, Proposal, Study, User, utcnow
 from app.services import audit
 from app.services.studies import ItemFields, add_item
+from app.services.transaction import transactional
 from delphi import DomainError, InvalidTransition, ItemKind, RoundStatus
 
 
@@ -18,6 +19,7 @@ def proposals_accepted_now(study: Study) -> bool:
     return not study.rounds or study.rounds[0].round_status is not RoundStatus.CLOSED
 
 
+@transactional
 def propose(
     study: Study,
     panellist: Panellist,
@@ -46,11 +48,11 @@ def propose(
         reason=reason.strip(),
     )
     db.session.add(proposal)
-    audit.record(study.id, "proposal.made", kind=kind)
-    db.session.commit()
+    audit.record(study.id, "proposal.made", by=panellist.user_id, kind=kind)
     return proposal
 
 
+@transactional
 def decide(
     proposal: Proposal, outcome: str, response: str, user: User, merge_into: Item | None = None
 ) -> Item | None:
@@ -84,10 +86,10 @@ def decide(
     audit.record(
         proposal.study_id,
         f"proposal.{outcome}",
+        by=user.id,
         proposal=proposal.id,
         item=result.ref if result else None,
     )
-    db.session.commit()
     return result
 
 

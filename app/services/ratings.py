@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import Panellist, Rating, Round, RoundItem, utcnow
+from app.services.transaction import unit_of_work
 from delphi import RoundStatus, Scale, validate_rating
 from delphi.errors import DomainError, RoundClosed
 from delphi.ratings import ROUND_CLOSED_MESSAGE
@@ -74,18 +75,12 @@ def save_rating(
         "p_change": change_reason.strip()[:2000],
         "p_now": now,
     }
-    row = db.session.execute(_upsert(db.engine.dialect.name), params).one_or_none()
-    if row is None:
-        db.session.rollback()
-        raise _why_not_saved(round_.id, item_version_id)
-    # Only the rating row was written, through Core, so the loaded study, round and panellist
-    # are still current: keeping them spares the autosave answer reloading them.
-    session = db.session()
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
+    # Only the rating row is written, through Core, so the loaded study, round and panellist
+    # stay current: keeping them (expire=False) spares the autosave answer reloading them.
+    with unit_of_work(expire=False):
+        row = db.session.execute(_upsert(db.engine.dialect.name), params).one_or_none()
+        if row is None:
+            raise _why_not_saved(round_.id, item_version_id)
     return Rating(**row._asdict())
 
 

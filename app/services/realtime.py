@@ -16,6 +16,7 @@ from app.services.results import (
     ratings_frame,
     scoring_rule,
 )
+from app.services.transaction import transactional
 from delphi import InvalidTransition, RoundStatus, StudyMode, disclose_group
 from scoring import Scale, group_summary, item_summary
 
@@ -48,6 +49,7 @@ def live_feedback(round_: Round, version_ids: list[int]) -> dict[int, dict[str, 
     return out
 
 
+@transactional
 def freeze_snapshot(round_: Round, user: User, label: str = "") -> LiveSnapshot:
     if round_.round_status is not RoundStatus.OPEN:
         raise InvalidTransition("Snapshots are taken while the real-time round is open.")
@@ -58,8 +60,9 @@ def freeze_snapshot(round_: Round, user: User, label: str = "") -> LiveSnapshot:
         payload=compute_results(round_),
     )
     db.session.add(snapshot)
-    audit.record(round_.study_id, "round.snapshot_frozen", round=round_.number, label=label)
-    db.session.commit()
+    audit.record(
+        round_.study_id, "round.snapshot_frozen", by=user.id, round=round_.number, label=label
+    )
     return snapshot
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Panellist, Rating, Round, RoundSnapshot, StakeholderGroup, Study
+from app.settings import settings
 from delphi import ConsensusStatus, PanelRole, disclose_round_results, suggest_decision
 from scoring import (
     MedianIQRRule,
@@ -153,7 +153,7 @@ def compute_results(round_: Round) -> dict[str, Any]:
     frame = ratings_frame(round_)
     items = item_summary(frame, scale, rule, require_all_groups=study.require_all_groups)
     by_group = group_summary(frame, scale, rule) if len(frame) else None
-    resamples = current_app.config["BOOTSTRAP_RESAMPLES"]
+    resamples = settings().bootstrap_resamples
     overall = alpha(frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id)
     group_alphas = alpha_by_group(
         frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id

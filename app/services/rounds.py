@@ -1,4 +1,8 @@
-"""Opening and closing rounds, storing the frozen snapshot, recording decisions."""
+"""Opening and closing rounds, storing the frozen snapshot, recording decisions.
+
+Opening and closing a round each post a notice in the study channel
+(`discussion_writes.post_round_notice`), in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,9 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.services.discussion_writes import post_round_notice
 from app.services.results import compute_results
+from app.services.transaction import transactional
 from delphi import (
     Decision,
     InvalidTransition,
@@ -32,12 +38,15 @@ from delphi import (
 )
 
 
+@transactional
 def open_round(
     study: Study,
     *,
+    actor: User | None,
     instructions: str = "",
     closes_at: datetime | None = None,
     invite_rule: str = "everyone",
+    now: datetime | None = None,
 ) -> Round:
     """Open the next round with every undecided item (round 1) or those carried forward."""
     rounds = list(study.rounds)
@@ -95,7 +104,7 @@ def open_round(
         status=RoundStatus.OPEN.value,
         instructions=instructions,
         closes_at=closes_at,
-        opened_at=utcnow(),
+        opened_at=now or utcnow(),
         invite_rule=invite_rule if number > 1 else "everyone",
     )
     db.session.add(round_)
@@ -105,21 +114,28 @@ def open_round(
             RoundItem(round_id=round_.id, item_version_id=item.current.id, position=position)
         )
     study.status = StudyStatus.ACTIVE.value
-    audit.record(study.id, "round.opened", round=number, items=len(carried))
-    db.session.commit()
+    post_round_notice(round_)
+    audit.record(
+        study.id, "round.opened", by=audit.actor_id(actor), round=number, items=len(carried)
+    )
     return round_
 
 
-def close_round(round_id: int) -> Round:
-    """Close the round and store its results once; a second close is refused."""
+@transactional
+def close_round(round_id: int, *, actor: User | None, now: datetime | None = None) -> Round:
+    """Close the round and store its results once; a second close is refused.
+
+    `actor` None is the system: the round's deadline passed (`close_due_rounds`).
+    """
     round_ = db.session.scalar(select(Round).where(Round.id == round_id).with_for_update())
     if round_ is None:
         raise InvalidTransition("That round does not exist.")
     db.session.refresh(round_)
     check_can_close(round_.round_status)
     round_.status = RoundStatus.CLOSED.value
-    round_.closed_at = utcnow()
+    round_.closed_at = now or utcnow()
     db.session.flush()
+    post_round_notice(round_)
     payload = compute_results(round_)
     db.session.add(RoundSnapshot(round_id=round_.id, payload=payload))
     for entry in payload["items"].values():
@@ -131,11 +147,11 @@ def close_round(round_id: int) -> Round:
                 decision=entry["suggested"],
             )
         )
-    audit.record(round_.study_id, "round.closed", round=round_.number)
-    db.session.commit()
+    audit.record(round_.study_id, "round.closed", by=audit.actor_id(actor), round=round_.number)
     return round_
 
 
+@transactional
 def record_decisions(
     round_: Round, choices: dict[int, tuple[Decision, str]], user: User
 ) -> list[str]:
@@ -172,13 +188,15 @@ def record_decisions(
         row.decided_by_id = user.id
         row.decided_at = now
         row.item.decision = None if decision is Decision.CARRY_FORWARD else decision.value
-    audit.record(round_.study_id, "round.decided", round=round_.number, count=len(choices))
-    db.session.commit()
+    audit.record(
+        round_.study_id, "round.decided", by=user.id, round=round_.number, count=len(choices)
+    )
     return []
 
 
 def close_due_rounds(now: datetime | None = None) -> list[Round]:
-    """Close every open round whose deadline has passed (cron and each study page call this)."""
+    """Close every open round whose deadline has passed, each in a transaction of its own,
+    audited as done by the system (cron and each study page call this)."""
     now = now or utcnow()
     due = db.session.scalars(
         select(Round.id).where(
@@ -190,7 +208,7 @@ def close_due_rounds(now: datetime | None = None) -> list[Round]:
     closed = []
     for round_id in due:
         try:
-            closed.append(close_round(round_id))
+            closed.append(close_round(round_id, actor=None, now=now))
         except InvalidTransition:
-            db.session.rollback()  # another worker closed it first
+            pass  # another worker closed it first (its transaction is rolled back)
     return closed

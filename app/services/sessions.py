@@ -4,17 +4,22 @@ The session cookie holds "user id:session version:session key". The key is rando
 its SHA-256 is stored, in `user_sessions`. Signing out marks that row ended; a password
 change raises the account's session version, which ends every session of the account.
 A cookie saved before either no longer signs anyone in.
+
+Emailed sign-in links are here too: single-use, short-lived, and claimed with a conditional
+update so that two clicks racing on one link cannot both use it.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from app.extensions import db
-from app.models import User, UserSession, utcnow
+from app.models import SignInLink, User, UserSession, utcnow
 from app.security import hash_password, new_token, token_hash
+from app.services.transaction import transactional
+from delphi import DomainError
 
 
 def start(user: User, lifetime: timedelta) -> str:
@@ -30,6 +35,14 @@ def start(user: User, lifetime: timedelta) -> str:
     key, digest = new_token()
     db.session.add(UserSession(user_id=user.id, token_hash=digest, created_at=now))
     return f"{user.id}:{user.session_version}:{key}"
+
+
+@transactional
+def sign_in(user: User, lifetime: timedelta) -> str:
+    """Start a session for the user and note the time; returns the cookie's value."""
+    value = start(user, lifetime)
+    user.last_login_at = utcnow()
+    return value
 
 
 def parse(value: str) -> tuple[int, int, str] | None:
@@ -65,6 +78,7 @@ def user_for(value: str) -> User | None:
     )
 
 
+@transactional
 def end(value: str | None) -> None:
     """End the session behind a cookie value (signing out)."""
     parsed = parse(value or "")
@@ -90,3 +104,64 @@ def set_password(user: User, password: str) -> None:
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
+
+
+# ---------------------------------------------------------------- emailed sign-in links
+
+
+class SignInLinkInvalid(DomainError):
+    """Unknown, used or expired: counts against the address as a failed sign-in."""
+
+    status_code = 410
+
+
+class SignInLinkTaken(DomainError):
+    """Valid a moment ago, but another request used it first."""
+
+    status_code = 410
+
+
+def links_sent_recently(user: User, now: datetime | None = None) -> int:
+    """Sign-in links sent to the account in the last 15 minutes."""
+    since = (now or utcnow()) - timedelta(minutes=15)
+    sent = db.session.scalar(
+        select(func.count(SignInLink.id)).where(
+            SignInLink.user_id == user.id, SignInLink.created_at > since
+        )
+    )
+    return sent or 0
+
+
+@transactional
+def issue_sign_in_link(user: User, minutes: int) -> str:
+    """A new single-use link's token, valid for `minutes`."""
+    token, digest = new_token()
+    db.session.add(
+        SignInLink(
+            user_id=user.id,
+            token_hash=digest,
+            expires_at=utcnow() + timedelta(minutes=minutes),
+        )
+    )
+    return token
+
+
+@transactional
+def redeem_sign_in_link(
+    token: str, lifetime: timedelta, now: datetime | None = None
+) -> tuple[User, str]:
+    """Use the link: (its user, the new session's cookie value)."""
+    now = now or utcnow()
+    link = db.session.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)))
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        raise SignInLinkInvalid(
+            "This sign-in link has expired or has been used. Ask for a new one."
+        )
+    claimed = db.session.execute(
+        update(SignInLink)
+        .where(SignInLink.id == link.id, SignInLink.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        raise SignInLinkTaken("This sign-in link has been used.")
+    return link.user, sign_in(link.user, lifetime)

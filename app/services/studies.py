@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Item, ItemVersion, StakeholderGroup, Study, Theme, User
+from app.models import Item, ItemVersion, StakeholderGroup, Study, StudyFacilitator, Theme, User
 from app.services import audit
 from app.services.tabular import ImportReport, TableError, read_table
-from delphi import ItemKind
+from app.services.transaction import transactional
+from delphi import DomainError, ItemKind
 
 TEXT_MAX = 2000
 
@@ -29,6 +31,91 @@ def unique_slug(title: str) -> str:
     while db.session.scalar(select(Study.id).where(Study.slug == slug)) is not None:
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """What the study form sets."""
+
+    title: str
+    purpose: str
+    scale_max: int
+    rule: str
+    pct_in: float
+    pct_out_max: float
+    max_iqr: float
+    require_all_groups: bool
+    max_rounds: int
+    mode: str
+    proposals_open: bool
+
+
+# Fixed once round 1 has opened, as the Delphi method requires.
+FIXED_AFTER_ROUND_1 = (
+    "scale_max",
+    "rule",
+    "pct_in",
+    "pct_out_max",
+    "max_iqr",
+    "require_all_groups",
+    "mode",
+)
+SETTINGS_FIXED = (
+    "The scale and consensus rule are fixed once round 1 has opened, as the Delphi method "
+    "requires. You can still change the title, purpose and maximum rounds."
+)
+
+
+class DuplicateGroup(DomainError):
+    status_code = 422
+
+
+def _apply(study: Study, settings: StudySettings) -> None:
+    for name, value in asdict(settings).items():
+        setattr(study, name, value)
+    study.scale_min = 1
+
+
+@transactional
+def create_study(settings: StudySettings, creator: User) -> Study:
+    """A new study, facilitated by its creator."""
+    study = Study(slug=unique_slug(settings.title or "study"), title="")
+    _apply(study, settings)
+    db.session.add(study)
+    db.session.flush()
+    db.session.add(StudyFacilitator(study_id=study.id, user_id=creator.id))
+    audit.record(study.id, "study.created", by=creator.id, title=study.title)
+    return study
+
+
+@transactional
+def change_settings(study: Study, settings: StudySettings, actor: User) -> None:
+    """Save the study's settings; the scale and rule cannot change once round 1 has opened."""
+    if study.rounds and any(
+        getattr(settings, name) != getattr(study, name) for name in FIXED_AFTER_ROUND_1
+    ):
+        raise DomainError(SETTINGS_FIXED)
+    _apply(study, settings)
+    audit.record(study.id, "study.settings_changed", by=actor.id)
+
+
+@transactional
+def create_group(study: Study, name: str, actor: User) -> StakeholderGroup:
+    """Add a stakeholder group; names are unique within the study."""
+    group = add_group(study, name)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise DuplicateGroup(f"There is already a group called {name}") from None
+    audit.record(study.id, "group.added", by=actor.id, name=name)
+    return group
+
+
+@transactional
+def create_item(study: Study, fields: ItemFields, actor: User) -> Item:
+    item = add_item(study, fields, actor)
+    audit.record(study.id, "item.added", by=actor.id, ref=item.ref)
+    return item
 
 
 def add_group(study: Study, name: str) -> StakeholderGroup:
@@ -147,6 +234,7 @@ def parse_item_row(line: int, row: dict[str, str], errors: list[str]) -> ItemFie
     )
 
 
+@transactional
 def import_items(study: Study, filename: str, data: bytes, user: User) -> ImportReport:
     """All rows or none: any bad row means a line-by-line report and no change."""
     report = ImportReport()
@@ -162,5 +250,5 @@ def import_items(study: Study, filename: str, data: bytes, user: User) -> Import
         assert fields is not None
         add_item(study, fields, user)
         report.created += 1
-    audit.record(study.id, "items.imported", count=report.created, filename=filename)
+    audit.record(study.id, "items.imported", by=user.id, count=report.created, filename=filename)
     return report

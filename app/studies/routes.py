@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, membership
@@ -14,12 +13,19 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Panellist, Study, StudyFacilitator
 from app.rounds.forms import OpenRoundForm
-from app.services import audit
 from app.services.results import participation, rule_description
-from app.services.studies import ItemFields, add_group, add_item, import_items, unique_slug
+from app.services.studies import (
+    ItemFields,
+    StudySettings,
+    change_settings,
+    create_group,
+    create_item,
+    create_study,
+    import_items,
+)
 from app.studies.forms import GroupForm, ItemForm, StudyForm, UploadForm
 from app.words import count
-from delphi import ItemKind, RoundStatus, StudyStatus
+from delphi import DomainError, ItemKind, RoundStatus, StudyStatus
 
 bp = Blueprint("studies", __name__, url_prefix="/studies")
 
@@ -41,18 +47,20 @@ def index() -> Response:
     return render("studies/index.html", facilitated=facilitated, panels=panels)
 
 
-def _apply_study_form(study: Study, form: StudyForm) -> None:
-    study.title = (form.title.data or "").strip()
-    study.purpose = (form.purpose.data or "").strip()
-    study.scale_min, study.scale_max = 1, int(form.scale.data or 9)
-    study.rule = form.rule.data or "percentage"
-    study.pct_in = float(form.pct_in.data or 70)
-    study.pct_out_max = float(form.pct_out_max.data or 0)
-    study.max_iqr = float(form.max_iqr.data or 0)
-    study.require_all_groups = bool(form.require_all_groups.data)
-    study.max_rounds = int(form.max_rounds.data or 3)
-    study.mode = form.mode.data or "rounds"
-    study.proposals_open = bool(form.proposals_open.data)
+def _study_settings(form: StudyForm) -> StudySettings:
+    return StudySettings(
+        title=(form.title.data or "").strip(),
+        purpose=(form.purpose.data or "").strip(),
+        scale_max=int(form.scale.data or 9),
+        rule=form.rule.data or "percentage",
+        pct_in=float(form.pct_in.data or 70),
+        pct_out_max=float(form.pct_out_max.data or 0),
+        max_iqr=float(form.max_iqr.data or 0),
+        require_all_groups=bool(form.require_all_groups.data),
+        max_rounds=int(form.max_rounds.data or 3),
+        mode=form.mode.data or "rounds",
+        proposals_open=bool(form.proposals_open.data),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -62,13 +70,7 @@ def create() -> Response:
         abort(403, description="Ask an administrator to let you create studies.")
     form = StudyForm()
     if form.validate_on_submit():
-        study = Study(slug=unique_slug(form.title.data or "study"), title="")
-        _apply_study_form(study, form)
-        db.session.add(study)
-        db.session.flush()
-        db.session.add(StudyFacilitator(study_id=study.id, user_id=current_user.id))
-        audit.record(study.id, "study.created", title=study.title)
-        db.session.commit()
+        study = create_study(_study_settings(form), current_user)
         flash("Study created. Next, add stakeholder groups and items.", "success")
         return redirect(url_for("studies.show", slug=study.slug), 303)
     status = 422 if form.is_submitted() else 200
@@ -96,24 +98,11 @@ def settings(slug: str) -> Response:
         form.mode.data = study.mode
         form.proposals_open.data = study.proposals_open
     elif form.validate_on_submit():
-        if locked and (
-            int(form.scale.data or 9) != study.scale_max
-            or form.rule.data != study.rule
-            or float(form.pct_in.data or 0) != study.pct_in
-            or float(form.pct_out_max.data or 0) != study.pct_out_max
-            or float(form.max_iqr.data or 0) != study.max_iqr
-            or bool(form.require_all_groups.data) != study.require_all_groups
-            or (form.mode.data or "rounds") != study.mode
-        ):
-            form.rule.errors = [
-                "The scale and consensus rule are fixed once round 1 has opened, "
-                "as the Delphi method requires. You can still change the title, "
-                "purpose and maximum rounds."
-            ]
+        try:
+            change_settings(study, _study_settings(form), current_user)
+        except DomainError as error:
+            form.rule.errors = [str(error)]
         else:
-            _apply_study_form(study, form)
-            audit.record(study.id, "study.settings_changed")
-            db.session.commit()
             flash("Settings saved.", "success")
             return redirect(url_for("studies.show", slug=study.slug), 303)
     status = 422 if form.is_submitted() else 200
@@ -175,12 +164,9 @@ def add_group_view(slug: str) -> Response:
     form = GroupForm()
     if form.validate_on_submit():
         try:
-            add_group(study, form.name.data or "")
-            audit.record(study.id, "group.added", name=form.name.data)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.name.errors = [f"There is already a group called {form.name.data}"]
+            create_group(study, form.name.data or "", current_user)
+        except DomainError as error:
+            form.name.errors = [str(error)]
         else:
             flash(f"Group \u201c{form.name.data}\u201d added.", "success")
             return redirect(url_for("studies.show", slug=slug) + "#groups", 303)
@@ -222,9 +208,7 @@ def new_item(slug: str) -> Response:
                 else {}
             ),
         )
-        item = add_item(study, fields, current_user)
-        audit.record(study.id, "item.added", ref=item.ref)
-        db.session.commit()
+        item = create_item(study, fields, current_user)
         flash(f"Item {item.ref} added.", "success")
         return redirect(url_for("studies.items", slug=slug), 303)
     status = 422 if form.is_submitted() else 200
@@ -243,10 +227,8 @@ def import_items_view(slug: str) -> Response:
         upload = form.file.data
         report = import_items(study, upload.filename or "", upload.read(), current_user)
         if report.ok:
-            db.session.commit()
             flash(f"{count(report.created, 'item')} imported.", "success")
             return redirect(url_for("studies.items", slug=slug), 303)
-        db.session.rollback()
     return render(
         "studies/items.html",
         study=study,

@@ -55,7 +55,7 @@ def _clean_database(app) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def demo(app, _clean_database) -> dict[str, object]:
     from app.demo import seed_demo
-    from app.services.discussion import ensure_thread
+    from app.services.discussion_writes import ensure_thread
 
     study = seed_demo()
     for email in EMAILS.values():
@@ -357,7 +357,7 @@ def test_after_a_second_round_the_results_show_the_trend_and_pass_axe(as_role, l
     round2 = db.session.scalar(
         select(Round).join(Study).where(Study.slug == "research-well-led", Round.number == 2)
     )
-    close_round(round2.id)
+    close_round(round2.id, actor=None)
     db.session.commit()
     page = as_role("facilitator")
     problems = {}

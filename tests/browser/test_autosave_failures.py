@@ -42,7 +42,7 @@ def ballot(app, live_server, new_page) -> Ballot:
     partner = panel.partners[0]
     partner.user.password_hash = hash_password(PASSWORD)
     db.session.commit()
-    round1 = open_round(panel.study)
+    round1 = open_round(panel.study, actor=panel.facilitator)
     page = new_page(375, 800)
     sign_in_page(page, live_server, partner.user.email)
     page.goto(f"{live_server}/studies/test-study/rounds/1/ballot")

@@ -21,7 +21,7 @@ def test_two_panellists_see_each_others_messages_appear_live(app, live_server, n
     for person in (partner, patient):
         person.user.password_hash = hash_password(PASSWORD)
     db.session.commit()
-    round1 = open_round(panel.study)
+    round1 = open_round(panel.study, actor=panel.facilitator)
     first_item = round1.round_items[0].item_version.item
 
     alice = new_page()

@@ -33,7 +33,7 @@ def test_the_specification_page_and_its_download_pass_axe(app, live_server, brow
     panel = build_panel(slug="axe-export", partners=3, patients=2)
     panel.facilitator.password_hash = hash_password(PASSWORD)
     db.session.commit()
-    round1 = open_round(panel.study)
+    round1 = open_round(panel.study, actor=panel.facilitator)
     for n, panellist in enumerate(panel.raters):
         for ri in round1.round_items:
             db.session.add(
@@ -45,7 +45,7 @@ def test_the_specification_page_and_its_download_pass_axe(app, live_server, brow
                 )
             )
     db.session.commit()
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
 
     # The app's Content-Security-Policy forbids inline scripts, axe-core's injection included.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)

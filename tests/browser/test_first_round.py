@@ -35,7 +35,7 @@ def test_a_panellist_joins_rates_everything_and_the_facilitator_sees_results(
         )
         token = issue_invitation(newcomer)
     db.session.commit()
-    round1 = open_round(panel.study)
+    round1 = open_round(panel.study, actor=panel.facilitator)
     item_count = len(round1.round_items)
 
     page = new_page(375, 800)

@@ -32,7 +32,7 @@ CALLERS = {
 def world(app) -> dict[str, str]:
     """'test-study' with round 1 closed; 'other-study' with an API token; an outsider."""
     panel = build_panel(slug=REAL)
-    close_round(open_round(panel.study).id)
+    close_round(open_round(panel.study, actor=panel.facilitator).id, actor=panel.facilitator)
     other = build_panel(slug="other-study", observer=False)
     raw, digest = new_token()
     db.session.add(ApiToken(study_id=other.study.id, token_hash=digest, label="other"))

@@ -13,8 +13,8 @@ from tests.web.helpers import page, text_of
 
 
 def test_opening_and_closing_a_round_appear_newest_first_with_who_did_it(client, panel: Panel):
-    round_ = open_round(panel.study)
-    close_round(round_.id)
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    close_round(round_.id, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     response = client.get("/studies/test-study/audit")
     assert response.status_code == 200

@@ -198,10 +198,10 @@ def test_a_backup_from_an_older_version_of_the_app_is_restored_and_upgraded(
 
 
 def test_a_study_survives_backup_and_restore_into_an_empty_database(app, panel: Panel, tmp_path):
-    round_ = open_round(panel.study)
+    round_ = open_round(panel.study, actor=panel.facilitator)
     for n, rater in enumerate(panel.raters):
         save_rating(round_, rater, round_.round_items[0].item_version_id, 7 + n % 3, False, "")
-    close_round(round_.id)
+    close_round(round_.id, actor=panel.facilitator)
     ratings = db.session.scalar(select(func.count(Rating.id)))
     backup_file = tmp_path / "backup.dump"
 

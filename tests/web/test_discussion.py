@@ -18,7 +18,7 @@ from tests.web.helpers import error_summary, page, text_of
 
 @pytest.fixture
 def round1(panel: Panel) -> Round:
-    return open_round(panel.study)
+    return open_round(panel.study, actor=panel.facilitator)
 
 
 def messages(response) -> list[str]:
@@ -53,7 +53,7 @@ def test_a_message_shows_pseudonym_group_round_and_a_relative_time(client, panel
 
 
 def test_relative_times_read_like_people_speak(app):
-    from app.discussion.routes import ago
+    from app.discussion.templating import ago
     from app.models import utcnow
 
     now = utcnow()
@@ -366,8 +366,8 @@ def test_facilitators_announce_in_the_study_channel(client, panel, round1):
 
 def test_opening_and_closing_rounds_appear_in_the_channel(client, panel):
     sign_in(client, panel.partners[0].user)
-    round_ = open_round(panel.study)
-    close_round(round_.id)
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    close_round(round_.id, actor=panel.facilitator)
     shown = client.get(BASE)
     text = text_of(shown)
     assert "Round 1 opened." in text and "Round 1 closed." in text
@@ -378,7 +378,7 @@ def test_opening_and_closing_rounds_appear_in_the_channel(client, panel):
 def test_a_thread_runs_across_rounds_and_each_message_shows_its_round(client, panel, round1):
     sign_in(client, panel.partners[0].user)
     post(client, "P1", "Written in round one")
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
     record_decisions(
         round1,
         {
@@ -387,7 +387,7 @@ def test_a_thread_runs_across_rounds_and_each_message_shows_its_round(client, pa
         },
         panel.facilitator,
     )
-    open_round(panel.study)
+    open_round(panel.study, actor=panel.facilitator)
     post(client, "P1", "Written in round two")
     items = page(client.get(f"{BASE}/P1")).select("li.app-message")
     rounds = [li.select_one(".app-message__round").get_text() for li in items]

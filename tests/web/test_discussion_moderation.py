@@ -20,7 +20,7 @@ from tests.web.helpers import error_summary, page, text_of
 
 @pytest.fixture
 def round1(panel: Panel) -> Round:
-    return open_round(panel.study)
+    return open_round(panel.study, actor=panel.facilitator)
 
 
 def last_message() -> DiscussionMessage:
@@ -150,13 +150,13 @@ def test_a_pinned_summary_shows_on_the_item_and_as_next_rounds_feedback(client, 
     summary = shown.select_one(".app-summary")
     assert "Facilitator's summary of the discussion (round 1)" in summary.get_text(" ")
     assert summary.select_one("em").get_text() == "shorter"
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
     record_decisions(
         round1,
         {ri.item_version.item_id: (Decision.CARRY_FORWARD, "More") for ri in round1.round_items},
         panel.facilitator,
     )
-    open_round(panel.study)
+    open_round(panel.study, actor=panel.facilitator)
     ballot = page(client.get("/studies/test-study/rounds/2/ballot"))
     card = ballot.select_one(f"#meta-{dom('P1')}")
     assert card.select_one("p").get_text() == "Most want shorter wording."
@@ -185,7 +185,7 @@ def test_posting_to_a_locked_thread_is_refused_with_a_message(client, panel, rou
 def test_closing_a_round_lets_facilitators_lock_every_item_thread(client, panel, round1):
     sign_in(client, panel.facilitator)
     assert client.post(f"{BASE}/rounds/1/lock").status_code == 409  # still open
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
     response = client.post(f"{BASE}/rounds/1/lock")
     assert response.status_code == 303
     threads = db.session.scalars(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.discussion.markdown import render
 from app.extensions import db
 from app.models import DiscussionMessage, Round
 from app.services.rounds import open_round
+from app.text.markdown import render
 from tests.conftest import Panel, sign_in
 from tests.web.discussion_helpers import BASE, HX, post
 from tests.web.helpers import page
@@ -42,7 +42,7 @@ XSS_PAYLOADS = [
 
 @pytest.fixture
 def round1(panel: Panel) -> Round:
-    return open_round(panel.study)
+    return open_round(panel.study, actor=panel.facilitator)
 
 
 def assert_inert(fragment) -> None:

@@ -84,7 +84,7 @@ def test_reminders_go_to_those_who_have_not_finished_and_are_recorded(client, pa
     from app.models import Rating, Reminder
     from app.services.rounds import open_round
 
-    round_ = open_round(panel.study)
+    round_ = open_round(panel.study, actor=panel.facilitator)
     done = panel.raters[0]
     for round_item in round_.round_items:
         db.session.add(
@@ -112,7 +112,7 @@ def test_reminders_go_to_those_who_have_not_finished_and_are_recorded(client, pa
 def test_send_reminders_command_emails_non_responders(app, panel, smtp):
     from app.services.rounds import open_round
 
-    open_round(panel.study)
+    open_round(panel.study, actor=panel.facilitator)
     result = app.test_cli_runner().invoke(args=["send-reminders", "test-study"])
     assert result.exit_code == 0, result.output
     assert f"test-study round 1: {len(panel.raters)} reminders sent" in result.output
@@ -122,7 +122,7 @@ def test_send_reminders_command_emails_non_responders(app, panel, smtp):
 def test_reminders_without_a_mail_server_say_why(client, panel):
     from app.services.rounds import open_round
 
-    open_round(panel.study)
+    open_round(panel.study, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     response = client.post("/studies/test-study/rounds/1/remind")
     shown = text_of(client.get(response.headers["Location"]))

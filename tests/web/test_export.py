@@ -77,7 +77,7 @@ def study(app) -> Panel:
     items["P1"].current.notes = "Ask for the board papers."
     db.session.commit()
 
-    round1 = open_round(panel.study)
+    round1 = open_round(panel.study, actor=panel.facilitator)
     _rate(
         round1,
         panel,
@@ -89,7 +89,7 @@ def study(app) -> Panel:
         },
         reason='=HYPERLINK("http://evil.example")',
     )
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
     _decide_as_suggested(round1, panel)
     p3 = items["P3"]
     p3.versions.append(
@@ -109,9 +109,9 @@ def study(app) -> Panel:
         )
     )
     db.session.commit()
-    round2 = open_round(panel.study)
+    round2 = open_round(panel.study, actor=panel.facilitator)
     _rate(round2, panel, {"P3": [8, 8, 9, 7, 8], "I1": [3, 5, 6, 7, 9]})
-    close_round(round2.id)
+    close_round(round2.id, actor=panel.facilitator)
     _decide_as_suggested(round2, panel)
     return panel
 

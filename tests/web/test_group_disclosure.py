@@ -75,7 +75,7 @@ def study(app, request, monkeypatch) -> Panel:
 
         monkeypatch.setattr(results, "disclose_round_results", lambda payload: payload)
     panel = _with_solo("small-groups")
-    first = open_round(panel.study)
+    first = open_round(panel.study, actor=panel.facilitator)
     by_ref = {ri.item_version.item.ref: ri.item_version_id for ri in first.round_items}
     for ref, scores in SCORES.items():
         for panellist, score in zip(_raters(panel), scores, strict=True):
@@ -89,7 +89,7 @@ def study(app, request, monkeypatch) -> Panel:
                 )
             )
     db.session.commit()
-    close_round(first.id)
+    close_round(first.id, actor=panel.facilitator)
     monkeypatch.undo()
     stored = db.session.scalar(
         select(RoundSnapshot.payload).where(RoundSnapshot.round_id == first.id)
@@ -109,7 +109,7 @@ def study(app, request, monkeypatch) -> Panel:
         panel.facilitator,
     )
     assert problems == []
-    open_round(panel.study)
+    open_round(panel.study, actor=panel.facilitator)
     return panel
 
 
@@ -382,7 +382,7 @@ def _rate(client, vid: int, value: int):
 
 def test_the_live_panel_of_a_real_time_study_withholds_groups_below_three(app):
     panel = _with_solo("live-groups", realtime=True)
-    round_ = open_round(panel.study)
+    round_ = open_round(panel.study, actor=panel.facilitator)
     vid = next(ri.item_version_id for ri in round_.round_items if ri.item_version.item.ref == "P1")
     answer = None
     for panellist, score in zip(_raters(panel), SCORES["P1"], strict=True):

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 from sqlalchemy import select
 
-from app.discussion.markdown import ALLOWED_TAGS, render
 from app.extensions import db
 from app.models import (
     ApiToken,
@@ -27,6 +26,7 @@ from app.models import (
     Study,
 )
 from app.services.rounds import open_round
+from app.text.markdown import ALLOWED_TAGS, render
 from tests.conftest import Panel, sign_in
 from tests.web.discussion_helpers import BASE, HX, post
 from tests.web.helpers import text_of
@@ -105,7 +105,7 @@ def test_the_old_placeholders_typed_in_a_message_are_just_removed_characters():
 
 
 def test_a_message_the_renderer_cannot_handle_is_shown_as_escaped_text(monkeypatch):
-    from app.discussion import markdown
+    from app.text import markdown
 
     def broken(*args, **kwargs):
         raise IndexError("a bug in a rule")
@@ -131,7 +131,7 @@ def _last_body() -> str:
 
 @pytest.fixture
 def round1(panel: Panel) -> Round:
-    return open_round(panel.study)
+    return open_round(panel.study, actor=panel.facilitator)
 
 
 def _pages_answer_for_everyone(client, panel: Panel, expect: str | None = None) -> None:

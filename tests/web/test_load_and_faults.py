@@ -56,7 +56,7 @@ def test_a_burst_with_a_close_and_a_killed_worker_loses_nothing_acknowledged():
 
 
 def test_closing_twice_keeps_one_snapshot_and_says_the_round_is_closed(client, panel: Panel):
-    round_ = open_round(panel.study)
+    round_ = open_round(panel.study, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     assert client.post("/studies/test-study/rounds/1/close").status_code == 303
     again = client.post("/studies/test-study/rounds/1/close")
@@ -69,9 +69,9 @@ def test_closing_twice_keeps_one_snapshot_and_says_the_round_is_closed(client, p
 
 
 def test_a_rating_after_the_close_is_refused_with_a_clear_message(client, panel: Panel):
-    round_ = open_round(panel.study)
+    round_ = open_round(panel.study, actor=panel.facilitator)
     version = round_.round_items[0].item_version_id
-    close_round(round_.id)
+    close_round(round_.id, actor=panel.facilitator)
     sign_in(client, panel.partners[0].user)
     response = client.post(
         f"/studies/test-study/rounds/1/items/{version}/rating",

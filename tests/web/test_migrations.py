@@ -83,7 +83,7 @@ def _round_trip_0007_keeps_the_panel(url: str) -> None:
         upgrade()
         _every_model_column_exists()
         panel = build_panel(slug="migrating")
-        round_ = open_round(panel.study)
+        round_ = open_round(panel.study, actor=panel.facilitator)
         db.session.add(
             Rating(
                 round_id=round_.id,

@@ -33,7 +33,7 @@ SLUG = DESCRIPTION["components"]["parameters"]["slug"]["example"]
 def token(app) -> str:
     """A study whose round 1 is closed with results and round 2 open; its API token."""
     panel = build_panel(slug=SLUG)
-    first = open_round(panel.study)
+    first = open_round(panel.study, actor=panel.facilitator)
     for index, rater in enumerate(panel.raters):
         for position, round_item in enumerate(first.round_items):
             score = None if (index + position) % 7 == 6 else 1 + (index * 3 + position) % 9
@@ -47,12 +47,12 @@ def token(app) -> str:
                 )
             )
     db.session.commit()
-    close_round(first.id)
+    close_round(first.id, actor=panel.facilitator)
     choices = {
         ri.item_version.item_id: (Decision.CARRY_FORWARD, "Asked again") for ri in first.round_items
     }
     assert record_decisions(first, choices, panel.facilitator) == []
-    open_round(panel.study)
+    open_round(panel.study, actor=panel.facilitator)
     raw, digest = new_token()
     db.session.add(ApiToken(study_id=panel.study.id, token_hash=digest, label="schemathesis"))
     db.session.commit()

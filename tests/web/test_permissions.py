@@ -125,14 +125,14 @@ ROUTES = [
 def world(app) -> tuple[Panel, dict, dict]:
     panel = build_panel()
     other = build_panel(slug="other-study", title="Other study", observer=False)
-    round1 = open_round(panel.study)
-    close_round(round1.id)
+    round1 = open_round(panel.study, actor=panel.facilitator)
+    close_round(round1.id, actor=panel.facilitator)
     from app.models import ItemDecision
 
     for decision in db.session.scalars(db.select(ItemDecision)):
         decision.decided_at = decision.item.created_at
     db.session.commit()
-    open_round(panel.study)
+    open_round(panel.study, actor=panel.facilitator)
     poster = app.test_client()
     sign_in(poster, panel.partners[0].user)
     posted = poster.post(

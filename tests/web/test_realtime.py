@@ -19,7 +19,7 @@ def live(app) -> tuple[Panel, Round]:
     panel = build_panel()
     panel.study.mode = "realtime"
     db.session.commit()
-    return panel, open_round(panel.study)
+    return panel, open_round(panel.study, actor=panel.facilitator)
 
 
 def rate(client, vid: int, value: int):
@@ -108,7 +108,7 @@ def test_a_real_time_study_has_one_continuous_round(client, live):
 
 def test_freezing_is_refused_for_a_study_in_rounds(app, client):
     panel = build_panel()
-    open_round(panel.study)
+    open_round(panel.study, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     response = client.post("/studies/test-study/rounds/1/freeze")
     assert response.status_code == 409

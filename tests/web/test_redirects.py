@@ -73,7 +73,7 @@ def _lands_on_this_site(location: str) -> None:
 
 @pytest.fixture
 def round1(panel: Panel):
-    return open_round(panel.study)
+    return open_round(panel.study, actor=panel.facilitator)
 
 
 def test_a_message_posted_with_a_hostile_next_returns_to_its_thread(

@@ -19,7 +19,7 @@ HX = {"HX-Request": "true"}
 
 @pytest.fixture
 def round1(panel: Panel) -> Round:
-    return open_round(panel.study)
+    return open_round(panel.study, actor=panel.facilitator)
 
 
 def version_ids(round_: Round) -> list[int]:
@@ -143,7 +143,7 @@ def test_a_rating_after_the_round_closed_is_refused_and_says_why(client, panel, 
     sign_in(client, panel.partners[0].user)
     vid = version_ids(round1)[0]
     assert rate(client, round1, vid, "7").status_code == 200
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
     response = rate(client, round1, vid, "2")
     assert response.status_code == 409
     assert "This round has closed, so your rating was not saved" in text_of(response)
@@ -249,7 +249,7 @@ def test_closing_twice_is_refused_and_keeps_one_snapshot(client, panel, round1):
 
 def test_results_page_shows_figures_status_and_suggested_decision(client, panel, round1):
     _rate_everyone(round1, panel, SCORES)
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     response = client.get("/studies/test-study/rounds/1/results")
     rows = page(response).select("table.app-results tbody tr")
@@ -266,7 +266,7 @@ def test_results_page_shows_figures_status_and_suggested_decision(client, panel,
 
 def test_overriding_a_suggested_decision_needs_a_reason(client, panel, round1):
     _rate_everyone(round1, panel, SCORES)
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     item_ids = [ri.item_version.item_id for ri in round1.round_items]
     form = {
@@ -292,7 +292,7 @@ def test_round_two_carries_forward_the_undecided_items_and_shows_round_one_feedb
     client, panel, round1
 ):
     _rate_everyone(round1, panel, SCORES)
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     response = client.post("/studies/test-study/rounds/open", data={})
     assert response.status_code == 303
@@ -325,7 +325,7 @@ def test_round_two_carries_forward_the_undecided_items_and_shows_round_one_feedb
 
 def test_round_two_feedback_never_shows_names_or_individual_ratings(client, panel, round1):
     _rate_everyone(round1, panel, SCORES)
-    close_round(round1.id)
+    close_round(round1.id, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     item_ids = [ri.item_version.item_id for ri in round1.round_items]
     client.post(

@@ -1,0 +1,71 @@
+"""Template helpers of the discussion: the `ago` filter, and the panels the ballot embeds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.access import is_facilitator_of
+from app.discussion import bp
+from app.discussion.forms import MessageForm
+from app.discussion.pages import mentions
+from app.discussion.presenters import dom_key, thread_panels
+from app.extensions import db
+from app.models import Panellist, Round, Study, utcnow
+from app.services import discussion as svc
+from app.text.dates import london
+from delphi.discussion import MAX_LENGTH
+
+
+@bp.app_template_filter("ago")
+def ago(value: datetime | None) -> str:
+    """'just now', '3 min ago', '2 hours ago', 'yesterday', '4 days ago', else the date."""
+    if value is None:
+        return ""
+    seconds = (utcnow() - value).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        hours = int(seconds // 3600)
+        return f"{hours} hour{'s' if hours > 1 else ''} ago"
+    days = int(seconds // 86400)
+    if days == 1:
+        return "yesterday"
+    if days < 7:
+        return f"{days} days ago"
+    return london(value, "%-d %B %Y")
+
+
+@bp.app_template_global("discussion_for_ballot")
+def discussion_for_ballot(study: Study, round_: Round) -> dict[str, Any]:
+    """What ballot.html needs: a panel per item, the live cursor, the viewer."""
+    viewer = svc.Viewer(
+        current_user.id,
+        _panellist_of(study),
+        is_facilitator_of(current_user.id, study.id),
+    )
+    items = [ri.item_version.item for ri in round_.round_items]
+    panels = thread_panels(study, items, viewer, mentions(study))
+    return {
+        "panels": {int(key[5:]): panel for key, panel in panels.items()},
+        "viewer": viewer,
+        "cursor": svc.latest_event_id(study.id),
+        "scope": f"ballot:{round_.number}",
+        "max_length": MAX_LENGTH,
+        "forms": {key: MessageForm(prefix=dom_key(key), formdata=None) for key in panels},
+    }
+
+
+def _panellist_of(study: Study) -> Panellist | None:
+    return db.session.scalar(
+        select(Panellist).where(
+            Panellist.study_id == study.id,
+            Panellist.user_id == current_user.id,
+            Panellist.joined_at.is_not(None),
+        )
+    )
