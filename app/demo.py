@@ -467,7 +467,8 @@ SUMMARIES = {
 
 def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
     """Plausible round-1 discussion, so a new user sees the threads in use."""
-    from app.services.discussion import Viewer, item_by_ref, post_message
+    from app.access import item_of
+    from app.services.discussion import Viewer, post_message
 
     previous = None
     for ref, index, category, text, is_reply in DISCUSSION:
@@ -475,7 +476,7 @@ def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
         viewer = Viewer(user_id=panellist.user_id, panellist=panellist, is_facilitator=False)
         message = post_message(
             study,
-            item_by_ref(study, ref),
+            item_of(study, ref),
             viewer,
             text,
             category=category,
@@ -493,9 +494,8 @@ def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
 
 
 def _pin_summaries(study: Study) -> None:
-    from app.services.discussion import item_by_ref, pin_summary
+    from app.access import item_of
+    from app.services.discussion import pin_summary
 
     for ref, text in SUMMARIES.items():
-        item = item_by_ref(study, ref)
-        if item is not None:
-            pin_summary(study, item, text)
+        pin_summary(study, item_of(study, ref), text)

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.access import membership
+from app.access import item_of, membership, round_of
 from app.discussion.forms import EditForm, HideForm, MessageForm, SummaryForm
 from app.extensions import db
 from app.forms_common import field_errors
@@ -57,10 +57,7 @@ def _item(study: Study, ref: str) -> Item | None:
     """None for the channel; 404 for an unknown item."""
     if ref == CHANNEL:
         return None
-    item = svc.item_by_ref(study, ref)
-    if item is None:
-        abort(404)
-    return item
+    return item_of(study, ref)
 
 
 def _ref(item: Item | None) -> str:
@@ -452,11 +449,7 @@ def lock_round(slug: str, number: int) -> Response:
     """Lock the thread of every item rated in a closed round."""
     study, viewer = _viewer(slug)
     _facilitator(viewer)
-    round_ = db.session.scalar(
-        select(Round).where(Round.study_id == study.id, Round.number == number)
-    )
-    if round_ is None:
-        abort(404)
+    round_ = round_of(study, number)
     if round_.round_status is not RoundStatus.CLOSED:
         abort(409, description=f"Round {number} is still open; close it first.")
     items = [ri.item_version.item for ri in round_.round_items]
