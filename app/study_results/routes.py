@@ -13,12 +13,12 @@ from app.htmx import render
 from app.services.overview import feedback_for_round, item_history, study_overview
 from app.services.results import snapshot_of
 
-bp = Blueprint("overview", __name__, url_prefix="/studies/<slug>")
+bp = Blueprint("study_results", __name__, url_prefix="/studies/<slug>")
 
 
 @bp.get("/results")
 @login_required
-def results(slug: str) -> Response:
+def show(slug: str) -> Response:
     study = facilitated_study(slug)
     return render("results/overview.html", study=study, overview=study_overview(study))
 
