@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 
 from app.access import item_of, membership, round_of
 from app.discussion.forms import EditForm, HideForm, MessageForm, SummaryForm
+from app.export.cells import neutralise_formula
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import is_htmx, render
@@ -483,18 +484,11 @@ def export(slug: str, ref: str, fmt: str) -> Response:
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+            writer.writerow({k: neutralise_formula(v) for k, v in row.items()})
         response = make_response(out.getvalue())
         response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
-
-
-def _csv_safe(value: Any) -> Any:
-    """Spreadsheet apps run cells starting with = + - @ as formulas; quote them."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 # ---------------------------------------------------------------- live updates

@@ -14,6 +14,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from app.export.cells import neutralise_formula
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -340,6 +341,29 @@ def test_formula_like_text_is_neutralised_in_csv_and_xlsx(client, study):
     book = load_workbook(io.BytesIO(archive.read("data.xlsx")), read_only=True)
     cells = [c for row in book["ratings"].iter_rows(values_only=True) for c in row]
     assert not any(isinstance(c, str) and c.startswith("=") for c in cells)
+
+
+# The one table for the formula guard shared by every spreadsheet the app hands out (the
+# data export, the audit log's CSV, a discussion thread's CSV): value in, cell out.
+FORMULA_CELLS = [
+    ('=HYPERLINK("http://evil.example")', '\'=HYPERLINK("http://evil.example")'),
+    ("+1+1", "'+1+1"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("\t=1+1", "'\t=1+1"),
+    ("\r=1+1", "'\r=1+1"),
+    ("a = b + c", "a = b + c"),
+    ("", ""),
+    ("'quoted", "'quoted"),
+    (-3, -3),
+    (-1.5, -1.5),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize("value,cell", FORMULA_CELLS, ids=[repr(v) for v, _ in FORMULA_CELLS])
+def test_text_a_spreadsheet_would_run_gets_a_leading_quote(value, cell):
+    assert neutralise_formula(value) == cell
 
 
 def test_neutralising_leaves_numbers_alone_and_quotes_risky_text():
