@@ -34,8 +34,7 @@ from app.models import (
 from app.services.export_data import raw_ratings
 from app.services.results import RULE_LABELS, rule_description
 from delphi import MIN_GROUP_RATERS, WITHHELD_NOTE, PanelRole
-from scoring import Scale, stability
-from scoring.report import plain
+from scoring import Scale, plain, stability
 
 SCHEMA_VERSION = "1.1"  # 1.1: group figures may be withheld (delphi.disclosure)
 

@@ -9,6 +9,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Invitation, Item, Panellist, Study, User
+from app.services.results import RULE_LABELS
+from app.studies.forms import StudyForm
+from scoring import RULE_NAMES
 from tests.conftest import Panel, make_user, sign_in
 from tests.web.helpers import error_summary, page, text_of
 
@@ -252,3 +255,10 @@ def test_a_panel_file_with_bad_rows_invites_nobody(client, panel: Panel):
     assert "role must be partner, patient_rep or observer" in shown
     assert "Row 4: ann@example.test is already on the panel." in shown
     assert db.session.scalar(select(func.count(Panellist.id))) == before
+
+
+def test_the_consensus_rules_offered_are_the_ones_scoring_knows_by_the_same_names(app):
+    with app.test_request_context():
+        offered = [value for value, _ in StudyForm().rule.choices]
+    assert tuple(offered) == RULE_NAMES
+    assert tuple(RULE_LABELS) == RULE_NAMES
