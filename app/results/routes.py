@@ -54,6 +54,7 @@ def _page(
         decisions=decisions,
         Decision=Decision,
         problems=problems or [],
+        errors=[("decisions", problem) for problem in problems or []],
         final=any(r.number > round_.number for r in study.rounds),
         live=live,
         live_snapshots=snapshots_of(round_) if is_realtime(study) else [],

@@ -13,7 +13,7 @@ from app.services.rounds import close_round, open_round, record_decisions
 from delphi import Decision
 from tests.conftest import Panel, sign_in
 from tests.web.discussion_helpers import BASE, HX, dom, post
-from tests.web.helpers import error_summary, page, text_of
+from tests.web.helpers import error_summary, get_page, page, post_form, text_of
 
 
 @pytest.fixture
@@ -164,8 +164,7 @@ def test_an_author_edits_within_ten_minutes_and_the_edit_is_marked(client, panel
     sign_in(client, panel.partners[0].user)
     post(client, "P1", "Frist thought")
     message = only_message()
-    form = client.get(f"{BASE}/messages/{message.id}/edit")
-    assert form.status_code == 200
+    get_page(client, f"{BASE}/messages/{message.id}/edit")
     response = client.post(
         f"{BASE}/messages/{message.id}/edit", data={"body": "First thought", "category": ""}
     )
@@ -179,8 +178,9 @@ def test_an_empty_edit_gets_a_field_error(client, panel, round1):
     sign_in(client, panel.partners[0].user)
     post(client, "P1", "Something")
     message = only_message()
-    response = client.post(f"{BASE}/messages/{message.id}/edit", data={"body": ""})
-    assert response.status_code == 422
+    response = post_form(
+        client, f"{BASE}/messages/{message.id}/edit", data={"body": ""}, status=422
+    )
     assert error_summary(response) == ["Enter a message"]
 
 
@@ -246,8 +246,7 @@ def test_polling_brings_new_messages_from_others_and_moves_the_cursor(client, pa
     second = current_app.test_client()
     sign_in(second, panel.patients[0].user)
     post(second, "P1", "Seen from another browser")
-    response = client.get(f"{BASE}/poll?after={cursor}&scope={scope}", headers=HX)
-    assert response.status_code == 200
+    response = get_page(client, f"{BASE}/poll?after={cursor}&scope={scope}", headers=HX)
     soup = page(response)
     appended = soup.select_one(f"[hx-swap-oob='beforeend:#messages-{dom('P1')}']")
     assert "Seen from another browser" in appended.get_text()
@@ -349,8 +348,8 @@ def test_share_my_reason_without_javascript_returns_to_the_ballot(client, panel,
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/studies/test-study/rounds/1/ballot")
     assert only_message().body == "Too vague"
-    empty = client.post(f"{BASE}/P2/share-reason", data={}, headers=HX)
-    assert empty.status_code == 422 and "Write a reason first" in text_of(empty)
+    empty = post_form(client, f"{BASE}/P2/share-reason", data={}, headers=HX, status=422)
+    assert "Write a reason first" in text_of(empty)
 
 
 def test_facilitators_announce_in_the_study_channel(client, panel, round1):

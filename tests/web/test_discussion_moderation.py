@@ -15,7 +15,7 @@ from app.services.rounds import close_round, open_round, record_decisions
 from delphi import Decision
 from tests.conftest import Panel, sign_in
 from tests.web.discussion_helpers import BASE, HX, dom, post
-from tests.web.helpers import error_summary, page, text_of
+from tests.web.helpers import error_summary, get_page, page, post_form, text_of
 
 
 @pytest.fixture
@@ -81,8 +81,9 @@ def test_hiding_needs_a_reason(client, panel, round1):
     post(client, "P1", "Fine message")
     message = last_message()
     sign_in(client, panel.facilitator)
-    response = client.post(f"{BASE}/messages/{message.id}/hide", data={"reason": " "})
-    assert response.status_code == 422
+    response = post_form(
+        client, f"{BASE}/messages/{message.id}/hide", data={"reason": " "}, status=422
+    )
     assert error_summary(response) == ["Enter a reason for hiding the message"]
 
 
@@ -245,8 +246,8 @@ def test_facilitators_see_message_counts_per_category(client, panel, round1):
 
 
 def test_facilitators_export_a_thread_with_names(client, panel, hidden):
-    response = client.get(f"{BASE}/P1/export.csv")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    response = get_page(client, f"{BASE}/P1/export.csv")
+    assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0]["name"] == panel.partners[0].user.name

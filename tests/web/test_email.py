@@ -10,12 +10,13 @@ from app.extensions import db
 from app.models import Invitation, Panellist, User
 from tests.conftest import Panel, sign_in
 from tests.web.conftest import free_port
-from tests.web.helpers import page, text_of
+from tests.web.helpers import page, post_form, text_of
 
 
 def test_an_invitation_is_emailed_and_its_link_lets_the_person_join(client, panel: Panel, smtp):
     sign_in(client, panel.facilitator)
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/test-study/panel/invite",
         data={
             "name": "Mo Mailed",
@@ -23,8 +24,8 @@ def test_an_invitation_is_emailed_and_its_link_lets_the_person_join(client, pane
             "group": panel.study.groups[0].id,
             "role": "partner",
         },
+        status=200,
     )
-    assert response.status_code == 200
     assert "1 invitation emailed" in text_of(response)
     assert page(response).select(".app-invite-link") == []
     (message,) = smtp.messages

@@ -30,7 +30,7 @@ from app.services.export_data import neutralise
 from app.services.rounds import close_round, open_round, record_decisions
 from delphi import Decision
 from tests.conftest import Panel, build_panel, make_user, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, text_of
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs" / "specification.schema.json").read_text()
@@ -211,7 +211,7 @@ def test_a_study_with_no_rounds_still_exports_and_validates(app, client):
     jsonschema.Draft202012Validator(SCHEMA).validate(spec)
     sign_in(client, panel.facilitator)
     for fmt in FORMATS:
-        assert client.get(f"/studies/empty/export/{fmt}").status_code == 200, fmt
+        get_page(client, f"/studies/empty/export/{fmt}")
 
 
 # ---------------------------------------------------------------- pages and downloads
@@ -219,8 +219,7 @@ def test_a_study_with_no_rounds_still_exports_and_validates(app, client):
 
 def test_the_specification_page_shows_agreed_items_and_a_draft_notice(client, study):
     sign_in(client, study.facilitator)
-    response = client.get("/studies/test-study/export")
-    assert response.status_code == 200
+    response = get_page(client, "/studies/test-study/export")
     text = text_of(response)
     assert "Agreed prompts and indicators" in text
     assert "Prompt number 1?" in text and "Ask for the board papers." in text

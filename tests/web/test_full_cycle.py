@@ -12,7 +12,7 @@ from app.services.cycle import invited_panellists, is_invited
 from app.services.results import ratings_frame
 from scoring import PercentageRule, Scale, item_summary
 from tests.conftest import Panel, build_panel, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, post_form, text_of
 
 # Five raters: three partners then two patient representatives.
 SCORES = {
@@ -133,10 +133,12 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
     confirm_suggestions(facilitator, 1)
 
     # Between rounds the facilitator revises P3; a change note is required.
-    missing_note = facilitator.post(
-        "/studies/test-study/items/P3/revise", data={"text": "Prompt number three, in plain words?"}
+    post_form(
+        facilitator,
+        "/studies/test-study/items/P3/revise",
+        data={"text": "Prompt number three, in plain words?"},
+        status=422,
     )
-    assert missing_note.status_code == 422
     assert (
         facilitator.post(
             "/studies/test-study/items/P3/revise",
@@ -221,11 +223,13 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
             assert entry["pct_top"] == pytest.approx(expected.loc[int(vid), "pct_top"])
 
     # A completed study is read-only.
-    refused = facilitator.post(
+    refused = post_form(
+        facilitator,
         "/studies/test-study/items/P3/revise",
         data={"text": "Another go", "change_note": "Late idea"},
+        status=422,
     )
-    assert refused.status_code == 422 and "completed" in text_of(refused)
+    assert "completed" in text_of(refused)
     reopened = facilitator.post("/studies/test-study/rounds/open", data={})
     assert "completed" in text_of(facilitator.get(reopened.headers["Location"]))
     assert db.session.scalar(select(func.count(Round.id))) == 3

@@ -13,7 +13,7 @@ from app.security import hash_password
 from app.services.panel import add_panellist, issue_invitation
 from delphi import PanelRole
 from tests.conftest import PASSWORD, Panel, sign_in
-from tests.web.helpers import error_summary, text_of
+from tests.web.helpers import error_summary, get_page, post_form, text_of
 
 
 @pytest.fixture
@@ -77,15 +77,17 @@ def test_a_new_invitation_link_cancels_the_old_one(client, invited, app):
         new = issue_invitation(newcomer)
     db.session.commit()
     assert client.get(f"/invitation/{old}").status_code == 410
-    assert client.get(f"/invitation/{new}").status_code == 200
+    get_page(client, f"/invitation/{new}")
 
 
 def test_mismatched_passwords_are_a_field_error(client, invited):
     _, token = invited
-    response = client.post(
-        f"/invitation/{token}", data={"password": PASSWORD, "confirm": "something else"}
+    response = post_form(
+        client,
+        f"/invitation/{token}",
+        data={"password": PASSWORD, "confirm": "something else"},
+        status=422,
     )
-    assert response.status_code == 422
     assert "The passwords do not match" in error_summary(response)
 
 
@@ -102,10 +104,12 @@ def test_signing_in_with_email_and_password(client, panel: Panel):
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, panel: Panel):
     panel.facilitator.password_hash = hash_password(PASSWORD)
     db.session.commit()
-    response = client.post(
-        "/login", data={"email": "fac-test-study@example.test", "password": "wrong password"}
+    response = post_form(
+        client,
+        "/login",
+        data={"email": "fac-test-study@example.test", "password": "wrong password"},
+        status=422,
     )
-    assert response.status_code == 422
     assert "Email address or password is not right" in error_summary(response)
 
 
@@ -125,7 +129,7 @@ def test_after_sign_in_people_are_sent_only_to_pages_on_this_site(client, panel:
 
 def test_signing_out_ends_the_session(client, panel: Panel):
     sign_in(client, panel.facilitator)
-    assert client.get("/studies").status_code == 200
+    get_page(client, "/studies")
     client.post("/logout")
     assert client.get("/studies").status_code == 302
 

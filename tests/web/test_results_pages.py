@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Round
 from tests.conftest import Panel, build_panel, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, text_of
 
 S = "/studies/test-study"
 # Three partners (CQC) then three patient representatives, four items.
@@ -56,8 +56,7 @@ def test_a_panellist_sees_the_panel_view_and_only_their_own_rating(app, closed_r
     patient = closed_round.raters[4]  # the second patient representative
     client = app.test_client()
     sign_in(client, patient.user)
-    response = client.get(f"{S}/rounds/1/feedback")
-    assert response.status_code == 200
+    response = get_page(client, f"{S}/rounds/1/feedback")
     for ref, scores in SCORES.items():
         text = card(response, ref).get_text(" ", strip=True)
         assert f"{len(scores)} rated" in text
@@ -115,8 +114,7 @@ def test_a_group_of_fewer_than_three_raters_is_not_shown_to_panellists(app, clie
 def test_the_facilitator_results_show_alpha_from_the_ratings_and_each_item_history(
     app, client, closed_round
 ):
-    response = client.get(f"{S}/results")
-    assert response.status_code == 200
+    response = get_page(client, f"{S}/results")
     text = text_of(response)
     # Raters × items matrix, ordinal level: what the round's alpha must be.
     matrix = np.array([[SCORES[ref][r] for ref in SCORES] for r in range(6)], dtype=float)
@@ -143,8 +141,7 @@ def test_the_facilitator_results_show_alpha_from_the_ratings_and_each_item_histo
     row = [td.get_text(strip=True) for td in summary.select("tbody tr")[0].select("td")]
     assert row == [str(counts["in"]), str(counts["out"]), str(counts["none"]), "0"]
 
-    history = client.get(f"{S}/results/items/P2")
-    assert history.status_code == 200
+    history = get_page(client, f"{S}/results/items/P2")
     history_text = text_of(history)
     assert "Prompt number 2?" in history_text
     assert f"Median {np.median(SCORES['P2']):g}" in history_text or (
