@@ -68,7 +68,7 @@ def test_inviting_a_registered_address_never_shows_the_inviter_its_stored_name(
 ):
     sign_in(client, attacker_study.facilitator)
     _invite(client, attacker_study, victim.email)
-    panel_page = text_of(client.get("/studies/other-study/panel"))
+    panel_page = text_of(get_page(client, "/studies/other-study/panel"))
     assert "Typed By Inviter" in panel_page
     assert "Victoria Stored-Name" not in panel_page
     data = client.get("/studies/other-study/export/data.zip")
@@ -108,7 +108,7 @@ def test_the_owner_accepts_an_invitation_after_signing_in_with_their_own_passwor
     sign_in(client, attacker_study.facilitator)
     token = _invite(client, attacker_study, victim.email)
     owner = app.test_client()
-    shown = page(owner.get(f"/invitation/{token}"))
+    shown = page(get_page(owner, f"/invitation/{token}"))
     login_url = shown.find("a", string="Sign in to accept")["href"]
     signed_in = owner.post(login_url, data={"email": victim.email, "password": PASSWORD})
     assert signed_in.status_code == 303
@@ -117,9 +117,9 @@ def test_the_owner_accepts_an_invitation_after_signing_in_with_their_own_passwor
     assert not page(confirm).select("input[type=password]")
     joined = owner.post(f"/invitation/{token}")
     assert joined.status_code == 303
-    assert "You take part as CQC partner 1" in text_of(owner.get("/studies/other-study"))
+    assert "You take part as CQC partner 1" in text_of(get_page(owner, "/studies/other-study"))
     # Now that the person has joined, facilitators see the name the account holds.
-    assert "Victoria Stored-Name" in text_of(client.get("/studies/other-study/panel"))
+    assert "Victoria Stored-Name" in text_of(get_page(client, "/studies/other-study/panel"))
 
 
 def test_a_panellist_who_joined_elsewhere_without_a_password_must_sign_in_to_join_again(
@@ -130,7 +130,7 @@ def test_a_panellist_who_joined_elsewhere_without_a_password_must_sign_in_to_joi
     sign_in(client, attacker_study.facilitator)
     token = _invite(client, attacker_study, existing.email)
     opener = app.test_client()
-    assert "Sign in to accept" in text_of(opener.get(f"/invitation/{token}"))
+    assert "Sign in to accept" in text_of(get_page(opener, f"/invitation/{token}"))
     assert (
         opener.post(f"/invitation/{token}", data={"password": "", "confirm": ""}).status_code == 403
     )
@@ -161,7 +161,7 @@ def test_a_brand_new_account_still_joins_from_its_link_and_may_choose_a_password
     sign_in(client, attacker_study.facilitator)
     token = _invite(client, attacker_study, "nina@example.test", name="Nina Newcomer")
     newcomer = app.test_client()
-    assert "Hello Nina Newcomer" in text_of(newcomer.get(f"/invitation/{token}"))
+    assert "Hello Nina Newcomer" in text_of(get_page(newcomer, f"/invitation/{token}"))
     short = post_form(
         newcomer, f"/invitation/{token}", data={"password": "short", "confirm": "short"}, status=422
     )

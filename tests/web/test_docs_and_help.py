@@ -33,7 +33,7 @@ def test_every_file_a_document_points_to_is_in_the_repository(document: Path):
 
 def test_the_api_tokens_page_links_to_the_api_guide_served_by_the_app(client, panel: Panel):
     sign_in(client, panel.facilitator)
-    tokens = page(client.get("/studies/test-study/api-tokens"))
+    tokens = page(get_page(client, "/studies/test-study/api-tokens"))
     link = tokens.find("a", string="the API guide")
     assert link is not None and "docs/api.md" not in tokens.get_text()
     guide = get_page(client, link["href"])

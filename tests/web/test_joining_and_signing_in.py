@@ -33,15 +33,17 @@ def invited(panel: Panel, app):
 
 def test_following_an_invitation_joins_the_panel_and_lands_on_the_study(client, invited):
     newcomer, token = invited
-    shown = text_of(client.get(f"/invitation/{token}"))
+    shown = text_of(get_page(client, f"/invitation/{token}"))
     assert "Patient representative 3" in shown and "Nina Newcomer" in shown
     response = client.post(f"/invitation/{token}", data={"password": PASSWORD, "confirm": PASSWORD})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/studies")
-    assert "You take part as Patient representative 3" in text_of(client.get("/studies"))
+    assert "You take part as Patient representative 3" in text_of(get_page(client, "/studies"))
     db.session.refresh(newcomer)
     assert newcomer.joined_at is not None
-    assert "You take part as Patient representative 3" in text_of(client.get("/studies/test-study"))
+    assert "You take part as Patient representative 3" in text_of(
+        get_page(client, "/studies/test-study")
+    )
 
 
 def test_an_invitation_works_only_once(client, invited, app):
@@ -98,7 +100,7 @@ def test_signing_in_with_email_and_password(client, panel: Panel):
         "/login", data={"email": "FAC-test-study@example.test", "password": PASSWORD}
     )
     assert response.status_code == 303
-    assert "Test study" in text_of(client.get("/studies"))
+    assert "Test study" in text_of(get_page(client, "/studies"))
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, panel: Panel):

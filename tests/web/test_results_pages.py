@@ -160,14 +160,14 @@ def test_the_dashboard_names_non_responders_to_facilitators_only(app, client):
     sign_in(rater, panel.partners[0].user)
     assert rater.post(f"{S}/rounds/1/ballot", data=form).status_code == 303
 
-    dashboard = text_of(client.get(S))
+    dashboard = text_of(get_page(client, S))
     assert "4 panellists have not finished round 1" in dashboard
     assert "Email a reminder to the 4 who have not finished" in dashboard
-    responders = text_of(client.get(f"{S}/rounds/1/responders"))
+    responders = text_of(get_page(client, f"{S}/rounds/1/responders"))
     for waiting in panel.raters[1:]:
         assert waiting.user.name in responders
     assert panel.partners[0].user.name not in responders
 
     assert rater.get(S).status_code in (200, 302)
-    assert panel.partners[1].user.name not in text_of(rater.get(S, follow_redirects=True))
+    assert panel.partners[1].user.name not in text_of(get_page(rater, S, follow_redirects=True))
     assert rater.get(f"{S}/rounds/1/responders").status_code == 403

@@ -107,7 +107,7 @@ def test_the_ballot_works_without_javascript_through_one_submit(client, panel, r
     }
     response = client.post("/studies/test-study/rounds/1/ballot", data=form)
     assert response.status_code == 303
-    shown = text_of(client.get(response.headers["Location"]))
+    shown = text_of(get_page(client, response.headers["Location"]))
     assert "Your answers are saved: 3 of 4 rated." in shown
     assert db.session.scalar(select(func.count(Rating.id))) == 3
 
@@ -135,7 +135,7 @@ def test_an_observer_cannot_rate(client, panel, round1):
     response = rate(client, round1, vid, "5")
     assert response.status_code == 403
     assert "Observers can read the study but cannot rate items" in text_of(response)
-    ballot = page(client.get("/studies/test-study/rounds/1/ballot"))
+    ballot = page(get_page(client, "/studies/test-study/rounds/1/ballot"))
     assert ballot.select("input[type=radio]") == []
     assert db.session.scalar(select(func.count(Rating.id))) == 0
 

@@ -13,7 +13,7 @@ from app.services.results import RULE_LABELS
 from app.studies.forms import StudyForm
 from scoring import RULE_NAMES
 from tests.conftest import Panel, make_user, sign_in
-from tests.web.helpers import error_summary, page, post_form, text_of
+from tests.web.helpers import error_summary, get_page, page, post_form, text_of
 
 
 def test_creating_a_study_with_the_default_percentage_rule(client, app):
@@ -42,7 +42,7 @@ def test_creating_a_study_with_the_default_percentage_rule(client, app):
         70.0,
         15.0,
     )
-    shown = text_of(client.get(response.headers["Location"]))
+    shown = text_of(get_page(client, response.headers["Location"]))
     assert "at least 70% rate 7-9 and at most 15% rate 1-3" in shown
 
 
