@@ -12,22 +12,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from docx.table import Table
 
-from app.export.tables import (
-    TextTable,
-    alpha_table,
-    appendix_table,
-    date,
-    groups_table,
-    history_table,
-    num,
-    panel_names_table,
-    panel_table,
-    participation_table,
-    pct,
-    rounds_table,
-    stability_table,
-    top_band,
-)
+from app.export import tables
+from app.export.tables import TextTable, date, num, pct, top_band
 
 
 class _Styles:
@@ -179,8 +165,10 @@ def render_docx(spec: dict[str, Any]) -> bytes:
                     ),
                     caption=f"Evidence of agreement for {item['ref']}",
                 )
-                _table(doc, groups_table(ev, top), caption=f"{item['ref']} by stakeholder group")
-            _table(doc, history_table(item), caption=f"Revision history of {item['ref']}")
+                _table(
+                    doc, tables.groups_table(ev, top), caption=f"{item['ref']} by stakeholder group"
+                )
+            _table(doc, tables.history_table(item), caption=f"Revision history of {item['ref']}")
 
     for title, key in (
         ("Appendix A: excluded items", "excluded"),
@@ -190,7 +178,7 @@ def render_docx(spec: dict[str, Any]) -> bytes:
         if not spec[key]:
             doc.add_paragraph("None.")
             continue
-        _table(doc, appendix_table(spec[key], top))
+        _table(doc, tables.appendix_table(spec[key], top))
     _methods(doc, spec)
     out = io.BytesIO()
     doc.save(out)
@@ -201,10 +189,10 @@ def _methods(doc: Any, spec: dict[str, Any]) -> None:
     m, c = spec["methods"], spec["consensus"]
     _heading(doc, "Methods and participation", 1)
     _heading(doc, "Panel composition", 2)
-    _table(doc, panel_table(m))
+    _table(doc, tables.panel_table(m))
     _heading(doc, "Participation flow", 2)
     doc.add_paragraph(m["participation_note"])
-    _table(doc, participation_table(m))
+    _table(doc, tables.participation_table(m))
     _heading(doc, "Consensus rule", 2)
     doc.add_paragraph(f"{c['label']}. {c['description']}")
     doc.add_paragraph(
@@ -212,10 +200,10 @@ def _methods(doc: Any, spec: dict[str, Any]) -> None:
     )
     _heading(doc, "Rounds", 2)
     doc.add_paragraph(f"{m['number_of_rounds']} rounds. {m['stopping']}")
-    _table(doc, rounds_table(m, with_alpha=False))
+    _table(doc, tables.rounds_table(m, with_alpha=False))
     doc.add_paragraph(m["merging_note"])
     _heading(doc, "Agreement between panellists (Krippendorff's alpha)", 2)
-    _table(doc, alpha_table(m, whole_panel=True))
+    _table(doc, tables.alpha_table(m, whole_panel=True))
     _heading(doc, "Stability between rounds", 2)
     if not m["stability"]:
         doc.add_paragraph("Stability needs two closed rounds.")
@@ -224,7 +212,7 @@ def _methods(doc: Any, spec: dict[str, Any]) -> None:
             f"Round {pair['from_round']} to round {pair['to_round']}: "
             f"{pair['stable_items']} of {len(pair['items'])} items stable."
         )
-        _table(doc, stability_table(pair))
+        _table(doc, tables.stability_table(pair))
     _heading(doc, "Anonymity", 2)
     doc.add_paragraph(m["anonymity"])
     _heading(doc, "Discussion summaries", 2)
@@ -236,4 +224,4 @@ def _methods(doc: Any, spec: dict[str, Any]) -> None:
         para.add_run(d["summary"])
     if spec.get("panel_names"):
         _heading(doc, "Panel members", 2)
-        _table(doc, panel_names_table(spec))
+        _table(doc, tables.panel_names_table(spec))
