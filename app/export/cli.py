@@ -48,12 +48,19 @@ def register(app: Flask) -> None:
             db.session.rollback()
             raise click.ClickException(str(error)) from error
         db.session.commit()
-        if fmt == "all":
-            folder = output or Path(".")
-            folder.mkdir(parents=True, exist_ok=True)
-            targets = [folder / f.filename for f in files]
-        else:
-            targets = [output or Path(files[0].filename)]
-        for exported, path in zip(files, targets, strict=True):
-            path.write_bytes(exported.body)
-            click.echo(f"Wrote {path} ({len(exported.body):,} bytes).")
+        try:
+            if fmt == "all":
+                folder = output or Path(".")
+                folder.mkdir(parents=True, exist_ok=True)
+                targets = [folder / f.filename for f in files]
+            else:
+                targets = [output or Path(files[0].filename)]
+            for exported, path in zip(files, targets, strict=True):
+                path.write_bytes(exported.body)
+                click.echo(f"Wrote {path} ({len(exported.body):,} bytes).")
+        except OSError as error:
+            where = error.filename or output
+            raise click.ClickException(
+                f"Could not write {where}: {error.strerror or error}. "
+                "Check that the folder exists and that you may write to it."
+            ) from error

@@ -23,6 +23,7 @@ from app.services.panel import (
     normalise_email,
 )
 from app.studies.forms import UploadForm
+from app.words import count
 from delphi import PanelRole
 from delphi.errors import DomainError
 
@@ -117,7 +118,7 @@ def import_view(slug: str) -> Response:
         if report.ok:
             outcome = deliver(study, invited)
             db.session.commit()
-            flash(f"{report.created} panellists invited.", "success")
+            flash(f"{count(report.created, 'panellist')} invited.", "success")
             return _page(study, outcome=outcome)
         db.session.rollback()
         return _page(study, upload=upload, report_errors=report.errors, status=422)

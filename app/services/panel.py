@@ -44,6 +44,12 @@ class InvitationExpired(DomainError):
     status_code = 410
 
 
+class InvitationUsed(DomainError):
+    """A link that worked once: the page says so rather than "not found"."""
+
+    status_code = 410
+
+
 @dataclass
 class InviteOutcome:
     """Links to copy when no mail server is configured; problems when sending failed."""
@@ -235,7 +241,7 @@ def find_invitation(token: str, now: datetime | None = None) -> Invitation:
             "or ask the study's facilitator for a new one."
         )
     if invitation.used_at is not None:
-        raise InvitationInvalid("This invitation link has already been used. Sign in to take part.")
+        raise InvitationUsed("This invitation link has already been used. Sign in to take part.")
     if invitation.expires_at <= now:
         raise InvitationExpired(
             "This invitation link has expired. Ask the study's facilitator for a new one."
@@ -276,7 +282,7 @@ def accept_invitation(invitation: Invitation, now: datetime | None = None) -> Pa
         .values(used_at=now)
     ).rowcount
     if claimed != 1:
-        raise InvitationInvalid("This invitation link has already been used. Sign in to take part.")
+        raise InvitationUsed("This invitation link has already been used. Sign in to take part.")
     panellist = invitation.panellist
     panellist.joined_at = panellist.joined_at or now
     audit.record(panellist.study_id, "panel.joined", pseudonym=panellist.pseudonym)

@@ -18,6 +18,7 @@ from app.services import audit
 from app.services.results import participation, rule_description
 from app.services.studies import ItemFields, add_group, add_item, import_items, unique_slug
 from app.studies.forms import GroupForm, ItemForm, StudyForm, UploadForm
+from app.words import count
 from delphi import ItemKind, RoundStatus
 
 bp = Blueprint("studies", __name__, url_prefix="/studies")
@@ -242,7 +243,7 @@ def import_items_view(slug: str) -> Response:
         report = import_items(study, upload.filename or "", upload.read(), current_user)
         if report.ok:
             db.session.commit()
-            flash(f"{report.created} items imported.", "success")
+            flash(f"{count(report.created, 'item')} imported.", "success")
             return redirect(url_for("studies.items", slug=slug), 303)
         db.session.rollback()
     return render(

@@ -50,8 +50,10 @@ def test_an_invitation_works_only_once(client, invited, app):
     _, token = invited
     assert client.post(f"/invitation/{token}", data={}).status_code == 303
     second = app.test_client().get(f"/invitation/{token}")
-    assert second.status_code == 404
-    assert "already been used" in text_of(second)
+    assert second.status_code == 410
+    shown = text_of(second)
+    assert "This link no longer works" in shown and "already been used" in shown
+    assert "Page not found" not in shown
 
 
 def test_a_tampered_invitation_token_is_refused_clearly(client, invited):
