@@ -86,7 +86,8 @@ def check_page(response: TestResponse, status: int = 200, *, drawn: list[str]) -
     for script in soup.find_all("script", src=False):
         assert script.get("nonce") in nonces, f"inline script without the CSP nonce: {script}"
     if soup.find("html") is not None:
-        assert len(soup.find_all("h1")) == 1, [h.get_text(" ", strip=True) for h in soup("h1")]
+        headings = [h.get_text(" ", strip=True) for h in soup("h1")]
+        assert len(headings) == 1, f"a full page has one <h1>, not {headings}"
         if status == 422:
             assert soup.select(".nhsuk-error-summary"), "a 422 page without an error summary"
     attachment = "attachment" in response.headers.get("Content-Disposition", "")
