@@ -120,9 +120,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(cycle_bp)
     app.register_blueprint(api_bp)
-    from app.overview.routes import bp as overview_bp
+    from app.study_results.routes import bp as study_results_bp
 
-    app.register_blueprint(overview_bp)
+    app.register_blueprint(study_results_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

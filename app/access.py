@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import abort
 from flask_login import current_user
@@ -11,7 +11,7 @@ from sqlalchemy import Row, and_, bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
-from app.models import Panellist, Round, RoundItem, Study, StudyFacilitator
+from app.models import Item, Panellist, Round, RoundItem, Study, StudyFacilitator
 
 
 @dataclass(frozen=True)
@@ -105,10 +105,36 @@ def membership_in_round(slug: str, number: int) -> tuple[Membership, Round, int]
     member = _member(row)
     round_ = row[3] if row is not None else None
     if round_ is None:
+        _no_round(number)
+    return member, _linked(round_, member.study), int(row[4])
+
+
+def _no_round(number: int) -> NoReturn:
+    abort(404, description=f"Round {number} does not exist.")
+
+
+def _linked(round_: Round, study: Study) -> Round:
+    # The session holds loaded objects weakly: link the round to its study so the study (and
+    # its rounds) stay loaded for the request instead of being queried again via round.study.
+    set_committed_value(round_, "study", study)
+    return round_
+
+
+def round_of(study: Study, number: int) -> Round:
+    """The study's round `number`; 404 if there is none."""
+    found = next((r for r in study.rounds if r.number == number), None)
+    if found is None:
+        _no_round(number)
+    return _linked(found, study)
+
+
+def item_of(study: Study, ref: str) -> Item:
+    """The study's item `ref` (P1, I2 ...); references are upper case, so `p1` finds P1 too.
+    404 if there is none."""
+    item = db.session.scalar(select(Item).where(Item.study_id == study.id, Item.ref == ref.upper()))
+    if item is None:
         abort(404)
-    # Linking the round to its study spares a query for round.study (see round_by_number).
-    set_committed_value(round_, "study", member.study)
-    return member, round_, int(row[4])
+    return item
 
 
 def facilitated_study(slug: str) -> Study:

@@ -482,7 +482,8 @@ SUMMARIES = {
 
 def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
     """Plausible round-1 discussion, so a new user sees the threads in use."""
-    from app.services.discussion import Viewer, item_by_ref
+    from app.access import item_of
+    from app.services.discussion import Viewer
     from app.services.discussion_writes import post_message
 
     previous = None
@@ -491,7 +492,7 @@ def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
         viewer = Viewer(user_id=panellist.user_id, panellist=panellist, is_facilitator=False)
         message = post_message(
             study,
-            item_by_ref(study, ref),
+            item_of(study, ref),
             viewer,
             text,
             category=category,
@@ -509,11 +510,10 @@ def _seed_discussion(study: Study, panellists: list, facilitator: User) -> None:
 
 
 def _pin_summaries(study: Study, facilitator: User) -> None:
-    from app.services.discussion import Viewer, item_by_ref
+    from app.access import item_of
+    from app.services.discussion import Viewer
     from app.services.discussion_writes import pin_summary
 
     host = Viewer(user_id=facilitator.id, panellist=None, is_facilitator=True)
     for ref, text in SUMMARIES.items():
-        item = item_by_ref(study, ref)
-        if item is not None:
-            pin_summary(study, item, host, text)
+        pin_summary(study, item_of(study, ref), host, text)

@@ -8,11 +8,21 @@ from scoring.items import group_summary, item_summary, rand_disagreement
 from scoring.loading import load_ratings
 from scoring.ratings import validate_ratings
 from scoring.reliability import AlphaResult, alpha, alpha_by_group, alpha_trend
-from scoring.rules import MedianIQRRule, PercentageRule, RandRule, Rule, rule_from_name
+from scoring.report import ITEM_KEYS, item_figures, plain
+from scoring.rules import (
+    RULE_NAMES,
+    MedianIQRRule,
+    PercentageRule,
+    RandRule,
+    Rule,
+    rule_from_name,
+)
 from scoring.scale import Scale, parse_scale
 from scoring.stability import stability
 
 __all__ = [
+    "ITEM_KEYS",
+    "RULE_NAMES",
     "AlphaResult",
     "MedianIQRRule",
     "PercentageRule",
@@ -24,9 +34,11 @@ __all__ = [
     "alpha_by_group",
     "alpha_trend",
     "group_summary",
+    "item_figures",
     "item_summary",
     "load_ratings",
     "parse_scale",
+    "plain",
     "rand_disagreement",
     "rule_from_name",
     "stability",

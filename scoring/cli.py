@@ -15,7 +15,7 @@ from scoring.errors import ScoringInputError
 from scoring.loading import Form, load_ratings
 from scoring.reliability import CiMethod
 from scoring.report import analyse_round, to_csv, to_json, to_table
-from scoring.rules import rule_from_name
+from scoring.rules import RULE_NAMES, rule_from_name
 from scoring.scale import parse_scale
 
 
@@ -32,7 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--level", choices=LEVELS, default="ordinal")
     parser.add_argument("--scale", default="1-9", help="LOW-HIGH (default 1-9)")
     parser.add_argument(
-        "--rule", choices=("percentage", "median-iqr", "rand"), default="percentage"
+        "--rule",
+        # The name of old, "median-iqr", is still understood.
+        type=lambda name: name.replace("-", "_"),
+        choices=RULE_NAMES,
+        default=RULE_NAMES[0],
     )
     parser.add_argument(
         "--bootstrap",

@@ -57,11 +57,13 @@ def plain(value: Any) -> Any:
     return value
 
 
+def item_figures(row: pd.Series) -> dict[str, Any]:
+    """One row of `item_summary` or `group_summary` as JSON-safe figures (`ITEM_KEYS`)."""
+    return {k: plain(row[k]) for k in ITEM_KEYS}
+
+
 def _items(table: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = []
-    for item, row in table.iterrows():
-        rows.append({"item": plain(item), **{k: plain(row[k]) for k in ITEM_KEYS}})
-    return rows
+    return [{"item": plain(item), **item_figures(row)} for item, row in table.iterrows()]
 
 
 def analyse_round(

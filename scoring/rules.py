@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Final, Literal
 
 from scoring.errors import ScoringInputError
 from scoring.scale import Scale
@@ -88,7 +88,7 @@ class MedianIQRRule:
     """
 
     max_iqr: float = 2.0
-    name: str = "median-iqr"
+    name: str = "median_iqr"
 
     def __post_init__(self) -> None:
         if self.max_iqr < 0:
@@ -140,13 +140,24 @@ class RandRule:
 Rule = PercentageRule | MedianIQRRule | RandRule
 
 
-def rule_from_name(name: str) -> Rule:
-    """Default-threshold rule for a command-line name: percentage, median-iqr or rand."""
-    rules: dict[str, Rule] = {
-        "percentage": PercentageRule(),
-        "median-iqr": MedianIQRRule(),
-        "rand": RandRule(),
-    }
-    if name not in rules:
-        raise ScoringInputError(f"unknown rule {name!r}: use percentage, median-iqr or rand")
-    return rules[name]
+# Every rule's `name`, the one spelling used by the command line, reports and the web app.
+RULE_NAMES: Final = (PercentageRule.name, MedianIQRRule.name, RandRule.name)
+
+
+def rule_from_name(
+    name: str,
+    *,
+    in_min_pct: float = PercentageRule.in_min_pct,
+    out_max_pct: float = PercentageRule.out_max_pct,
+    max_iqr: float = MedianIQRRule.max_iqr,
+    max_di: float = RandRule.max_di,
+) -> Rule:
+    """The rule called `name` (one of `RULE_NAMES`) with the given thresholds; each rule uses
+    its own and ignores the others'. Raises ScoringInputError for an unknown name."""
+    if name == PercentageRule.name:
+        return PercentageRule(in_min_pct=in_min_pct, out_max_pct=out_max_pct)
+    if name == MedianIQRRule.name:
+        return MedianIQRRule(max_iqr=max_iqr)
+    if name == RandRule.name:
+        return RandRule(max_di=max_di)
+    raise ScoringInputError(f"unknown rule {name!r}: use {', '.join(RULE_NAMES)}")

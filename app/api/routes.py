@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from app.access import facilitated_study, membership
+from app.access import facilitated_study, membership, round_of
 from app.extensions import db
 from app.htmx import render
 from app.inputs import form_text, int_arg
@@ -128,9 +128,7 @@ def study(slug: str) -> Response:
 @bp.get("/api/v1/studies/<slug>/rounds/<int:number>/results")
 def round_results(slug: str, number: int) -> Response:
     study = _api_study(slug)
-    round_ = next((r for r in study.rounds if r.number == number), None)
-    if round_ is None:
-        abort(404, description=f"Round {number} does not exist.")
+    round_ = round_of(study, number)
     snapshot = snapshot_of(round_)
     if snapshot is None:
         abort(409, description=f"Round {number} is still open: results appear when it closes.")

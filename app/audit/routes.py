@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.access import facilitated_study
+from app.export.cells import neutralise_formula
 from app.extensions import db
 from app.htmx import render
 from app.inputs import int_arg
@@ -76,7 +77,7 @@ def export(slug: str) -> Response:
             row["summary"],
             row["details"],
         ]
-        writer.writerow([audit.safe_cell(c) for c in cells])
+        writer.writerow([neutralise_formula(c) for c in cells])
     audit.log(study.id, "audit.exported", by=current_user.id, format="csv")
     response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{study.slug}-audit-log.csv"'

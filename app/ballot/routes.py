@@ -6,11 +6,10 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.access import membership, membership_in_round
+from app.access import membership, membership_in_round, round_of
 from app.htmx import is_htmx, render
 from app.inputs import form_text
 from app.models import Panellist, Round
-from app.rounds.routes import round_by_number
 from app.services.ballot import build_ballot, moved_band, previous_rating_for
 from app.services.cycle import is_invited
 from app.services.ratings import answered_count, parse_answer, save_rating
@@ -22,7 +21,7 @@ bp = Blueprint("ballot", __name__, url_prefix="/studies/<slug>/rounds/<int:numbe
 
 def _panellist_and_round(slug: str, number: int) -> tuple[Panellist | None, Round, bool]:
     member = membership(slug)
-    round_ = round_by_number(member.study, number)
+    round_ = round_of(member.study, number)
     return member.panellist, round_, member.is_facilitator
 
 

@@ -7,13 +7,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from app.access import facilitated_study, membership
+from app.access import facilitated_study, item_of, membership, round_of
 from app.cycle.forms import CompleteForm, ProposalDecisionForm, ProposalForm, ReviseForm
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
-from app.models import Item, Proposal, Study
-from app.rounds.routes import round_by_number
+from app.models import Proposal, Study
 from app.services.cycle import (
     complete_study,
     last_reminders,
@@ -30,18 +29,11 @@ from delphi import DomainError, ItemKind
 bp = Blueprint("cycle", __name__, url_prefix="/studies/<slug>")
 
 
-def item_by_ref(study: Study, ref: str) -> Item:
-    item = next((i for i in study.items if i.ref == ref), None)
-    if item is None:
-        abort(404)
-    return item
-
-
 @bp.route("/items/<ref>/revise", methods=["GET", "POST"])
 @login_required
 def revise(slug: str, ref: str) -> Response:
     study = facilitated_study(slug)
-    item = item_by_ref(study, ref)
+    item = item_of(study, ref)
     form = ReviseForm()
     if not form.is_submitted():
         for name in ("text", "definition", "numerator", "denominator", "data_source", "rationale"):
@@ -114,7 +106,7 @@ def complete(slug: str) -> Response:
 @login_required
 def remind(slug: str, number: int) -> Response:
     study = facilitated_study(slug)
-    round_ = round_by_number(study, number)
+    round_ = round_of(study, number)
     link = url_for("ballot.show", slug=slug, number=number, _external=True)
     try:
         outcome = send_reminders(round_, current_user, ballot_url=link)
@@ -132,7 +124,7 @@ def remind(slug: str, number: int) -> Response:
 def responders(slug: str, number: int) -> Response:
     """Facilitators only: who has not finished the round, and when they were reminded."""
     study = facilitated_study(slug)
-    round_ = round_by_number(study, number)
+    round_ = round_of(study, number)
     return render(
         "cycle/responders.html",
         study=study,
@@ -174,7 +166,7 @@ def proposals(slug: str) -> Response:
     assert panellist is not None
     form = _proposal_form(study)
     if form.validate_on_submit():
-        item = next((i for i in study.items if i.ref == form.item.data), None)
+        item = item_of(study, form.item.data) if form.item.data else None
         try:
             propose(
                 study,
@@ -219,7 +211,7 @@ def decide_proposal(slug: str, proposal_id: int) -> Response:
         abort(404)
     form = _decision_form(study)
     if form.validate_on_submit():
-        merge = next((i for i in study.items if i.ref == form.merge_into.data), None)
+        merge = item_of(study, form.merge_into.data) if form.merge_into.data else None
         try:
             decide(
                 proposal,

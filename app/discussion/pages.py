@@ -9,7 +9,7 @@ from flask import abort, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.access import membership
+from app.access import item_of, membership
 from app.discussion.forms import MessageForm, SummaryForm
 from app.discussion.presenters import (
     Filters,
@@ -42,10 +42,7 @@ def item_or_channel(study: Study, ref: str) -> Item | None:
     """None for the channel; 404 for an unknown item."""
     if ref == CHANNEL:
         return None
-    item = svc.item_by_ref(study, ref)
-    if item is None:
-        abort(404)
-    return item
+    return item_of(study, ref)
 
 
 def ref_of(item: Item | None) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, flash, make_response, redirect, request, url_for
@@ -35,6 +34,7 @@ from app.discussion.pages import (
     viewer_in,
 )
 from app.discussion.presenters import ThreadPanel, changes_since, dom_key, thread_panels
+from app.export.cells import neutralise_formula
 from app.forms_common import field_errors
 from app.htmx import is_htmx, render
 from app.inputs import form_text, int_arg, parse_int
@@ -246,18 +246,11 @@ def export(slug: str, ref: str, fmt: str) -> Response:
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+            writer.writerow({k: neutralise_formula(v) for k, v in row.items()})
         response = make_response(out.getvalue())
         response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
-
-
-def _csv_safe(value: Any) -> Any:
-    """Spreadsheet apps run cells starting with = + - @ as formulas; quote them."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 # ---------------------------------------------------------------- live updates

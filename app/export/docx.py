@@ -12,17 +12,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from docx.table import Table
 
-from app.export.formats import (
-    GROUP_COLUMNS,
-    _appendix_row,
-    alpha_text,
-    date,
-    group_row,
-    num,
-    pct,
-    rounds_table,
-    top_band,
-)
+from app.export import tables
+from app.export.tables import TextTable, date, num, pct, top_band
 
 
 class _Styles:
@@ -47,7 +38,8 @@ def _cell_text(tc: Any, value: Any, bold: bool = False) -> None:
     run.text = "" if value is None else str(value)
 
 
-def _table(doc: Any, header: list[str], rows: list[list[Any]], caption: str = "") -> Table:
+def _table(doc: Any, table_rows: TextTable, caption: str = "") -> Table:
+    header, rows = table_rows
     styles = doc._styles_cache
     if caption:
         para = doc.add_paragraph(caption)
@@ -158,40 +150,25 @@ def render_docx(spec: dict[str, Any]) -> bytes:
                 )
                 _table(
                     doc,
-                    ["Figure", "Value"],
-                    [
-                        [f"% rating {top}", pct(ev["pct_top"])],
-                        ["Median", num(ev["median"])],
+                    (
+                        ["Figure", "Value"],
                         [
-                            "IQR (Q1\u2013Q3)",
-                            f"{num(ev['iqr'])} ({num(ev['q1'])}\u2013{num(ev['q3'])})",
+                            [f"% rating {top}", pct(ev["pct_top"])],
+                            ["Median", num(ev["median"])],
+                            [
+                                "IQR (Q1\u2013Q3)",
+                                f"{num(ev['iqr'])} ({num(ev['q1'])}\u2013{num(ev['q3'])})",
+                            ],
+                            ["Ratings (n)", num(ev["n"])],
+                            ["Unable to rate", num(ev["n_unable"])],
                         ],
-                        ["Ratings (n)", num(ev["n"])],
-                        ["Unable to rate", num(ev["n_unable"])],
-                    ],
+                    ),
                     caption=f"Evidence of agreement for {item['ref']}",
                 )
                 _table(
-                    doc,
-                    [*GROUP_COLUMNS, f"% agreement ({top})"],
-                    [group_row(g) for g in ev["groups"]],
-                    caption=f"{item['ref']} by stakeholder group",
+                    doc, tables.groups_table(ev, top), caption=f"{item['ref']} by stakeholder group"
                 )
-            _table(
-                doc,
-                ["Version", "Rounds", "Wording", "What changed"],
-                [
-                    [
-                        h["version"],
-                        ", ".join(map(str, h["rounds"])) or "\u2013",
-                        h["text"],
-                        "; ".join(h["changes"])
-                        + (f" ({h['change_note']})" if h["change_note"] else ""),
-                    ]
-                    for h in item["history"]
-                ],
-                caption=f"Revision history of {item['ref']}",
-            )
+            _table(doc, tables.history_table(item), caption=f"Revision history of {item['ref']}")
 
     for title, key in (
         ("Appendix A: excluded items", "excluded"),
@@ -201,11 +178,7 @@ def render_docx(spec: dict[str, Any]) -> bytes:
         if not spec[key]:
             doc.add_paragraph("None.")
             continue
-        _table(
-            doc,
-            ["Ref", "Theme", "Wording", "Round", "n", "Median", "IQR", f"% {top}", "Reason"],
-            [_appendix_row(i) for i in spec[key]],
-        )
+        _table(doc, tables.appendix_table(spec[key], top))
     _methods(doc, spec)
     out = io.BytesIO()
     doc.save(out)
@@ -216,31 +189,10 @@ def _methods(doc: Any, spec: dict[str, Any]) -> None:
     m, c = spec["methods"], spec["consensus"]
     _heading(doc, "Methods and participation", 1)
     _heading(doc, "Panel composition", 2)
-    _table(
-        doc,
-        ["Group", "Invited", "Joined", "Partners", "Patient representatives", "Observers"],
-        [
-            [
-                p["group"],
-                p["invited"],
-                p["joined"],
-                p["partners"],
-                p["patient_representatives"],
-                p["observers"],
-            ]
-            for p in m["panel"]
-        ],
-    )
+    _table(doc, tables.panel_table(m))
     _heading(doc, "Participation flow", 2)
     doc.add_paragraph(m["participation_note"])
-    _table(
-        doc,
-        ["Round", "Group", "Invited", "Responded", "Retained"],
-        [
-            [p["round"], p["group"], p["invited"], p["responded"], p["retained"]]
-            for p in m["participation"]
-        ],
-    )
+    _table(doc, tables.participation_table(m))
     _heading(doc, "Consensus rule", 2)
     doc.add_paragraph(f"{c['label']}. {c['description']}")
     doc.add_paragraph(
@@ -248,23 +200,10 @@ def _methods(doc: Any, spec: dict[str, Any]) -> None:
     )
     _heading(doc, "Rounds", 2)
     doc.add_paragraph(f"{m['number_of_rounds']} rounds. {m['stopping']}")
-    _table(doc, *rounds_table(m, with_alpha=False))
+    _table(doc, tables.rounds_table(m, with_alpha=False))
     doc.add_paragraph(m["merging_note"])
     _heading(doc, "Agreement between panellists (Krippendorff's alpha)", 2)
-    groups = sorted({g for r in m["rounds"] for g in r["alpha_groups"]})
-    _table(
-        doc,
-        ["Round", "Whole panel", *groups],
-        [
-            [
-                r["round"],
-                alpha_text(r["alpha"]),
-                *[alpha_text(r["alpha_groups"].get(g)) for g in groups],
-            ]
-            for r in m["rounds"]
-            if r["alpha"]
-        ],
-    )
+    _table(doc, tables.alpha_table(m, whole_panel=True))
     _heading(doc, "Stability between rounds", 2)
     if not m["stability"]:
         doc.add_paragraph("Stability needs two closed rounds.")
@@ -273,20 +212,7 @@ def _methods(doc: Any, spec: dict[str, Any]) -> None:
             f"Round {pair['from_round']} to round {pair['to_round']}: "
             f"{pair['stable_items']} of {len(pair['items'])} items stable."
         )
-        _table(
-            doc,
-            ["Ref", "Paired", "% changed band", "Wilcoxon p", "Verdict"],
-            [
-                [
-                    i["ref"],
-                    num(i["n_paired"]),
-                    pct(i["pct_changed_band"]),
-                    num(i["p_value"], 3),
-                    i["verdict"],
-                ]
-                for i in pair["items"]
-            ],
-        )
+        _table(doc, tables.stability_table(pair))
     _heading(doc, "Anonymity", 2)
     doc.add_paragraph(m["anonymity"])
     _heading(doc, "Discussion summaries", 2)
@@ -298,8 +224,4 @@ def _methods(doc: Any, spec: dict[str, Any]) -> None:
         para.add_run(d["summary"])
     if spec.get("panel_names"):
         _heading(doc, "Panel members", 2)
-        _table(
-            doc,
-            ["Pseudonym", "Name", "Group", "Role"],
-            [[p["pseudonym"], p["name"], p["group"], p["role"]] for p in spec["panel_names"]],
-        )
+        _table(doc, tables.panel_names_table(spec))

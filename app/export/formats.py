@@ -15,16 +15,31 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
 
+from app.export.tables import (
+    TextTable,
+    alpha_groups,
+    alpha_table,
+    alpha_text,
+    appendix_table,
+    date,
+    groups_table,
+    history_table,
+    num,
+    panel_names_table,
+    panel_table,
+    participation_table,
+    pct,
+    rounds_table,
+    stability_table,
+    top_band,
+)
 from app.inputs import clean_text
 from app.services.export import all_items
-from app.web import london
-from delphi import Decision
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_CSS = ROOT / "static" / "css" / "specification.css"
@@ -65,83 +80,6 @@ class ExportUnavailable(Exception):
 # ---------------------------------------------------------------- formatting helpers
 
 
-def num(value: Any, digits: int = 1) -> str:
-    """A figure for people: whole numbers without decimals, None as a dash."""
-    if value is None or value == "":
-        return "\u2013"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value == int(value) and abs(value) < 1e12:
-            return str(int(value))
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def pct(value: Any) -> str:
-    return "\u2013" if value is None else f"{num(value)}%"
-
-
-def date(value: str | None) -> str:
-    if not value:
-        return "\u2013"
-    return london(datetime.fromisoformat(value), "%-d %B %Y")
-
-
-def alpha_text(alpha: dict[str, Any] | None) -> str:
-    if alpha and alpha.get("withheld"):
-        return f"not shown: {alpha.get('note')}"
-    if not alpha or alpha.get("value") is None:
-        note = (alpha or {}).get("note")
-        return f"not defined ({note})" if note else "not defined"
-    text = f"{alpha['value']:.3f}"
-    if alpha.get("ci"):
-        low, high = alpha["ci"]
-        text += f" (95% CI {low:.3f} to {high:.3f})"
-    return text
-
-
-ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [
-    decision.past_label for decision in Decision
-]
-
-
-def rounds_table(method: dict[str, Any], *, with_alpha: bool) -> tuple[list[str], list[list[Any]]]:
-    """The rounds of the method section as a header and rows, for every document format."""
-    header = ROUND_COLUMNS + (["Krippendorff's alpha"] if with_alpha else [])
-    rows = []
-    for r in method["rounds"]:
-        row = [
-            r["round"],
-            date(r["opened_at"]),
-            date(r["closed_at"]),
-            r["items_rated"],
-            r["items_added"],
-            r["items_revised"],
-            r["items_accepted"],
-            r["items_excluded"],
-            r["items_carried_forward"],
-        ]
-        rows.append(row + [alpha_text(r["alpha"])] if with_alpha else row)
-    return header, rows
-
-
-GROUP_COLUMNS = ["Group", "n", "Median"]
-
-
-def group_row(group: dict[str, Any]) -> list[str]:
-    """One row of an item's table by stakeholder group: name, n, median, % agreement; a group
-    withheld by `delphi.disclosure` says so in place of every figure."""
-    if group.get("withheld"):
-        return [group["group"], str(group.get("note")), "not shown", "not shown"]
-    return [group["group"], num(group["n"]), num(group["median"]), pct(group["pct_top"])]
-
-
-def top_band(spec: dict[str, Any]) -> str:
-    bands = spec["study"]["scale"]["bands"]
-    return bands["top"].split(":")[0]
 
 
 HELPERS: dict[str, Callable[..., Any]] = {
@@ -302,7 +240,8 @@ def md_text(value: Any) -> str:
     )
 
 
-def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+def _md_table(table: TextTable) -> list[str]:
+    header, rows = table
     lines = ["| " + " | ".join(md_text(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in rows]
     return lines + [""]
@@ -357,29 +296,10 @@ def render_markdown(spec: dict[str, Any]) -> str:
                     f"n = {num(ev['n'])}, unable to rate {num(ev['n_unable'])}."
                 )
                 add("")
-                out.extend(
-                    _md_table(
-                        [*GROUP_COLUMNS, f"% agreement ({top})"],
-                        [group_row(g) for g in ev["groups"]],
-                    )
-                )
+                out.extend(_md_table(groups_table(ev, top)))
             add("Revision history:")
             add("")
-            out.extend(
-                _md_table(
-                    ["Version", "Rounds", "Wording", "What changed"],
-                    [
-                        [
-                            h["version"],
-                            ", ".join(map(str, h["rounds"])) or "\u2013",
-                            h["text"],
-                            "; ".join(h["changes"])
-                            + (f" ({h['change_note']})" if h["change_note"] else ""),
-                        ]
-                        for h in item["history"]
-                    ],
-                )
-            )
+            out.extend(_md_table(history_table(item)))
     for title, key in (
         ("Appendix A: excluded items", "excluded"),
         ("Appendix B: items with no consensus", "no_consensus"),
@@ -391,30 +311,9 @@ def render_markdown(spec: dict[str, Any]) -> str:
             add("None.")
             add("")
             continue
-        out.extend(
-            _md_table(
-                ["Ref", "Theme", "Wording", "Round", "n", "Median", "IQR", f"% {top}", "Reason"],
-                [_appendix_row(i) for i in entries],
-            )
-        )
+        out.extend(_md_table(appendix_table(entries, top)))
     _md_methods(s, out)
     return "\n".join(out).rstrip() + "\n"
-
-
-def _appendix_row(item: dict[str, Any]) -> list[str]:
-    ev = item["evidence"] or {}
-    reason = next((r["reason"] for r in reversed(item["rounds"]) if r["reason"]), "")
-    return [
-        item["ref"],
-        item["theme"],
-        item["text"],
-        num(ev.get("round")),
-        num(ev.get("n")),
-        num(ev.get("median")),
-        num(ev.get("iqr")),
-        pct(ev.get("pct_top")),
-        reason,
-    ]
 
 
 def _md_methods(s: dict[str, Any], out: list[str]) -> None:
@@ -423,35 +322,12 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     add("")
     add("### Panel composition")
     add("")
-    out.extend(
-        _md_table(
-            ["Group", "Invited", "Joined", "Partners", "Patient representatives", "Observers"],
-            [
-                [
-                    p["group"],
-                    p["invited"],
-                    p["joined"],
-                    p["partners"],
-                    p["patient_representatives"],
-                    p["observers"],
-                ]
-                for p in m["panel"]
-            ],
-        )
-    )
+    out.extend(_md_table(panel_table(m)))
     add("### Participation flow")
     add("")
     add(m["participation_note"])
     add("")
-    out.extend(
-        _md_table(
-            ["Round", "Group", "Invited", "Responded", "Retained"],
-            [
-                [p["round"], p["group"], p["invited"], p["responded"], p["retained"]]
-                for p in m["participation"]
-            ],
-        )
-    )
+    out.extend(_md_table(participation_table(m)))
     c = s["consensus"]
     add("### Consensus rule")
     add("")
@@ -465,23 +341,13 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     add("")
     add(f"{m['number_of_rounds']} rounds. {m['stopping']}")
     add("")
-    out.extend(_md_table(*rounds_table(m, with_alpha=True)))
+    out.extend(_md_table(rounds_table(m, with_alpha=True)))
     add(m["merging_note"])
     add("")
-    groups = sorted({g for r in m["rounds"] for g in r["alpha_groups"]})
-    if groups:
+    if alpha_groups(m):
         add("Krippendorff's alpha by stakeholder group:")
         add("")
-        out.extend(
-            _md_table(
-                ["Round", *groups],
-                [
-                    [r["round"], *[alpha_text(r["alpha_groups"].get(g)) for g in groups]]
-                    for r in m["rounds"]
-                    if r["alpha_groups"]
-                ],
-            )
-        )
+        out.extend(_md_table(alpha_table(m, whole_panel=False)))
     add("### Stability between rounds")
     add("")
     if not m["stability"]:
@@ -493,21 +359,7 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
             f"{pair['stable_items']} of {len(pair['items'])} items stable."
         )
         add("")
-        out.extend(
-            _md_table(
-                ["Ref", "Paired", "% changed band", "Wilcoxon p", "Verdict"],
-                [
-                    [
-                        i["ref"],
-                        num(i["n_paired"]),
-                        pct(i["pct_changed_band"]),
-                        num(i["p_value"], 3),
-                        i["verdict"],
-                    ]
-                    for i in pair["items"]
-                ],
-            )
-        )
+        out.extend(_md_table(stability_table(pair)))
     add("### Anonymity")
     add("")
     add(m["anonymity"])
@@ -523,12 +375,7 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     if s.get("panel_names"):
         add("### Panel members")
         add("")
-        out.extend(
-            _md_table(
-                ["Pseudonym", "Name", "Group", "Role"],
-                [[p["pseudonym"], p["name"], p["group"], p["role"]] for p in s["panel_names"]],
-            )
-        )
+        out.extend(_md_table(panel_names_table(s)))
 
 
 # ---------------------------------------------------------------- data zip

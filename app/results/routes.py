@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.access import facilitated_study
+from app.access import facilitated_study, round_of
 from app.extensions import db
 from app.htmx import render
 from app.inputs import form_text, parse_int
@@ -21,7 +21,6 @@ from app.models import (
     StakeholderGroup,
     Study,
 )
-from app.rounds.routes import round_by_number
 from app.services.realtime import freeze_snapshot, is_realtime, snapshots_of
 from app.services.results import compute_results, snapshot_of
 from app.services.rounds import record_decisions
@@ -54,6 +53,7 @@ def _page(
         versions=versions,
         decisions=decisions,
         problems=problems or [],
+        errors=[("decisions", problem) for problem in problems or []],
         final=any(r.number > round_.number for r in study.rounds),
         live=live,
         live_snapshots=snapshots_of(round_) if is_realtime(study) else [],
@@ -82,7 +82,7 @@ def change_reasons(round_: Round) -> dict[str, list[tuple[str, str]]]:
 @login_required
 def show(slug: str, number: int) -> Response:
     study = facilitated_study(slug)
-    return _page(study, round_by_number(study, number))
+    return _page(study, round_of(study, number))
 
 
 @bp.post("/freeze")
@@ -90,7 +90,7 @@ def show(slug: str, number: int) -> Response:
 def freeze(slug: str, number: int) -> Response:
     """Real-time Delphi: store the results as they stand now, with an optional label."""
     study = facilitated_study(slug)
-    round_ = round_by_number(study, number)
+    round_ = round_of(study, number)
     if not is_realtime(study):
         abort(409, description="Snapshots on demand are for real-time studies.")
     snapshot = freeze_snapshot(round_, current_user, form_text("label"))
@@ -104,7 +104,7 @@ def freeze(slug: str, number: int) -> Response:
 @login_required
 def live_snapshot(slug: str, number: int, snapshot_id: int) -> Response:
     study = facilitated_study(slug)
-    round_ = round_by_number(study, number)
+    round_ = round_of(study, number)
     snapshot = db.session.get(LiveSnapshot, snapshot_id)
     if snapshot is None or snapshot.round_id != round_.id:
         abort(404)
@@ -128,7 +128,7 @@ def live_snapshot(slug: str, number: int, snapshot_id: int) -> Response:
 @login_required
 def decide(slug: str, number: int) -> Response:
     study = facilitated_study(slug)
-    round_ = round_by_number(study, number)
+    round_ = round_of(study, number)
     choices: dict[int, tuple[Decision, str]] = {}
     problems = []
     for key, value in request.form.items():

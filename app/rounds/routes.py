@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
-from app.access import facilitated_study
+from app.access import facilitated_study, round_of
 from app.forms_common import field_errors
 from app.htmx import render
-from app.models import Round, Study
 from app.rounds.forms import OpenRoundForm
 from app.services.results import participation
 from app.services.rounds import close_round, open_round
@@ -20,16 +18,6 @@ from app.text.dates import LONDON
 from delphi import InvalidTransition
 
 bp = Blueprint("rounds", __name__, url_prefix="/studies/<slug>/rounds")
-
-
-def round_by_number(study: Study, number: int) -> Round:
-    found = next((r for r in study.rounds if r.number == number), None)
-    if found is None:
-        abort(404)
-    # The session holds loaded objects weakly: link the round to its study so the study (and
-    # its rounds) stay loaded for the request instead of being queried again via round.study.
-    set_committed_value(found, "study", study)
-    return found
 
 
 @bp.post("/open")
@@ -62,7 +50,7 @@ def open_(slug: str) -> Response:
 @login_required
 def show(slug: str, number: int) -> Response:
     study = facilitated_study(slug)
-    round_ = round_by_number(study, number)
+    round_ = round_of(study, number)
     return render(
         "rounds/show.html",
         block="participation",
@@ -76,7 +64,7 @@ def show(slug: str, number: int) -> Response:
 @login_required
 def close(slug: str, number: int) -> Response:
     study = facilitated_study(slug)
-    round_ = round_by_number(study, number)
+    round_ = round_of(study, number)
     close_round(round_.id, actor=current_user)
     flash(f"Round {number} is closed and its results are stored.", "success")
     return redirect(url_for("results.show", slug=slug, number=number), 303)

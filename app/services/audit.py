@@ -43,8 +43,6 @@ DESCRIPTIONS = {
     "audit.exported": "Exported the audit log",
 }
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def record(study_id: int | None, action: str, *, by: int | None, **detail: Any) -> None:
     """Add an event to the current transaction; it commits with the change it describes.
@@ -72,10 +70,3 @@ def describe(action: str) -> str:
         return DESCRIPTIONS[action]
     area, _, verb = action.partition(".")
     return f"{area.replace('_', ' ').capitalize()}: {verb.replace('_', ' ')}" if verb else action
-
-
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading single quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value

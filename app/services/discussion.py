@@ -98,10 +98,6 @@ def current_round(study_id: int) -> Round | None:
     )
 
 
-def item_by_ref(study: Study, ref: str) -> Item | None:
-    return db.session.scalar(select(Item).where(Item.study_id == study.id, Item.ref == ref.upper()))
-
-
 def item_refs(study_id: int) -> set[str]:
     return set(db.session.scalars(select(Item.ref).where(Item.study_id == study_id)))
 

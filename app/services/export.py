@@ -42,8 +42,7 @@ from delphi import (
     PanelRole,
     StudyStatus,
 )
-from scoring import Scale, stability
-from scoring.report import plain
+from scoring import Scale, plain, stability
 
 SCHEMA_VERSION = "1.1"  # 1.1: group figures may be withheld (delphi.disclosure)
 

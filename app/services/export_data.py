@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Select, select
 
+from app.export.cells import neutralise_formula
 from app.extensions import db
 from app.models import (
     DiscussionMessage,
@@ -140,7 +141,6 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 NAME_COLUMN = "name"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -156,9 +156,7 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         values = list(uniques)
-        fixed = [
-            "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v for v in values
-        ]
+        fixed = [neutralise_formula(v) for v in values]
         if fixed == values:
             continue
         lookup = np.array([*fixed, None], dtype=object)

@@ -9,16 +9,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LiveSnapshot, Round, Study, User
 from app.services import audit
-from app.services.results import (
-    _figures,
-    _unrated,
-    compute_results,
-    ratings_frame,
-    scoring_rule,
-)
+from app.services.results import compute_results, ratings_frame, scoring_rule, unrated_figures
 from app.services.transaction import transactional
 from delphi import InvalidTransition, RoundStatus, StudyMode, disclose_group
-from scoring import Scale, group_summary, item_summary
+from scoring import Scale, group_summary, item_figures, item_summary
 
 
 def is_realtime(study: Study) -> bool:
@@ -32,16 +26,16 @@ def live_feedback(round_: Round, version_ids: list[int]) -> dict[int, dict[str, 
     frame = ratings_frame(round_)
     frame = frame[frame["item"].isin(version_ids)]
     if frame.empty:
-        return {vid: _unrated(study) | {"groups": {}} for vid in version_ids}
+        return {vid: unrated_figures(study) | {"groups": {}} for vid in version_ids}
     scale = Scale(low=study.scale_min, high=study.scale_max)
     rule = scoring_rule(study)
     items = item_summary(frame, scale, rule, require_all_groups=study.require_all_groups)
     groups = group_summary(frame, scale, rule)
     out: dict[int, dict[str, Any]] = {}
     for vid in version_ids:
-        figures = _figures(items.loc[vid]) if vid in items.index else _unrated(study)
+        figures = item_figures(items.loc[vid]) if vid in items.index else unrated_figures(study)
         figures["groups"] = {
-            g.name: disclose_group(_figures(groups.loc[(g.name, vid)]))
+            g.name: disclose_group(item_figures(groups.loc[(g.name, vid)]))
             for g in study.groups
             if (g.name, vid) in groups.index
         }

@@ -17,16 +17,17 @@ from app.models import Panellist, Rating, Round, RoundSnapshot, StakeholderGroup
 from app.settings import settings
 from delphi import ConsensusStatus, PanelRole, disclose_round_results, suggest_decision
 from scoring import (
-    MedianIQRRule,
-    PercentageRule,
-    RandRule,
+    ITEM_KEYS,
+    Rule,
     Scale,
     alpha,
     alpha_by_group,
     group_summary,
+    item_figures,
     item_summary,
+    plain,
+    rule_from_name,
 )
-from scoring.report import plain
 
 RULE_LABELS = {
     "percentage": "Percentage rule",
@@ -35,12 +36,11 @@ RULE_LABELS = {
 }
 
 
-def scoring_rule(study: Study) -> PercentageRule | MedianIQRRule | RandRule:
-    if study.rule == "median_iqr":
-        return MedianIQRRule(max_iqr=study.max_iqr)
-    if study.rule == "rand":
-        return RandRule()
-    return PercentageRule(in_min_pct=study.pct_in, out_max_pct=study.pct_out_max)
+def scoring_rule(study: Study) -> Rule:
+    """The study's consensus rule (`Study.rule` is one of `scoring.RULE_NAMES`)."""
+    return rule_from_name(
+        study.rule, in_min_pct=study.pct_in, out_max_pct=study.pct_out_max, max_iqr=study.max_iqr
+    )
 
 
 def rule_description(study: Study) -> str:
@@ -80,36 +80,14 @@ def ratings_frame(round_: Round) -> pd.DataFrame:
     return frame
 
 
-FIGURES = [
-    "n",
-    "n_unable",
-    "mean",
-    "median",
-    "q1",
-    "q3",
-    "iqr",
-    "pct_bottom",
-    "pct_middle",
-    "pct_top",
-    "counts",
-    "ipr",
-    "ipras",
-    "di",
-    "status",
-]
-
-
-def _unrated(study: Study) -> dict[str, Any]:
-    """An item nobody answered: every figure present, undefined ones None."""
-    figures: dict[str, Any] = dict.fromkeys(FIGURES)
+def unrated_figures(study: Study) -> dict[str, Any]:
+    """An item nobody answered: every figure of `scoring.ITEM_KEYS` present, undefined ones
+    None."""
+    figures: dict[str, Any] = dict.fromkeys(ITEM_KEYS)
     figures.update(
         n=0, n_unable=0, counts=[0] * study.scale.width, status=ConsensusStatus.NOT_RATED.value
     )
     return figures
-
-
-def _figures(row: pd.Series) -> dict[str, Any]:
-    return {k: plain(row[k]) for k in FIGURES if k in row.index}
 
 
 def participation(round_: Round) -> list[dict[str, Any]]:
@@ -162,12 +140,12 @@ def compute_results(round_: Round) -> dict[str, Any]:
     for round_item in round_.round_items:
         version = round_item.item_version
         key = version.id
-        figures = _figures(items.loc[key]) if key in items.index else _unrated(study)
+        figures = item_figures(items.loc[key]) if key in items.index else unrated_figures(study)
         groups: dict[str, Any] = {}
         if by_group is not None:
             for group in study.groups:
                 if (group.name, key) in by_group.index:
-                    groups[group.name] = _figures(by_group.loc[(group.name, key)])
+                    groups[group.name] = item_figures(by_group.loc[(group.name, key)])
         status = figures.get("status", ConsensusStatus.NOT_RATED)
         out_items[str(key)] = {
             "item_id": version.item_id,
@@ -182,23 +160,11 @@ def compute_results(round_: Round) -> dict[str, Any]:
         "scale": [study.scale_min, study.scale_max],
         "rule": {"name": study.rule, "description": rule_description(study)},
         "items": out_items,
-        "alpha": plain(_alpha_dict(overall)),
-        "alpha_groups": {name: plain(_alpha_dict(a)) for name, a in group_alphas.items()},
+        "alpha": plain(overall.as_dict()),
+        "alpha_groups": {name: plain(a.as_dict()) for name, a in group_alphas.items()},
         "participation": participation(round_),
     }
     return disclose_round_results(results)
-
-
-def _alpha_dict(result: Any) -> dict[str, Any]:
-    return {
-        "value": result.value,
-        "ci": list(result.ci) if result.ci else None,
-        "level": result.level,
-        "n_units": result.n_units,
-        "n_raters": result.n_raters,
-        "p_below_min": result.p_below_min,
-        "note": result.note,
-    }
 
 
 def snapshot_of(round_: Round) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from app.models import LoginAttempt, Panellist, SignInLink, User, utcnow
 from app.security import check_password, hash_password, new_token
 from app.services.login_limits import Throttle, wait_after
 from tests.conftest import PASSWORD, Panel, build_panel, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, post_form, text_of
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.9"}
 OWNER = {"REMOTE_ADDR": "198.51.100.7"}
@@ -52,11 +52,12 @@ def attacker_study(app, panel: Panel) -> Panel:
 
 
 def _invite(client, study: Panel, email: str, name: str = "Typed By Inviter") -> str:
-    response = client.post(
+    response = post_form(
+        client,
         f"/studies/{study.study.slug}/panel/invite",
         data={"name": name, "email": email, "group": study.study.groups[0].id, "role": "partner"},
+        status=200,
     )
-    assert response.status_code == 200, text_of(response)
     links = [c.get_text() for c in page(response).select(".app-invite-link")]
     assert len(links) == 1
     return links[0].rsplit("/", 1)[1]
@@ -67,7 +68,7 @@ def test_inviting_a_registered_address_never_shows_the_inviter_its_stored_name(
 ):
     sign_in(client, attacker_study.facilitator)
     _invite(client, attacker_study, victim.email)
-    panel_page = text_of(client.get("/studies/other-study/panel"))
+    panel_page = text_of(get_page(client, "/studies/other-study/panel"))
     assert "Typed By Inviter" in panel_page
     assert "Victoria Stored-Name" not in panel_page
     data = client.get("/studies/other-study/export/data.zip")
@@ -82,8 +83,7 @@ def test_an_invitation_to_an_existing_account_never_sets_its_password_or_signs_a
     stored_hash = db.session.get(User, victim.id).password_hash
 
     opener = app.test_client()
-    shown = opener.get(f"/invitation/{token}")
-    assert shown.status_code == 200
+    shown = get_page(opener, f"/invitation/{token}")
     assert "Victoria Stored-Name" not in text_of(shown)
     assert "Sign in to accept" in text_of(shown)
     assert not page(shown).select("input[type=password]")
@@ -108,18 +108,18 @@ def test_the_owner_accepts_an_invitation_after_signing_in_with_their_own_passwor
     sign_in(client, attacker_study.facilitator)
     token = _invite(client, attacker_study, victim.email)
     owner = app.test_client()
-    shown = page(owner.get(f"/invitation/{token}"))
+    shown = page(get_page(owner, f"/invitation/{token}"))
     login_url = shown.find("a", string="Sign in to accept")["href"]
     signed_in = owner.post(login_url, data={"email": victim.email, "password": PASSWORD})
     assert signed_in.status_code == 303
     assert signed_in.headers["Location"].endswith(f"/invitation/{token}")
-    confirm = owner.get(f"/invitation/{token}")
-    assert confirm.status_code == 200 and not page(confirm).select("input[type=password]")
+    confirm = get_page(owner, f"/invitation/{token}")
+    assert not page(confirm).select("input[type=password]")
     joined = owner.post(f"/invitation/{token}")
     assert joined.status_code == 303
-    assert "You take part as CQC partner 1" in text_of(owner.get("/studies/other-study"))
+    assert "You take part as CQC partner 1" in text_of(get_page(owner, "/studies/other-study"))
     # Now that the person has joined, facilitators see the name the account holds.
-    assert "Victoria Stored-Name" in text_of(client.get("/studies/other-study/panel"))
+    assert "Victoria Stored-Name" in text_of(get_page(client, "/studies/other-study/panel"))
 
 
 def test_a_panellist_who_joined_elsewhere_without_a_password_must_sign_in_to_join_again(
@@ -130,7 +130,7 @@ def test_a_panellist_who_joined_elsewhere_without_a_password_must_sign_in_to_joi
     sign_in(client, attacker_study.facilitator)
     token = _invite(client, attacker_study, existing.email)
     opener = app.test_client()
-    assert "Sign in to accept" in text_of(opener.get(f"/invitation/{token}"))
+    assert "Sign in to accept" in text_of(get_page(opener, f"/invitation/{token}"))
     assert (
         opener.post(f"/invitation/{token}", data={"password": "", "confirm": ""}).status_code == 403
     )
@@ -161,9 +161,10 @@ def test_a_brand_new_account_still_joins_from_its_link_and_may_choose_a_password
     sign_in(client, attacker_study.facilitator)
     token = _invite(client, attacker_study, "nina@example.test", name="Nina Newcomer")
     newcomer = app.test_client()
-    assert "Hello Nina Newcomer" in text_of(newcomer.get(f"/invitation/{token}"))
-    short = newcomer.post(f"/invitation/{token}", data={"password": "short", "confirm": "short"})
-    assert short.status_code == 422
+    assert "Hello Nina Newcomer" in text_of(get_page(newcomer, f"/invitation/{token}"))
+    short = post_form(
+        newcomer, f"/invitation/{token}", data={"password": "short", "confirm": "short"}, status=422
+    )
     assert "at least 10 characters" in text_of(short)
     joined = newcomer.post(f"/invitation/{token}", data={"password": PASSWORD, "confirm": PASSWORD})
     assert joined.status_code == 303 and _signed_in(newcomer)
@@ -272,8 +273,9 @@ def test_the_emailed_sign_in_link_works_while_the_password_throttle_holds(app, o
     for _ in range(12):
         _login(client, owner.email, "wrong password", environ_base=ATTACKER)
     assert _login(client, owner.email, PASSWORD, environ_base=ATTACKER).status_code == 429
-    asked = client.post("/sign-in-link", data={"email": owner.email}, environ_base=ATTACKER)
-    assert asked.status_code == 200
+    post_form(
+        client, "/sign-in-link", data={"email": owner.email}, environ_base=ATTACKER, status=200
+    )
     assert len(smtp.messages) == 1
     body = smtp.messages[0].get_payload(decode=True).decode()
     path = "/sign-in/" + body.split("/sign-in/", 1)[1].split()[0]
@@ -303,8 +305,7 @@ def test_a_valid_sign_in_link_works_from_an_address_throttled_for_wrong_links(ap
 def test_sign_in_links_to_one_account_are_capped_without_saying_so(app, owner, smtp):
     client = app.test_client()
     for _ in range(7):
-        answer = client.post("/sign-in-link", data={"email": owner.email})
-        assert answer.status_code == 200
+        post_form(client, "/sign-in-link", data={"email": owner.email}, status=200)
     assert len(smtp.messages) == app.config["SIGN_IN_LINKS_PER_QUARTER_HOUR"]
 
 

@@ -24,6 +24,7 @@ from app.models import Rating, Study
 from app.services.ratings import save_rating
 from app.services.rounds import close_round, open_round
 from tests.conftest import Panel, build_panel, sign_in
+from tests.web.helpers import get_page
 
 
 def _empty_database(tmp_path) -> tuple[str, object]:
@@ -128,7 +129,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup_of_this_app_and_changes_not
     assert db.session.scalar(select(Study.title).where(Study.slug == "test-study")) == "Test study"
     client = app.test_client()
     sign_in(client, panel.facilitator)
-    assert client.get("/studies/test-study").status_code == 200
+    get_page(client, "/studies/test-study")
 
 
 def _mode(path: Path) -> int:
@@ -194,7 +195,7 @@ def test_a_backup_from_an_older_version_of_the_app_is_restored_and_upgraded(
     old = db.session.scalar(select(Study).where(Study.slug == "old-study"))
     client = app.test_client()
     sign_in(client, old.facilitators[0].user)
-    assert client.get("/studies/old-study").status_code == 200
+    get_page(client, "/studies/old-study")
 
 
 def test_a_study_survives_backup_and_restore_into_an_empty_database(app, panel: Panel, tmp_path):

@@ -13,7 +13,7 @@ from app.services.rounds import close_round, open_round, record_decisions
 from delphi import Decision
 from tests.conftest import Panel, sign_in
 from tests.web.discussion_helpers import BASE, HX, dom, post
-from tests.web.helpers import error_summary, page, text_of
+from tests.web.helpers import error_summary, get_page, page, post_form, text_of
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_a_message_over_4000_characters_gets_a_field_error(client, panel, round1
 
 def test_the_message_box_has_a_live_character_counter(client, panel, round1):
     sign_in(client, panel.partners[0].user)
-    soup = page(client.get(f"{BASE}/P1"))
+    soup = page(get_page(client, f"{BASE}/P1"))
     textarea = soup.select_one(f"textarea#{dom('P1')}-body")
     assert textarea["data-maxlength"] == "4000"
     counter = soup.select_one(f"#{dom('P1')}-body-count")
@@ -144,7 +144,7 @@ def test_a_reply_shows_a_quote_of_what_it_answers(client, panel, round1):
         first.id
     )
     post(client, "P1", "I agree, shorten it", parent_id=str(first.id))
-    shown = page(client.get(f"{BASE}/P1"))
+    shown = page(get_page(client, f"{BASE}/P1"))
     reply = shown.select("li.app-message")[-1]
     quote = reply.select_one("blockquote").get_text(" ", strip=True)
     assert quote.startswith("In reply to CQC partner 1 wrote:")
@@ -164,8 +164,7 @@ def test_an_author_edits_within_ten_minutes_and_the_edit_is_marked(client, panel
     sign_in(client, panel.partners[0].user)
     post(client, "P1", "Frist thought")
     message = only_message()
-    form = client.get(f"{BASE}/messages/{message.id}/edit")
-    assert form.status_code == 200
+    get_page(client, f"{BASE}/messages/{message.id}/edit")
     response = client.post(
         f"{BASE}/messages/{message.id}/edit", data={"body": "First thought", "category": ""}
     )
@@ -179,8 +178,9 @@ def test_an_empty_edit_gets_a_field_error(client, panel, round1):
     sign_in(client, panel.partners[0].user)
     post(client, "P1", "Something")
     message = only_message()
-    response = client.post(f"{BASE}/messages/{message.id}/edit", data={"body": ""})
-    assert response.status_code == 422
+    response = post_form(
+        client, f"{BASE}/messages/{message.id}/edit", data={"body": ""}, status=422
+    )
     assert error_summary(response) == ["Enter a message"]
 
 
@@ -207,7 +207,7 @@ def test_after_ten_minutes_a_message_can_no_longer_be_edited_or_deleted(client, 
     assert client.post(f"{BASE}/messages/{message.id}/delete").status_code == 403
     assert "Edit" not in [
         a.get_text(strip=True)
-        for a in page(client.get(f"{BASE}/P1")).select(".app-message__actions a")
+        for a in page(get_page(client, f"{BASE}/P1")).select(".app-message__actions a")
     ]
     db.session.refresh(message)
     assert message.body == "Settled view" and message.deleted_at is None
@@ -227,7 +227,7 @@ def test_nobody_edits_or_deletes_someone_elses_message(client, panel, round1):
 
 def test_polling_with_nothing_new_answers_204_with_no_body(client, panel, round1):
     sign_in(client, panel.partners[0].user)
-    soup = page(client.get(f"{BASE}/P1"))
+    soup = page(get_page(client, f"{BASE}/P1"))
     cursor = soup.select_one("#discussion-live input[name=after]")["value"]
     live = soup.select_one("#discussion-live")
     assert "every 3s" in live["hx-trigger"]
@@ -237,7 +237,7 @@ def test_polling_with_nothing_new_answers_204_with_no_body(client, panel, round1
 
 def test_polling_brings_new_messages_from_others_and_moves_the_cursor(client, panel, round1):
     sign_in(client, panel.partners[0].user)
-    soup = page(client.get(f"{BASE}/P1"))
+    soup = page(get_page(client, f"{BASE}/P1"))
     cursor = soup.select_one("#discussion-live input[name=after]")["value"]
     scope = soup.select_one("#discussion-live input[name=scope]")["value"]
     other = panel.study.app_client = None  # noqa: F841 (two browsers: a second client)
@@ -246,8 +246,7 @@ def test_polling_brings_new_messages_from_others_and_moves_the_cursor(client, pa
     second = current_app.test_client()
     sign_in(second, panel.patients[0].user)
     post(second, "P1", "Seen from another browser")
-    response = client.get(f"{BASE}/poll?after={cursor}&scope={scope}", headers=HX)
-    assert response.status_code == 200
+    response = get_page(client, f"{BASE}/poll?after={cursor}&scope={scope}", headers=HX)
     soup = page(response)
     appended = soup.select_one(f"[hx-swap-oob='beforeend:#messages-{dom('P1')}']")
     assert "Seen from another browser" in appended.get_text()
@@ -280,7 +279,7 @@ def test_the_ballot_shows_an_unread_count_per_item(client, panel, round1):
     post(client, "P1", "Two")
     post(client, "P2", "Three")
     sign_in(client, panel.partners[0].user)
-    soup = page(client.get("/studies/test-study/rounds/1/ballot"))
+    soup = page(get_page(client, "/studies/test-study/rounds/1/ballot"))
     assert soup.select_one(f"#unread-{dom('P1')}").get_text(" ", strip=True) == (
         "2 messages, 2 unread"
     )
@@ -289,7 +288,7 @@ def test_the_ballot_shows_an_unread_count_per_item(client, panel, round1):
     )
     assert soup.select_one(f"#unread-{dom('P3')}").get_text(" ", strip=True) == "0 messages"
     client.get(f"{BASE}/P1")  # reading the thread marks it read
-    soup = page(client.get("/studies/test-study/rounds/1/ballot"))
+    soup = page(get_page(client, "/studies/test-study/rounds/1/ballot"))
     assert soup.select_one(f"#unread-{dom('P1')}").get_text(" ", strip=True) == "2 messages"
     # Opening the thread on the ballot marks it read too (htmx, on toggle).
     response = client.post(f"{BASE}/P2/read", headers=HX)
@@ -299,7 +298,7 @@ def test_the_ballot_shows_an_unread_count_per_item(client, panel, round1):
     sign_in(client, panel.partners[1].user)
     post(client, "P1", "Four")
     sign_in(client, panel.partners[0].user)
-    poll = page(client.get(f"{BASE}/poll?after={cursor}&scope=ballot:1", headers=HX))
+    poll = page(get_page(client, f"{BASE}/poll?after={cursor}&scope=ballot:1", headers=HX))
     assert poll.select_one(f"#unread-{dom('P1')}").get_text(" ", strip=True) == (
         "3 messages, 1 unread"
     )
@@ -308,7 +307,7 @@ def test_the_ballot_shows_an_unread_count_per_item(client, panel, round1):
 def test_own_messages_never_count_as_unread(client, panel, round1):
     sign_in(client, panel.partners[0].user)
     post(client, "P1", "Mine")
-    soup = page(client.get("/studies/test-study/rounds/1/ballot"))
+    soup = page(get_page(client, "/studies/test-study/rounds/1/ballot"))
     assert soup.select_one(f"#unread-{dom('P1')}").get_text(" ", strip=True) == "1 message"
 
 
@@ -320,7 +319,7 @@ def test_share_my_reason_posts_the_rating_reason_once(client, panel, round1):
         data={f"score-{vid}": "8", f"reason-{vid}": "Patients need to be asked"},
         headers=HX,
     )
-    soup = page(client.get("/studies/test-study/rounds/1/ballot"))
+    soup = page(get_page(client, "/studies/test-study/rounds/1/ballot"))
     box = soup.select_one(f"#share-{vid}")
     assert box["type"] == "checkbox" and box["hx-include"] == f"#reason-{vid}"
     response = client.post(
@@ -349,8 +348,8 @@ def test_share_my_reason_without_javascript_returns_to_the_ballot(client, panel,
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/studies/test-study/rounds/1/ballot")
     assert only_message().body == "Too vague"
-    empty = client.post(f"{BASE}/P2/share-reason", data={}, headers=HX)
-    assert empty.status_code == 422 and "Write a reason first" in text_of(empty)
+    empty = post_form(client, f"{BASE}/P2/share-reason", data={}, headers=HX, status=422)
+    assert "Write a reason first" in text_of(empty)
 
 
 def test_facilitators_announce_in_the_study_channel(client, panel, round1):
@@ -389,7 +388,7 @@ def test_a_thread_runs_across_rounds_and_each_message_shows_its_round(client, pa
     )
     open_round(panel.study, actor=panel.facilitator)
     post(client, "P1", "Written in round two")
-    items = page(client.get(f"{BASE}/P1")).select("li.app-message")
+    items = page(get_page(client, f"{BASE}/P1")).select("li.app-message")
     rounds = [li.select_one(".app-message__round").get_text() for li in items]
     assert rounds == ["Round 1", "Round 2"]
 
@@ -397,7 +396,7 @@ def test_a_thread_runs_across_rounds_and_each_message_shows_its_round(client, pa
 def test_mentions_of_items_link_to_that_item(client, panel, round1):
     sign_in(client, panel.partners[0].user)
     post(client, "P1", "Compare with #P2 and #i1, not #P99")
-    body = page(client.get(f"{BASE}/P1")).select_one("li.app-message .app-message__body")
+    body = page(get_page(client, f"{BASE}/P1")).select_one("li.app-message .app-message__body")
     links = {a.get_text(): a["href"] for a in body.select("a")}
     assert links == {"#P2": f"{BASE}/P2", "#I1": f"{BASE}/I1"}
     assert "#P99" in body.get_text()
@@ -423,7 +422,7 @@ def test_patient_voices_can_be_shown_alone_or_highlighted(client, panel, round1)
     post(client, "P1", "Patient view")
     only = client.get(f"{BASE}/P1?voices=patients")
     assert messages(only) == ["Patient view"]
-    highlighted = page(client.get(f"{BASE}/P1?voices=highlight"))
+    highlighted = page(get_page(client, f"{BASE}/P1?voices=highlight"))
     assert highlighted.select_one("ol.app-thread--highlight")
     patient = highlighted.select_one("li.app-message--patient")
     assert "Patient voice" in patient.get_text()  # a word, not only a colour
@@ -432,7 +431,7 @@ def test_patient_voices_can_be_shown_alone_or_highlighted(client, panel, round1)
 
 def test_a_filtered_page_polls_with_its_filters(client, panel, round1):
     sign_in(client, panel.patients[0].user)
-    soup = page(client.get(f"{BASE}/P1?voices=patients"))
+    soup = page(get_page(client, f"{BASE}/P1?voices=patients"))
     cursor = soup.select_one("#discussion-live input[name=after]")["value"]
     assert soup.select_one("#discussion-live input[name=voices]")["value"] == "patients"
     sign_in(client, panel.partners[0].user)
@@ -446,7 +445,7 @@ def test_a_filtered_page_polls_with_its_filters(client, panel, round1):
 
 def test_the_item_page_form_owns_its_fields(client, panel, round1):
     sign_in(client, panel.partners[0].user)
-    soup = page(client.get(f"{BASE}/P1"))
+    soup = page(get_page(client, f"{BASE}/P1"))
     d = dom("P1")
     compose = soup.select_one(f"#compose-{d}")
     assert compose.select_one("textarea")["form"] == f"compose-form-{d}"

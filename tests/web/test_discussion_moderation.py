@@ -15,7 +15,7 @@ from app.services.rounds import close_round, open_round, record_decisions
 from delphi import Decision
 from tests.conftest import Panel, sign_in
 from tests.web.discussion_helpers import BASE, HX, dom, post
-from tests.web.helpers import error_summary, page, text_of
+from tests.web.helpers import error_summary, get_page, page, post_form, text_of
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_the_author_and_facilitators_still_see_a_hidden_message_and_the_reason(
     client, panel, hidden, who
 ):
     sign_in(client, panel.partners[0].user if who == "author" else panel.facilitator)
-    text = text_of(client.get(f"{BASE}/P1"))
+    text = text_of(get_page(client, f"{BASE}/P1"))
     assert "Something rude about a named trust" in text
     assert "Hidden by a facilitator : Names an organisation" in text or (
         "Hidden by a facilitator: Names an organisation" in text
@@ -81,8 +81,9 @@ def test_hiding_needs_a_reason(client, panel, round1):
     post(client, "P1", "Fine message")
     message = last_message()
     sign_in(client, panel.facilitator)
-    response = client.post(f"{BASE}/messages/{message.id}/hide", data={"reason": " "})
-    assert response.status_code == 422
+    response = post_form(
+        client, f"{BASE}/messages/{message.id}/hide", data={"reason": " "}, status=422
+    )
     assert error_summary(response) == ["Enter a reason for hiding the message"]
 
 
@@ -91,13 +92,15 @@ def test_a_hidden_message_reaches_open_pages_as_a_replacement(client, panel, rou
     post(client, "P1", "To be hidden")
     message = last_message()
     sign_in(client, panel.partners[1].user)
-    cursor = page(client.get(f"{BASE}/P1")).select_one("#discussion-live input[name=after]")[
+    cursor = page(get_page(client, f"{BASE}/P1")).select_one("#discussion-live input[name=after]")[
         "value"
     ]
     sign_in(client, panel.facilitator)
     client.post(f"{BASE}/messages/{message.id}/hide", data={"reason": "Off topic"})
     sign_in(client, panel.partners[1].user)
-    poll = page(client.get(f"{BASE}/poll?after={cursor}&scope=item:{dom('P1')[5:]}", headers=HX))
+    poll = page(
+        get_page(client, f"{BASE}/poll?after={cursor}&scope=item:{dom('P1')[5:]}", headers=HX)
+    )
     replaced = poll.select_one(f"#message-{message.id}")
     assert replaced["hx-swap-oob"] == "true"
     assert "hidden by a facilitator" in replaced.get_text()
@@ -107,7 +110,7 @@ def test_a_hidden_message_reaches_open_pages_as_a_replacement(client, panel, rou
 def test_facilitators_can_show_a_hidden_message_again(client, panel, hidden):
     assert client.post(f"{BASE}/messages/{hidden.id}/unhide").status_code == 303
     sign_in(client, panel.partners[1].user)
-    assert "Something rude about a named trust" in text_of(client.get(f"{BASE}/P1"))
+    assert "Something rude about a named trust" in text_of(get_page(client, f"{BASE}/P1"))
 
 
 def facilitator_only(message_id: int) -> list[tuple[str, str]]:
@@ -146,7 +149,7 @@ def test_a_pinned_summary_shows_on_the_item_and_as_next_rounds_feedback(client, 
     response = client.post(f"{BASE}/P1/summary", data={"summary": "Most want *shorter* wording."})
     assert response.status_code == 303
     sign_in(client, panel.partners[0].user)
-    shown = page(client.get(f"{BASE}/P1"))
+    shown = page(get_page(client, f"{BASE}/P1"))
     summary = shown.select_one(".app-summary")
     assert "Facilitator's summary of the discussion (round 1)" in summary.get_text(" ")
     assert summary.select_one("em").get_text() == "shorter"
@@ -157,7 +160,7 @@ def test_a_pinned_summary_shows_on_the_item_and_as_next_rounds_feedback(client, 
         panel.facilitator,
     )
     open_round(panel.study, actor=panel.facilitator)
-    ballot = page(client.get("/studies/test-study/rounds/2/ballot"))
+    ballot = page(get_page(client, "/studies/test-study/rounds/2/ballot"))
     card = ballot.select_one(f"#meta-{dom('P1')}")
     assert card.select_one("p").get_text() == "Most want shorter wording."
     assert db.session.scalar(
@@ -205,7 +208,7 @@ def test_observers_read_but_cannot_post(client, panel, round1):
     response = post(client, "P1", "Let me in")
     assert response.status_code == 403
     assert "Observers can read the discussion but cannot post messages." in text_of(response)
-    ballot = page(client.get("/studies/test-study/rounds/1/ballot"))
+    ballot = page(get_page(client, "/studies/test-study/rounds/1/ballot"))
     assert not ballot.select(".app-compose textarea")
 
 
@@ -230,7 +233,7 @@ def test_facilitators_see_message_counts_per_category(client, panel, round1):
     sign_in(client, panel.facilitator)
     counts = [
         li.get_text(" ", strip=True)
-        for li in page(client.get(f"{BASE}/P1")).select(".app-category-counts li")
+        for li in page(get_page(client, f"{BASE}/P1")).select(".app-category-counts li")
     ]
     assert counts == [
         "Wording: 2",
@@ -241,12 +244,12 @@ def test_facilitators_see_message_counts_per_category(client, panel, round1):
         "No topic: 0",
     ]
     sign_in(client, panel.partners[0].user)
-    assert not page(client.get(f"{BASE}/P1")).select(".app-category-counts")
+    assert not page(get_page(client, f"{BASE}/P1")).select(".app-category-counts")
 
 
 def test_facilitators_export_a_thread_with_names(client, panel, hidden):
-    response = client.get(f"{BASE}/P1/export.csv")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    response = get_page(client, f"{BASE}/P1/export.csv")
+    assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0]["name"] == panel.partners[0].user.name

@@ -11,7 +11,7 @@ from app.services.rounds import open_round
 from app.text.markdown import render
 from tests.conftest import Panel, sign_in
 from tests.web.discussion_helpers import BASE, HX, post
-from tests.web.helpers import page
+from tests.web.helpers import get_page, page
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",
@@ -82,7 +82,7 @@ def test_payloads_in_a_reply_quote_and_a_summary_are_inert(client, panel, round1
     sign_in(client, panel.facilitator)
     client.post(f"{BASE}/P1/summary", data={"summary": payload})
     sign_in(client, panel.partners[1].user)
-    soup = page(client.get(f"{BASE}/P1"))
+    soup = page(get_page(client, f"{BASE}/P1"))
     for quote in soup.select(".app-message__quote"):
         assert not quote.find_all(["script", "img", "svg", "a", "iframe"])
     assert_inert(soup.select_one(".app-summary__body"))
@@ -141,7 +141,7 @@ def test_facilitators_see_names_beside_pseudonyms(client, panel, round1):
     sign_in(client, panel.patients[0].user)
     post(client, "P1", "Hello")
     sign_in(client, panel.facilitator)
-    meta = page(client.get(f"{BASE}/P1")).select("li.app-message .app-message__name")
+    meta = page(get_page(client, f"{BASE}/P1")).select("li.app-message .app-message__name")
     assert meta[-1].get_text() == f"({panel.patients[0].user.name})"
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.cli import route_table
 from tests.conftest import Panel, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -33,11 +33,10 @@ def test_every_file_a_document_points_to_is_in_the_repository(document: Path):
 
 def test_the_api_tokens_page_links_to_the_api_guide_served_by_the_app(client, panel: Panel):
     sign_in(client, panel.facilitator)
-    tokens = page(client.get("/studies/test-study/api-tokens"))
+    tokens = page(get_page(client, "/studies/test-study/api-tokens"))
     link = tokens.find("a", string="the API guide")
     assert link is not None and "docs/api.md" not in tokens.get_text()
-    guide = client.get(link["href"])
-    assert guide.status_code == 200
+    guide = get_page(client, link["href"])
     shown = text_of(guide)
     assert "JSON API (read-only)" in shown and "Authorization: Bearer TOKEN" in shown
     assert page(guide).select("table")  # the status table is a table, not pipes

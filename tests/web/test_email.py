@@ -10,12 +10,13 @@ from app.extensions import db
 from app.models import Invitation, Panellist, User
 from tests.conftest import Panel, sign_in
 from tests.web.conftest import free_port
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, post_form, text_of
 
 
 def test_an_invitation_is_emailed_and_its_link_lets_the_person_join(client, panel: Panel, smtp):
     sign_in(client, panel.facilitator)
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/test-study/panel/invite",
         data={
             "name": "Mo Mailed",
@@ -23,8 +24,8 @@ def test_an_invitation_is_emailed_and_its_link_lets_the_person_join(client, pane
             "group": panel.study.groups[0].id,
             "role": "partner",
         },
+        status=200,
     )
-    assert response.status_code == 200
     assert "1 invitation emailed" in text_of(response)
     assert page(response).select(".app-invite-link") == []
     (message,) = smtp.messages
@@ -67,7 +68,7 @@ def test_an_emailed_sign_in_link_works_once(client, panel: Panel, smtp, app):
     url = re.search(r"http://\S+/sign-in/\S+", message.get_payload(decode=True).decode()).group(0)
     path = url.replace("http://localhost", "")
     assert client.post(path).status_code == 303
-    assert "Test study" in text_of(client.get("/studies"))
+    assert "Test study" in text_of(get_page(client, "/studies"))
     other = app.test_client()
     assert other.post(path).status_code == 410
 
@@ -97,7 +98,7 @@ def test_reminders_go_to_those_who_have_not_finished_and_are_recorded(client, pa
         )
     db.session.commit()
     sign_in(client, panel.facilitator)
-    listed = text_of(client.get("/studies/test-study/rounds/1/responders"))
+    listed = text_of(get_page(client, "/studies/test-study/rounds/1/responders"))
     assert done.user.name not in listed and panel.raters[1].user.name in listed
     response = client.post("/studies/test-study/rounds/1/remind")
     assert response.status_code == 303
@@ -106,7 +107,7 @@ def test_reminders_go_to_those_who_have_not_finished_and_are_recorded(client, pa
     body = smtp.messages[0].get_payload(decode=True).decode()
     assert "/studies/test-study/rounds/1/ballot" in body
     assert db.session.scalar(select(func.count(Reminder.id))) == len(panel.raters) - 1
-    assert "Last reminded" in text_of(client.get("/studies/test-study/rounds/1/responders"))
+    assert "Last reminded" in text_of(get_page(client, "/studies/test-study/rounds/1/responders"))
 
 
 def test_send_reminders_command_emails_non_responders(app, panel, smtp):
@@ -125,5 +126,5 @@ def test_reminders_without_a_mail_server_say_why(client, panel):
     open_round(panel.study, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     response = client.post("/studies/test-study/rounds/1/remind")
-    shown = text_of(client.get(response.headers["Location"]))
+    shown = text_of(get_page(client, response.headers["Location"]))
     assert "Email is not set up (MAIL_SERVER), so reminders cannot be sent." in shown

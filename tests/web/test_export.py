@@ -14,6 +14,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from app.export.cells import neutralise_formula
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -29,7 +30,7 @@ from app.services.export_data import neutralise
 from app.services.rounds import close_round, open_round, record_decisions
 from delphi import Decision
 from tests.conftest import Panel, build_panel, make_user, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, text_of
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs" / "specification.schema.json").read_text()
@@ -210,7 +211,7 @@ def test_a_study_with_no_rounds_still_exports_and_validates(app, client):
     jsonschema.Draft202012Validator(SCHEMA).validate(spec)
     sign_in(client, panel.facilitator)
     for fmt in FORMATS:
-        assert client.get(f"/studies/empty/export/{fmt}").status_code == 200, fmt
+        get_page(client, f"/studies/empty/export/{fmt}")
 
 
 # ---------------------------------------------------------------- pages and downloads
@@ -218,8 +219,7 @@ def test_a_study_with_no_rounds_still_exports_and_validates(app, client):
 
 def test_the_specification_page_shows_agreed_items_and_a_draft_notice(client, study):
     sign_in(client, study.facilitator)
-    response = client.get("/studies/test-study/export")
-    assert response.status_code == 200
+    response = get_page(client, "/studies/test-study/export")
     text = text_of(response)
     assert "Agreed prompts and indicators" in text
     assert "Prompt number 1?" in text and "Ask for the board papers." in text
@@ -342,6 +342,29 @@ def test_formula_like_text_is_neutralised_in_csv_and_xlsx(client, study):
     assert not any(isinstance(c, str) and c.startswith("=") for c in cells)
 
 
+# The one table for the formula guard shared by every spreadsheet the app hands out (the
+# data export, the audit log's CSV, a discussion thread's CSV): value in, cell out.
+FORMULA_CELLS = [
+    ('=HYPERLINK("http://evil.example")', '\'=HYPERLINK("http://evil.example")'),
+    ("+1+1", "'+1+1"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("\t=1+1", "'\t=1+1"),
+    ("\r=1+1", "'\r=1+1"),
+    ("a = b + c", "a = b + c"),
+    ("", ""),
+    ("'quoted", "'quoted"),
+    (-3, -3),
+    (-1.5, -1.5),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize("value,cell", FORMULA_CELLS, ids=[repr(v) for v, _ in FORMULA_CELLS])
+def test_text_a_spreadsheet_would_run_gets_a_leading_quote(value, cell):
+    assert neutralise_formula(value) == cell
+
+
 def test_neutralising_leaves_numbers_alone_and_quotes_risky_text():
     frame = pd.DataFrame(
         {"score": [-3, 4], "median": [-1.5, 2.0], "text": ["-bad", "fine"], "at": ["@x", "+y"]}
@@ -395,7 +418,7 @@ def test_outsiders_get_not_found_and_visitors_are_asked_to_sign_in(client, study
 
 def test_the_dashboard_links_to_the_specification_and_each_download(client, study):
     sign_in(client, study.facilitator)
-    soup = page(client.get("/studies/test-study"))
+    soup = page(get_page(client, "/studies/test-study"))
     hrefs = {a["href"] for a in soup.select("a[href]")}
     assert "/studies/test-study/export" in hrefs
     for fmt in FORMATS:

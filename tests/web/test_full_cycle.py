@@ -12,7 +12,7 @@ from app.services.cycle import invited_panellists, is_invited
 from app.services.results import ratings_frame
 from scoring import PercentageRule, Scale, item_summary
 from tests.conftest import Panel, build_panel, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, post_form, text_of
 
 # Five raters: three partners then two patient representatives.
 SCORES = {
@@ -99,7 +99,7 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
         == 303
     )
     new, rewording = db.session.scalars(select(Proposal).order_by(Proposal.id)).all()
-    review = text_of(facilitator.get("/studies/test-study/proposals"))
+    review = text_of(get_page(facilitator, "/studies/test-study/proposals"))
     assert "Are patients thanked?" in review and "Rewording of P3" in review
     assert (
         facilitator.post(
@@ -119,7 +119,7 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
         ).status_code
         == 303
     )
-    mine = text_of(proposer.get("/studies/test-study/proposals"))
+    mine = text_of(get_page(proposer, "/studies/test-study/proposals"))
     assert "Added as a new prompt." in mine and "Merged" in mine
 
     rate_round(app, panel, 1)
@@ -133,10 +133,12 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
     confirm_suggestions(facilitator, 1)
 
     # Between rounds the facilitator revises P3; a change note is required.
-    missing_note = facilitator.post(
-        "/studies/test-study/items/P3/revise", data={"text": "Prompt number three, in plain words?"}
+    post_form(
+        facilitator,
+        "/studies/test-study/items/P3/revise",
+        data={"text": "Prompt number three, in plain words?"},
+        status=422,
     )
-    assert missing_note.status_code == 422
     assert (
         facilitator.post(
             "/studies/test-study/items/P3/revise",
@@ -158,7 +160,7 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
     assert sorted(ref_to_vid(round2)) == ["I1", "P2", "P3", "P4"]
     ballot = app.test_client()
     sign_in(ballot, panel.partners[1].user)
-    soup = page(ballot.get("/studies/test-study/rounds/2/ballot"))
+    soup = page(get_page(ballot, "/studies/test-study/rounds/2/ballot"))
     p3 = soup.select_one(f"#item-{ref_to_vid(round2)['P3']}")
     assert "Changed since round 1" in p3.get_text()
     assert [i.get_text() for i in p3.select("ins")][0].startswith("[added: ")
@@ -185,7 +187,7 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
     confirm_suggestions(facilitator, 3)
 
     # The study shows why it may stop, and the facilitator completes it with that reason.
-    completion = text_of(facilitator.get("/studies/test-study/complete"))
+    completion = text_of(get_page(facilitator, "/studies/test-study/complete"))
     assert "The maximum of 3 rounds has been reached." in completion
     assert (
         facilitator.post(
@@ -221,13 +223,15 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
             assert entry["pct_top"] == pytest.approx(expected.loc[int(vid), "pct_top"])
 
     # A completed study is read-only.
-    refused = facilitator.post(
+    refused = post_form(
+        facilitator,
         "/studies/test-study/items/P3/revise",
         data={"text": "Another go", "change_note": "Late idea"},
+        status=422,
     )
-    assert refused.status_code == 422 and "completed" in text_of(refused)
+    assert "completed" in text_of(refused)
     reopened = facilitator.post("/studies/test-study/rounds/open", data={})
-    assert "completed" in text_of(facilitator.get(reopened.headers["Location"]))
+    assert "completed" in text_of(get_page(facilitator, reopened.headers["Location"]))
     assert db.session.scalar(select(func.count(Round.id))) == 3
 
 
@@ -305,12 +309,12 @@ def test_moving_band_asks_for_a_reason_and_the_needs_my_rating_filter_hides_rate
         select(Rating).where(Rating.item_version_id == vid, Rating.round_id == round2.id)
     )
     assert rating.change_reason == "The discussion convinced me"
-    filtered = page(me.get("/studies/test-study/rounds/2/ballot?show=needs-rating"))
+    filtered = page(get_page(me, "/studies/test-study/rounds/2/ballot?show=needs-rating"))
     shown = {card["id"] for card in filtered.select(".app-item")}
     assert f"item-{vid}" not in shown and len(shown) == len(round2.round_items) - 1
     # Facilitators see the reasons for changing band in the round's results.
     client.post("/studies/test-study/rounds/2/close")
-    results = text_of(client.get("/studies/test-study/rounds/2/results"))
+    results = text_of(get_page(client, "/studies/test-study/rounds/2/results"))
     assert "Why panellists changed their minds" in results
     assert "The discussion convinced me (CQC)" in results
 

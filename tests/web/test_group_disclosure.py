@@ -29,6 +29,7 @@ from app.services.rounds import close_round, open_round, record_decisions
 from app.services.studies import add_group
 from delphi import Decision, PanelRole
 from tests.conftest import Panel, build_panel, sign_in
+from tests.web.helpers import get_page
 
 TRIO, PAIR, SOLO = "CQC", "Patient representatives", "Solo"
 SMALL = (SOLO, PAIR)
@@ -149,31 +150,33 @@ def _as_panellist(client, panel: Panel) -> None:
 
 def _feedback_page(client, panel: Panel) -> dict[str, str]:
     _as_panellist(client, panel)
-    soup = _soup(client.get("/studies/small-groups/rounds/1/feedback"))
+    soup = _soup(get_page(client, "/studies/small-groups/rounds/1/feedback"))
     card = next(s for s in soup.select("section.app-item") if "P1" in s.h2.get_text())
     return _captioned(card, "stakeholder group")
 
 
 def _ballot_feedback(client, panel: Panel) -> dict[str, str]:
     _as_panellist(client, panel)
-    soup = _soup(client.get("/studies/small-groups/rounds/2/ballot"))
+    soup = _soup(get_page(client, "/studies/small-groups/rounds/2/ballot"))
     return _table_rows(soup.select_one(".app-group-view table"))
 
 
 def _item_history(client, panel: Panel) -> dict[str, str]:
     _as_facilitator(client, panel)
-    soup = _soup(client.get("/studies/small-groups/results/items/P1"))
+    soup = _soup(get_page(client, "/studies/small-groups/results/items/P1"))
     return _table_rows(soup.select_one(".app-multiples__item table.app-compact-table"))
 
 
 def _specification_page(client, panel: Panel) -> dict[str, str]:
     _as_facilitator(client, panel)
-    return _captioned(_soup(client.get("/studies/small-groups/export")), "P1 by stakeholder group")
+    return _captioned(
+        _soup(get_page(client, "/studies/small-groups/export")), "P1 by stakeholder group"
+    )
 
 
 def _html_export(client, panel: Panel) -> dict[str, str]:
     _as_facilitator(client, panel)
-    soup = _soup(client.get("/studies/small-groups/export/html"))
+    soup = _soup(get_page(client, "/studies/small-groups/export/html"))
     return _captioned(soup, "P1 by stakeholder group")
 
 
@@ -302,13 +305,13 @@ def _alpha_columns(header: list[str], row: list[str]) -> dict[str, str]:
 
 def _alpha_overview(client, panel: Panel) -> dict[str, str]:
     _as_facilitator(client, panel)
-    soup = _soup(client.get("/studies/small-groups/results"))
+    soup = _soup(get_page(client, "/studies/small-groups/results"))
     return _captioned(soup, "Alpha per stakeholder group")
 
 
 def _alpha_html(client, panel: Panel) -> dict[str, str]:
     _as_facilitator(client, panel)
-    soup = _soup(client.get("/studies/small-groups/export/html"))
+    soup = _soup(get_page(client, "/studies/small-groups/export/html"))
     table = next(t for t in soup.select("table") if "Ordinal alpha" in t.caption.get_text())
     header = [th.get_text(" ", strip=True) for th in table.select("thead th")]
     row = [c.get_text(" ", strip=True) for c in table.select("tbody tr")[0].select("th, td")]
@@ -399,7 +402,9 @@ def test_the_live_panel_of_a_real_time_study_withholds_groups_below_three(app):
     # The same on the page itself, and for the facilitator's live results.
     again = app.test_client()
     sign_in(again, panel.partners[0].user)
-    page_text = _soup(again.get("/studies/live-groups/rounds/1/ballot")).select_one(f"#live-{vid}")
+    page_text = _soup(get_page(again, "/studies/live-groups/rounds/1/ballot")).select_one(
+        f"#live-{vid}"
+    )
     assert WITHHELD in page_text.get_text(" ", strip=True).lower()
     assert db.session.scalar(select(Round.number).where(Round.study_id == panel.study.id)) == 1
 

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import ApiToken
 from tests.conftest import sign_in
 from tests.web import test_permissions
-from tests.web.helpers import text_of
+from tests.web.helpers import get_page, text_of
 
 world = test_permissions.world
 
@@ -174,8 +174,7 @@ def test_a_reply_to_that_is_no_message_shows_the_thread_without_a_quote(app, wor
     client = app.test_client()
     sign_in(client, users["partner"])
     for path in (f"{S}/discussion/P1", f"{S}/discussion"):
-        response = client.get(path, query_string={"reply_to": value})
-        assert response.status_code == 200
+        response = get_page(client, path, query_string={"reply_to": value})
         assert "Replying to" not in text_of(response)
     compose = client.get(f"{S}/discussion/P1/compose", query_string={"reply_to": value})
     assert compose.status_code == 303

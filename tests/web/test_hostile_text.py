@@ -29,7 +29,7 @@ from app.services.rounds import open_round
 from app.text.markdown import ALLOWED_TAGS, render
 from tests.conftest import Panel, sign_in
 from tests.web.discussion_helpers import BASE, HX, post
-from tests.web.helpers import text_of
+from tests.web.helpers import post_form, text_of
 
 CONTROL = "".join(chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)])
 BALLOT = "/studies/test-study/rounds/1/ballot"
@@ -253,12 +253,13 @@ def test_every_form_strips_control_characters_from_free_text(client, panel):
 def test_a_rating_reason_and_a_shared_reason_are_stripped_too(client, panel, round1):
     sign_in(client, panel.partners[0].user)
     version = round1.round_items[0].item_version_id
-    saved = client.post(
+    post_form(
+        client,
         f"{BALLOT[:-7]}/items/{version}/rating",
         data={f"score-{version}": "7", f"reason-{version}": DIRTY},
         headers=HX,
+        status=200,
     )
-    assert saved.status_code == 200
     _no_control(db.session.scalar(select(Rating.reason)))
     shared = client.post(
         f"{BASE}/{round1.round_items[0].item_version.item.ref}/share-reason",

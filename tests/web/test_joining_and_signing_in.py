@@ -13,7 +13,7 @@ from app.security import hash_password
 from app.services.panel import add_panellist, issue_invitation
 from delphi import PanelRole
 from tests.conftest import PASSWORD, Panel, sign_in
-from tests.web.helpers import error_summary, text_of
+from tests.web.helpers import error_summary, get_page, post_form, text_of
 
 
 @pytest.fixture
@@ -33,15 +33,17 @@ def invited(panel: Panel, app):
 
 def test_following_an_invitation_joins_the_panel_and_lands_on_the_study(client, invited):
     newcomer, token = invited
-    shown = text_of(client.get(f"/invitation/{token}"))
+    shown = text_of(get_page(client, f"/invitation/{token}"))
     assert "Patient representative 3" in shown and "Nina Newcomer" in shown
     response = client.post(f"/invitation/{token}", data={"password": PASSWORD, "confirm": PASSWORD})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/studies")
-    assert "You take part as Patient representative 3" in text_of(client.get("/studies"))
+    assert "You take part as Patient representative 3" in text_of(get_page(client, "/studies"))
     db.session.refresh(newcomer)
     assert newcomer.joined_at is not None
-    assert "You take part as Patient representative 3" in text_of(client.get("/studies/test-study"))
+    assert "You take part as Patient representative 3" in text_of(
+        get_page(client, "/studies/test-study")
+    )
 
 
 def test_an_invitation_works_only_once(client, invited, app):
@@ -79,15 +81,17 @@ def test_a_new_invitation_link_cancels_the_old_one(client, invited, app):
         new = issue_invitation(newcomer)
     db.session.commit()
     assert client.get(f"/invitation/{old}").status_code == 410
-    assert client.get(f"/invitation/{new}").status_code == 200
+    get_page(client, f"/invitation/{new}")
 
 
 def test_mismatched_passwords_are_a_field_error(client, invited):
     _, token = invited
-    response = client.post(
-        f"/invitation/{token}", data={"password": PASSWORD, "confirm": "something else"}
+    response = post_form(
+        client,
+        f"/invitation/{token}",
+        data={"password": PASSWORD, "confirm": "something else"},
+        status=422,
     )
-    assert response.status_code == 422
     assert "The passwords do not match" in error_summary(response)
 
 
@@ -98,16 +102,18 @@ def test_signing_in_with_email_and_password(client, panel: Panel):
         "/login", data={"email": "FAC-test-study@example.test", "password": PASSWORD}
     )
     assert response.status_code == 303
-    assert "Test study" in text_of(client.get("/studies"))
+    assert "Test study" in text_of(get_page(client, "/studies"))
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, panel: Panel):
     panel.facilitator.password_hash = hash_password(PASSWORD)
     db.session.commit()
-    response = client.post(
-        "/login", data={"email": "fac-test-study@example.test", "password": "wrong password"}
+    response = post_form(
+        client,
+        "/login",
+        data={"email": "fac-test-study@example.test", "password": "wrong password"},
+        status=422,
     )
-    assert response.status_code == 422
     assert "Email address or password is not right" in error_summary(response)
 
 
@@ -127,7 +133,7 @@ def test_after_sign_in_people_are_sent_only_to_pages_on_this_site(client, panel:
 
 def test_signing_out_ends_the_session(client, panel: Panel):
     sign_in(client, panel.facilitator)
-    assert client.get("/studies").status_code == 200
+    get_page(client, "/studies")
     client.post("/logout")
     assert client.get("/studies").status_code == 302
 

@@ -7,7 +7,7 @@ import io
 from app.extensions import db
 from app.words import count
 from tests.conftest import Panel, make_user, sign_in
-from tests.web.helpers import text_of
+from tests.web.helpers import get_page, text_of
 
 
 def test_counts_read_as_english():
@@ -32,7 +32,7 @@ def test_a_new_facilitator_with_no_study_is_told_how_to_create_one(client, app):
     newcomer = make_user("new-fac@example.test", "New Facilitator", facilitator=True)
     db.session.commit()
     sign_in(client, newcomer)
-    shown = text_of(client.get("/studies"))
+    shown = text_of(get_page(client, "/studies"))
     assert "Create one" in shown and "invitation link" not in shown
 
 

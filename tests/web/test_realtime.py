@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import LiveSnapshot, Round
 from app.services.rounds import open_round
 from tests.conftest import Panel, build_panel, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, text_of
 
 HX = {"HX-Request": "true"}
 
@@ -39,7 +39,7 @@ def test_a_panellist_sees_the_groups_view_right_after_rating_and_only_then(app, 
         rate(client, first, score)
     me = app.test_client()
     sign_in(me, panel.raters[0].user)
-    before = page(me.get("/studies/test-study/rounds/1/ballot"))
+    before = page(get_page(me, "/studies/test-study/rounds/1/ballot"))
     assert (
         "Rate this item to see how the panel has rated it so far."
         in before.select_one(f"#live-{first}").get_text()
@@ -55,7 +55,7 @@ def test_a_panellist_sees_the_groups_view_right_after_rating_and_only_then(app, 
     assert "3 rated" in revised and "67% rated 7-9" in revised
     assert (
         "Rate this item"
-        in page(me.get("/studies/test-study/rounds/1/ballot"))
+        in page(get_page(me, "/studies/test-study/rounds/1/ballot"))
         .select_one(f"#live-{second}")
         .get_text()
     )
@@ -87,9 +87,9 @@ def test_live_results_and_a_frozen_snapshot_that_later_ratings_do_not_change(app
     db.session.refresh(snapshot)
     assert snapshot.payload["items"][str(vid)]["n"] == 1
     assert snapshot.payload["items"][str(vid)]["median"] == 9
-    shown = text_of(client.get(frozen.headers["Location"]))
+    shown = text_of(get_page(client, frozen.headers["Location"]))
     assert "Snapshot “Week 1” frozen" in shown
-    live_now = page(client.get("/studies/test-study/rounds/1/results"))
+    live_now = page(get_page(client, "/studies/test-study/rounds/1/results"))
     assert (
         live_now.select_one("table.app-results tbody tr td:nth-of-type(2)")
         .get_text(strip=True)
@@ -102,7 +102,7 @@ def test_a_real_time_study_has_one_continuous_round(client, live):
     sign_in(client, panel.facilitator)
     client.post("/studies/test-study/rounds/1/close")
     response = client.post("/studies/test-study/rounds/open", data={})
-    assert "one continuous round" in text_of(client.get(response.headers["Location"]))
+    assert "one continuous round" in text_of(get_page(client, response.headers["Location"]))
     assert db.session.scalar(select(func.count(Round.id))) == 1
 
 

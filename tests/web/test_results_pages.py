@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Round
 from tests.conftest import Panel, build_panel, sign_in
-from tests.web.helpers import open_and_rate_round_one, page, text_of
+from tests.web.helpers import get_page, open_and_rate_round_one, page, text_of
 
 S = "/studies/test-study"
 # Three partners (CQC) then three patient representatives, four items.
@@ -54,8 +54,7 @@ def test_a_panellist_sees_the_panel_view_and_only_their_own_rating(app, closed_r
     patient = closed_round.raters[4]  # the second patient representative
     client = app.test_client()
     sign_in(client, patient.user)
-    response = client.get(f"{S}/rounds/1/feedback")
-    assert response.status_code == 200
+    response = get_page(client, f"{S}/rounds/1/feedback")
     for ref, scores in SCORES.items():
         text = card(response, ref).get_text(" ", strip=True)
         assert f"{len(scores)} rated" in text
@@ -113,8 +112,7 @@ def test_a_group_of_fewer_than_three_raters_is_not_shown_to_panellists(app, clie
 def test_the_facilitator_results_show_alpha_from_the_ratings_and_each_item_history(
     app, client, closed_round
 ):
-    response = client.get(f"{S}/results")
-    assert response.status_code == 200
+    response = get_page(client, f"{S}/results")
     text = text_of(response)
     # Raters × items matrix, ordinal level: what the round's alpha must be.
     matrix = np.array([[SCORES[ref][r] for ref in SCORES] for r in range(6)], dtype=float)
@@ -141,8 +139,7 @@ def test_the_facilitator_results_show_alpha_from_the_ratings_and_each_item_histo
     row = [td.get_text(strip=True) for td in summary.select("tbody tr")[0].select("td")]
     assert row == [str(counts["in"]), str(counts["out"]), str(counts["none"]), "0"]
 
-    history = client.get(f"{S}/results/items/P2")
-    assert history.status_code == 200
+    history = get_page(client, f"{S}/results/items/P2")
     history_text = text_of(history)
     assert "Prompt number 2?" in history_text
     assert f"Median {np.median(SCORES['P2']):g}" in history_text or (
@@ -161,14 +158,14 @@ def test_the_dashboard_names_non_responders_to_facilitators_only(app, client):
     sign_in(rater, panel.partners[0].user)
     assert rater.post(f"{S}/rounds/1/ballot", data=form).status_code == 303
 
-    dashboard = text_of(client.get(S))
+    dashboard = text_of(get_page(client, S))
     assert "4 panellists have not finished round 1" in dashboard
     assert "Email a reminder to the 4 who have not finished" in dashboard
-    responders = text_of(client.get(f"{S}/rounds/1/responders"))
+    responders = text_of(get_page(client, f"{S}/rounds/1/responders"))
     for waiting in panel.raters[1:]:
         assert waiting.user.name in responders
     assert panel.partners[0].user.name not in responders
 
     assert rater.get(S).status_code in (200, 302)
-    assert panel.partners[1].user.name not in text_of(rater.get(S, follow_redirects=True))
+    assert panel.partners[1].user.name not in text_of(get_page(rater, S, follow_redirects=True))
     assert rater.get(f"{S}/rounds/1/responders").status_code == 403

@@ -12,7 +12,7 @@ from app.services.rounds import close_round, open_round
 from delphi import RoundStatus
 from scoring import PercentageRule, Scale, item_summary
 from tests.conftest import Panel, sign_in
-from tests.web.helpers import page, text_of
+from tests.web.helpers import get_page, page, post_form, text_of
 
 HX = {"HX-Request": "true"}
 
@@ -107,7 +107,7 @@ def test_the_ballot_works_without_javascript_through_one_submit(client, panel, r
     }
     response = client.post("/studies/test-study/rounds/1/ballot", data=form)
     assert response.status_code == 303
-    shown = text_of(client.get(response.headers["Location"]))
+    shown = text_of(get_page(client, response.headers["Location"]))
     assert "Your answers are saved: 3 of 4 rated." in shown
     assert db.session.scalar(select(func.count(Rating.id))) == 3
 
@@ -117,11 +117,12 @@ def test_a_plain_submit_with_one_bad_value_keeps_the_good_ones_and_shows_the_err
 ):
     sign_in(client, panel.patients[0].user)
     vids = version_ids(round1)
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/test-study/rounds/1/ballot",
         data={f"score-{vids[0]}": "9", f"score-{vids[1]}": "12"},
+        status=422,
     )
-    assert response.status_code == 422
     soup = page(response)
     assert "Select a rating from 1 to 9" in soup.select_one(f"#item-{vids[1]}").get_text()
     assert soup.select_one(f"#score-{vids[0]}-9").has_attr("checked")
@@ -134,7 +135,7 @@ def test_an_observer_cannot_rate(client, panel, round1):
     response = rate(client, round1, vid, "5")
     assert response.status_code == 403
     assert "Observers can read the study but cannot rate items" in text_of(response)
-    ballot = page(client.get("/studies/test-study/rounds/1/ballot"))
+    ballot = page(get_page(client, "/studies/test-study/rounds/1/ballot"))
     assert ballot.select("input[type=radio]") == []
     assert db.session.scalar(select(func.count(Rating.id))) == 0
 
@@ -275,8 +276,7 @@ def test_overriding_a_suggested_decision_needs_a_reason(client, panel, round1):
         f"decision-{item_ids[2]}": "carry_forward",
         f"decision-{item_ids[3]}": "accept",
     }
-    response = client.post("/studies/test-study/rounds/1/decisions", data=form)
-    assert response.status_code == 422
+    response = post_form(client, "/studies/test-study/rounds/1/decisions", data=form, status=422)
     assert "P1: give a reason for deciding differently from the suggestion." in text_of(response)
     assert (
         db.session.scalar(
@@ -371,5 +371,5 @@ def test_close_due_rounds_command_closes_only_rounds_past_their_deadline(app, pa
 
 
 def test_healthz_checks_the_database(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+    response = get_page(client, "/healthz")
+    assert response.json == {"status": "ok", "database": "ok"}

@@ -9,8 +9,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Invitation, Item, Panellist, Study, User
+from app.services.results import RULE_LABELS
+from app.studies.forms import StudyForm
+from scoring import RULE_NAMES
 from tests.conftest import Panel, make_user, sign_in
-from tests.web.helpers import error_summary, page, text_of
+from tests.web.helpers import error_summary, get_page, page, post_form, text_of
 
 
 def test_creating_a_study_with_the_default_percentage_rule(client, app):
@@ -39,7 +42,7 @@ def test_creating_a_study_with_the_default_percentage_rule(client, app):
         70.0,
         15.0,
     )
-    shown = text_of(client.get(response.headers["Location"]))
+    shown = text_of(get_page(client, response.headers["Location"]))
     assert "at least 70% rate 7-9 and at most 15% rate 1-3" in shown
 
 
@@ -47,7 +50,8 @@ def test_a_study_form_with_bad_numbers_shows_field_errors_and_creates_nothing(cl
     user = make_user("lead@example.test", "Lead", facilitator=True)
     db.session.commit()
     sign_in(client, user)
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/new",
         data={
             "title": "",
@@ -58,8 +62,8 @@ def test_a_study_form_with_bad_numbers_shows_field_errors_and_creates_nothing(cl
             "max_iqr": "2",
             "max_rounds": "0",
         },
+        status=422,
     )
-    assert response.status_code == 422
     errors = error_summary(response)
     assert "Enter a title for the study" in errors
     assert "Enter a percentage from 50 to 100" in errors
@@ -77,18 +81,18 @@ def test_only_permitted_users_create_studies(client, app):
 def test_adding_a_stakeholder_group_and_refusing_a_duplicate(client, panel: Panel):
     sign_in(client, panel.facilitator)
     assert client.post("/studies/test-study/groups", data={"name": "HRA"}).status_code == 303
-    response = client.post("/studies/test-study/groups", data={"name": "HRA"})
-    assert response.status_code == 422
+    response = post_form(client, "/studies/test-study/groups", data={"name": "HRA"}, status=422)
     assert "There is already a group called HRA" in text_of(response)
 
 
 def test_adding_an_indicator_requires_its_definition(client, panel: Panel):
     sign_in(client, panel.facilitator)
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/test-study/items/new",
         data={"kind": "indicator", "theme": "Equity", "text": "Specialties recruiting"},
+        status=422,
     )
-    assert response.status_code == 422
     assert "Enter the indicator's definition" in error_summary(response)
     response = client.post(
         "/studies/test-study/items/new",
@@ -147,12 +151,13 @@ def test_importing_items_from_xlsx(client, panel: Panel):
 def test_a_bad_item_file_reports_each_bad_row_and_imports_nothing(client, panel: Panel):
     sign_in(client, panel.facilitator)
     bad = "kind,theme,text\nprompt,Equity,Fine row\nquestion,Equity,Bad kind\nprompt,,\n"
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/test-study/items/import",
         data={"file": (io.BytesIO(bad.encode()), "items.csv")},
         content_type="multipart/form-data",
+        status=422,
     )
-    assert response.status_code == 422
     shown = text_of(response)
     assert "Row 3: kind must be 'prompt' or 'indicator'." in shown
     assert "Row 4: theme is empty; text is empty." in shown
@@ -162,7 +167,8 @@ def test_a_bad_item_file_reports_each_bad_row_and_imports_nothing(client, panel:
 
 def test_a_file_that_is_not_utf8_gets_a_clear_message(client, panel: Panel):
     sign_in(client, panel.facilitator)
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/test-study/items/import",
         data={
             "file": (
@@ -171,15 +177,16 @@ def test_a_file_that_is_not_utf8_gets_a_clear_message(client, panel: Panel):
             )
         },
         content_type="multipart/form-data",
+        status=422,
     )
-    assert response.status_code == 422
     assert "The file is not UTF-8 text" in text_of(response)
 
 
 def test_inviting_one_panellist_without_mail_shows_a_link_to_copy(client, panel: Panel):
     sign_in(client, panel.facilitator)
     group = panel.study.groups[0]
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/test-study/panel/invite",
         data={
             "name": "Rae Reviewer",
@@ -187,8 +194,8 @@ def test_inviting_one_panellist_without_mail_shows_a_link_to_copy(client, panel:
             "group": group.id,
             "role": "partner",
         },
+        status=200,
     )
-    assert response.status_code == 200
     links = [c.get_text() for c in page(response).select(".app-invite-link")]
     assert len(links) == 1 and "/invitation/" in links[0]
     panellist = db.session.scalar(
@@ -211,12 +218,13 @@ PANEL_CSV = (
 
 def test_inviting_a_panel_from_csv(client, panel: Panel):
     sign_in(client, panel.facilitator)
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/test-study/panel/import",
         data={"file": (io.BytesIO(PANEL_CSV.encode()), "panel.csv")},
         content_type="multipart/form-data",
+        status=200,
     )
-    assert response.status_code == 200
     assert len(page(response).select(".app-invite-link")) == 2
     pseudonyms = db.session.scalars(
         select(Panellist.pseudonym)
@@ -241,14 +249,22 @@ def test_a_panel_file_with_bad_rows_invites_nobody(client, panel: Panel):
         "Ann Again,ann@example.test,CQC,partner\n"
     )
     before = db.session.scalar(select(func.count(Panellist.id)))
-    response = client.post(
+    response = post_form(
+        client,
         "/studies/test-study/panel/import",
         data={"file": (io.BytesIO(bad.encode()), "panel.csv")},
         content_type="multipart/form-data",
+        status=422,
     )
-    assert response.status_code == 422
     shown = text_of(response)
     assert "Row 3: 'not-an-email' is not an email address; group 'Nowhere' is not one of" in shown
     assert "role must be partner, patient_rep or observer" in shown
     assert "Row 4: ann@example.test is already on the panel." in shown
     assert db.session.scalar(select(func.count(Panellist.id))) == before
+
+
+def test_the_consensus_rules_offered_are_the_ones_scoring_knows_by_the_same_names(app):
+    with app.test_request_context():
+        offered = [value for value, _ in StudyForm().rule.choices]
+    assert tuple(offered) == RULE_NAMES
+    assert tuple(RULE_LABELS) == RULE_NAMES

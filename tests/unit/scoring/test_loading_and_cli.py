@@ -11,7 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring import Scale, ScoringInputError, load_ratings
+from scoring import (
+    RULE_NAMES,
+    MedianIQRRule,
+    PercentageRule,
+    Scale,
+    ScoringInputError,
+    load_ratings,
+    rule_from_name,
+)
 from scoring.cli import main
 
 LONG = """panellist,item,rating,group,round
@@ -166,3 +174,25 @@ def test_scale_option_changes_validation(tmp_path: Path) -> None:
     with pytest.raises(ScoringInputError, match="outside the scale 1-4"):
         load_ratings(path, scale=Scale(1, 4))
     assert np.isfinite(load_ratings(path)["rating"]).all()
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_each_rule_is_found_by_its_one_name(name: str) -> None:
+    assert rule_from_name(name).name == name
+
+
+def test_a_rule_takes_its_own_thresholds_from_the_name_lookup() -> None:
+    rule = rule_from_name("percentage", in_min_pct=80, out_max_pct=10, max_iqr=1)
+    assert rule == PercentageRule(in_min_pct=80, out_max_pct=10)
+    assert rule_from_name("median_iqr", max_iqr=1.5) == MedianIQRRule(max_iqr=1.5)
+    with pytest.raises(ScoringInputError, match="percentage, median_iqr, rand"):
+        rule_from_name("median-iqr")
+
+
+@pytest.mark.parametrize("spelling", ["median_iqr", "median-iqr"])
+def test_the_command_line_names_the_median_rule_one_way_and_still_reads_the_old_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spelling: str
+) -> None:
+    path = write(tmp_path, "r.csv", LONG)
+    assert main([str(path), "--format", "json", "--bootstrap", "0", "--rule", spelling]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["rule"] == "median_iqr"

@@ -4,22 +4,21 @@ feedback page for its panellists, which never shows who gave which rating."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.access import facilitated_study, membership
+from app.access import facilitated_study, item_of, membership, round_of
 from app.htmx import render
-from app.rounds.routes import round_by_number
 from app.services.overview import feedback_for_round, item_history, study_overview
 from app.services.results import snapshot_of
 
-bp = Blueprint("overview", __name__, url_prefix="/studies/<slug>")
+bp = Blueprint("study_results", __name__, url_prefix="/studies/<slug>")
 
 
 @bp.get("/results")
 @login_required
-def results(slug: str) -> Response:
+def show(slug: str) -> Response:
     study = facilitated_study(slug)
     return render("results/overview.html", study=study, overview=study_overview(study))
 
@@ -28,9 +27,7 @@ def results(slug: str) -> Response:
 @login_required
 def item(slug: str, ref: str) -> Response:
     study = facilitated_study(slug)
-    found = next((i for i in study.items if i.ref == ref), None)
-    if found is None:
-        abort(404)
+    found = item_of(study, ref)
     return render(
         "results/item_history.html",
         study=study,
@@ -45,7 +42,7 @@ def item(slug: str, ref: str) -> Response:
 def feedback(slug: str, number: int) -> Response:
     member = membership(slug)
     study = member.study
-    round_ = round_by_number(study, number)
+    round_ = round_of(study, number)
     closed = round_.closed_at is not None and snapshot_of(round_) is not None
     following = next((r for r in study.rounds if r.number == number + 1), None)
     return render(
