@@ -11,12 +11,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.access import facilitated_study
-from app.export.cells import neutralise_formula
 from app.extensions import db
 from app.htmx import render
 from app.inputs import int_arg
 from app.models import AuditEvent
 from app.services import audit
+from app.text.cells import neutralise_formula
 from app.web import london
 
 bp = Blueprint("audit", __name__, url_prefix="/studies/<slug>")

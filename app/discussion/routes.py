@@ -34,7 +34,6 @@ from app.discussion.pages import (
     viewer_in,
 )
 from app.discussion.presenters import ThreadPanel, changes_since, dom_key, thread_panels
-from app.export.cells import neutralise_formula
 from app.forms_common import field_errors
 from app.htmx import is_htmx, render
 from app.inputs import form_text, int_arg, parse_int
@@ -43,6 +42,7 @@ from app.services import discussion as svc
 from app.services import discussion_writes as writes
 from app.services.discussion import CHANNEL
 from app.services.discussion_export import export_rows
+from app.text.cells import neutralise_formula
 from delphi.discussion import MAX_LENGTH, DiscussionError
 
 BAD_CURSOR = "The page's place in the discussion is not a valid number. Reload the page."

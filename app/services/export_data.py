@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Select, select
 
-from app.export.cells import neutralise_formula
 from app.extensions import db
 from app.models import (
     DiscussionMessage,
@@ -29,6 +28,7 @@ from app.models import (
     Study,
     Theme,
 )
+from app.text.cells import neutralise_formula
 from delphi import MIN_GROUP_RATERS, WITHHELD_NOTE
 
 COLUMNS: dict[str, dict[str, str]] = {

@@ -14,7 +14,6 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from app.export.cells import neutralise_formula
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -28,6 +27,7 @@ from app.models import (
 from app.services.export import build_specification
 from app.services.export_data import neutralise
 from app.services.rounds import close_round, open_round, record_decisions
+from app.text.cells import neutralise_formula
 from delphi import Decision
 from tests.conftest import Panel, build_panel, make_user, sign_in
 from tests.web.helpers import get_page, page, text_of
