@@ -8,10 +8,11 @@ from datetime import timedelta
 from flask import has_request_context
 from sqlalchemy import select
 
+from app.access import item_of
 from app.extensions import db
 from app.models import AuditEvent, DiscussionMessage, Round, utcnow
 from app.services import audit
-from app.services.discussion import Viewer, item_by_ref
+from app.services.discussion import Viewer
 from app.services.discussion_writes import hide_message, post_message
 from app.services.rounds import close_due_rounds, close_round, open_round
 from tests.conftest import Panel, sign_in
@@ -56,7 +57,7 @@ def test_the_round_service_posts_its_notices_in_the_study_channel(panel: Panel):
 def test_hiding_a_message_records_the_facilitator_who_hid_it(panel: Panel):
     open_round(panel.study, actor=panel.facilitator)
     author = panel.partners[0]
-    item = item_by_ref(panel.study, "P1")
+    item = item_of(panel.study, "P1")
     message = post_message(
         panel.study, item, Viewer(author.user_id, author, False), "A thought worth hiding."
     )
