@@ -13,6 +13,7 @@ from delphi.disclosure import (
     group_figures_visible,
 )
 from delphi.errors import (
+    AnswerChangedElsewhere,
     DomainError,
     InvalidTransition,
     NotAllowedToRate,
@@ -33,7 +34,7 @@ from delphi.model import (
     StudyMode,
     StudyStatus,
 )
-from delphi.ratings import RatingChoice, validate_rating
+from delphi.ratings import RatingChoice, check_not_overwriting, validate_rating
 from delphi.rounds import (
     RoundState,
     check_can_close,
@@ -46,6 +47,7 @@ __all__ = [
     "MIN_GROUP_RATERS",
     "VOCABULARY",
     "WITHHELD_NOTE",
+    "AnswerChangedElsewhere",
     "Band",
     "ConsensusStatus",
     "Decision",
@@ -67,6 +69,7 @@ __all__ = [
     "StudyStatus",
     "check_can_close",
     "check_can_open",
+    "check_not_overwriting",
     "disclose_group",
     "disclose_group_alpha",
     "disclose_round_results",

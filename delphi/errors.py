@@ -15,6 +15,10 @@ class RoundNotOpen(DomainError):
     """The round has not been opened yet."""
 
 
+class AnswerChangedElsewhere(DomainError):
+    """A page loaded before an answer was last saved sent a different answer for it."""
+
+
 class RatingOutOfRange(DomainError):
     """A score outside the study's scale."""
 
