@@ -18,6 +18,7 @@ from delphi.errors import (
     InvalidTransition,
     NotAllowedToRate,
     RatingOutOfRange,
+    ReasonRequired,
     RoundClosed,
     RoundNotOpen,
 )
@@ -39,6 +40,7 @@ from delphi.rounds import (
     RoundState,
     check_can_close,
     check_can_open,
+    check_decision,
     suggest_decision,
 )
 from scale_bands import Band
@@ -59,6 +61,7 @@ __all__ = [
     "PanelRole",
     "RatingChoice",
     "RatingOutOfRange",
+    "ReasonRequired",
     "RoundClosed",
     "RoundNotOpen",
     "RoundState",
@@ -69,6 +72,7 @@ __all__ = [
     "StudyStatus",
     "check_can_close",
     "check_can_open",
+    "check_decision",
     "check_not_overwriting",
     "disclose_group",
     "disclose_group_alpha",

@@ -31,5 +31,11 @@ class NotAllowedToRate(DomainError):
     status_code = 403
 
 
+class ReasonRequired(DomainError):
+    """A facilitator's choice needs a reason that was not given."""
+
+    status_code = 422
+
+
 class InvalidTransition(DomainError):
     """A study or round cannot move to the asked-for state from where it is."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from delphi.errors import InvalidTransition
+from delphi.errors import InvalidTransition, ReasonRequired
 from delphi.model import ConsensusStatus, Decision, RoundStatus, StudyStatus
 
 
@@ -64,3 +64,20 @@ def suggest_decision(status: str, *, last_round: bool = False) -> Decision:
     stops there records them as "no consensus" by not accepting or excluding them.
     """
     return _SUGGESTION.get(status, Decision.CARRY_FORWARD)
+
+
+_DECIDING = {
+    Decision.ACCEPT: ("accepting", "accept it"),
+    Decision.EXCLUDE: ("excluding", "exclude it"),
+    Decision.CARRY_FORWARD: ("carrying forward", "carry it forward"),
+}
+
+
+def check_decision(ref: str, *, suggested: Decision, chosen: Decision, reason: str) -> None:
+    """Raise `ReasonRequired` when the decision on item `ref` differs from the suggestion
+    and no reason is given: departing from the rule defined in advance is explained."""
+    if chosen is suggested or reason.strip():
+        return
+    doing, _ = _DECIDING[chosen]
+    _, advised = _DECIDING[suggested]
+    raise ReasonRequired(f"Give a reason for {doing} {ref}: the suggestion was to {advised}")

@@ -23,12 +23,14 @@ from app.services.results import compute_results
 from delphi import (
     Decision,
     InvalidTransition,
+    ReasonRequired,
     RoundState,
     RoundStatus,
     StudyMode,
     StudyStatus,
     check_can_close,
     check_can_open,
+    check_decision,
 )
 
 
@@ -138,10 +140,11 @@ def close_round(round_id: int) -> Round:
 
 def record_decisions(
     round_: Round, choices: dict[int, tuple[Decision, str]], user: User
-) -> list[str]:
+) -> list[tuple[int, str]]:
     """Store the facilitator's decisions; an override of the suggestion needs a reason.
 
-    Returns the problems found (nothing is saved if there are any).
+    Returns the problems found, (item id, message) per item: nothing is saved if there are
+    any.
     """
     if round_.round_status is not RoundStatus.CLOSED:
         raise InvalidTransition("Decisions are made after the round closes.")
@@ -156,10 +159,12 @@ def record_decisions(
         if row.item_id not in choices:
             continue
         decision, reason = choices[row.item_id]
-        if decision.value != row.suggested and not reason.strip():
-            problems.append(
-                f"{row.item.ref}: give a reason for deciding differently from the suggestion."
+        try:
+            check_decision(
+                row.item.ref, suggested=Decision(row.suggested), chosen=decision, reason=reason
             )
+        except ReasonRequired as error:
+            problems.append((row.item_id, str(error)))
     if problems:
         return problems
     now = utcnow()

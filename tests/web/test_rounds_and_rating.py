@@ -277,7 +277,9 @@ def test_overriding_a_suggested_decision_needs_a_reason(client, panel, round1):
     }
     response = client.post("/studies/test-study/rounds/1/decisions", data=form)
     assert response.status_code == 422
-    assert "P1: give a reason for deciding differently from the suggestion." in text_of(response)
+    assert "Give a reason for carrying forward P1: the suggestion was to accept it" in text_of(
+        response
+    )
     assert (
         db.session.scalar(
             select(func.count(ItemDecision.id)).where(ItemDecision.decided_at.is_not(None))

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from delphi import AnswerChangedElsewhere, RatingChoice, check_not_overwriting
+from delphi import (
+    AnswerChangedElsewhere,
+    Decision,
+    RatingChoice,
+    ReasonRequired,
+    check_decision,
+    check_not_overwriting,
+)
 
 
 def test_an_older_page_may_not_replace_a_newer_answer_and_is_told_what_it_is():
@@ -22,3 +29,15 @@ def test_an_older_page_may_not_replace_a_newer_reason_either():
 
 def test_an_older_page_sending_the_newer_answer_itself_is_no_conflict():
     check_not_overwriting(RatingChoice(8, False, "why"), RatingChoice(8, False, "why"))
+
+
+@pytest.mark.parametrize("chosen", list(Decision))
+def test_following_the_suggestion_needs_no_reason(chosen):
+    check_decision("P1", suggested=chosen, chosen=chosen, reason="")
+
+
+def test_departing_from_the_suggestion_needs_a_reason_that_says_what_was_chosen():
+    with pytest.raises(ReasonRequired) as refused:
+        check_decision("P2", suggested=Decision.EXCLUDE, chosen=Decision.ACCEPT, reason="  ")
+    assert str(refused.value) == "Give a reason for accepting P2: the suggestion was to exclude it"
+    check_decision("P2", suggested=Decision.EXCLUDE, chosen=Decision.ACCEPT, reason="Panel split")
