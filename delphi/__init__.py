@@ -39,7 +39,9 @@ from delphi.ratings import RatingChoice, check_not_overwriting, validate_rating
 from delphi.rounds import (
     RoundState,
     check_can_close,
+    check_can_complete,
     check_can_open,
+    check_can_reopen,
     check_decision,
     suggest_decision,
 )
@@ -71,7 +73,9 @@ __all__ = [
     "StudyMode",
     "StudyStatus",
     "check_can_close",
+    "check_can_complete",
     "check_can_open",
+    "check_can_reopen",
     "check_decision",
     "check_not_overwriting",
     "disclose_group",

@@ -23,6 +23,7 @@ DESCRIPTIONS = {
     "panel.joined": "A panellist joined",
     "round.opened": "Opened a round",
     "round.closed": "Closed a round",
+    "round.reopened": "Reopened a round",
     "round.decided": "Recorded decisions on items",
     "round.reminded": "Sent reminders",
     "round.snapshot_frozen": "Froze a snapshot of the results",

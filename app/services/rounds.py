@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import (
@@ -30,6 +30,7 @@ from delphi import (
     StudyStatus,
     check_can_close,
     check_can_open,
+    check_can_reopen,
     check_decision,
 )
 
@@ -180,6 +181,73 @@ def record_decisions(
     audit.record(round_.study_id, "round.decided", round=round_.number, count=len(choices))
     db.session.commit()
     return []
+
+
+def reopen_round(round_id: int, reason: str, closes_at: datetime | None = None) -> Round:
+    """Open a closed round again (`delphi.check_can_reopen`), for the reason given.
+
+    Its stored results are deleted and its decisions cleared (items it decided are undecided
+    again): both are made afresh, on the ratings as they then stand, when it closes again.
+    The audit log keeps when it had closed, the reason and the decisions cleared. It closes
+    on `closes_at` if given; otherwise an earlier closing date still ahead is kept, and one
+    already past dropped (it would close the round again at once).
+    """
+    round_ = db.session.scalar(select(Round).where(Round.id == round_id).with_for_update())
+    if round_ is None:
+        raise InvalidTransition("That round does not exist.")
+    db.session.refresh(round_)
+    study = round_.study
+    check_can_reopen(
+        study_status=study.study_status,
+        rounds=[RoundState(r.number, r.round_status, len(r.round_items)) for r in study.rounds],
+        number=round_.number,
+    )
+    if not reason.strip():
+        raise ReasonRequired("Give the reason for reopening the round")
+    decisions = db.session.scalars(
+        select(ItemDecision)
+        .join(Item, Item.id == ItemDecision.item_id)
+        .where(ItemDecision.round_id == round_.id)
+        .order_by(Item.position)
+    ).all()
+    cleared = [
+        f"{d.item.ref} {d.value.past_label.lower()}" for d in decisions if d.decided_at is not None
+    ]
+    for decision in decisions:
+        decision.item.decision = None
+        db.session.delete(decision)
+    db.session.execute(delete(RoundSnapshot).where(RoundSnapshot.round_id == round_.id))
+    closed_at = round_.closed_at
+    now = utcnow()
+    round_.status = RoundStatus.OPEN.value
+    round_.closed_at = None
+    if closes_at is not None:
+        round_.closes_at = closes_at
+    elif round_.closes_at is not None and round_.closes_at <= now:
+        round_.closes_at = None
+    audit.record(
+        study.id,
+        "round.reopened",
+        round=round_.number,
+        reason=reason.strip(),
+        closed_at=closed_at.isoformat() if closed_at else "",
+        decisions_cleared=", ".join(cleared) or "none",
+        closes_at=round_.closes_at.isoformat() if round_.closes_at else "",
+    )
+    db.session.commit()
+    return round_
+
+
+def confirmed_decisions(round_: Round) -> int:
+    """How many of the round's decisions the facilitator has confirmed."""
+    return (
+        db.session.scalar(
+            select(func.count(ItemDecision.id)).where(
+                ItemDecision.round_id == round_.id, ItemDecision.decided_at.is_not(None)
+            )
+        )
+        or 0
+    )
 
 
 def close_due_rounds(now: datetime | None = None) -> list[Round]:

@@ -52,3 +52,7 @@ def open_and_rate_round_one(
         form.update(extra(index, vids))
         assert rater.post(f"/studies/{slug}/rounds/1/ballot", data=form).status_code == 303
     return vids
+
+
+# The answer to "Close round N?": a close sent without it only asks the question.
+CLOSE = {"confirm": "yes"}
