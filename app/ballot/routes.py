@@ -48,6 +48,7 @@ def _page(
     errors: dict[int, str] | None = None,
     status: int = 200,
     note: str = "",
+    unsaved: dict[int, str] | None = None,
 ) -> Response:
     needs_only = request.args.get("show") == "needs-rating"
     sections = build_ballot(round_, panellist, needs_rating_only=needs_only)
@@ -79,6 +80,7 @@ def _page(
         moved_band=moved_band,
         version_of=version_of,
         note=note,
+        unsaved=unsaved or {},
         live=_live_for_page(round_, panellist),
         status=status,
     )
@@ -112,6 +114,8 @@ def submit(slug: str, number: int) -> Response:
         abort(403, description="Only panellists can rate items.")
     errors: dict[int, str] = {}
     conflicts = 0
+    # Reasons typed for answers kept as they were newer: shown, so nothing typed is lost.
+    unsaved: dict[int, str] = {}
     for round_item in round_.round_items:
         vid = round_item.item_version_id
         raw = request.form.get(f"score-{vid}")
@@ -133,15 +137,22 @@ def submit(slug: str, number: int) -> Response:
             )
         except DomainError as error:
             errors[vid] = str(error)
-            conflicts += isinstance(error, AnswerChangedElsewhere)
+            if isinstance(error, AnswerChangedElsewhere):
+                conflicts += 1
+                unsaved[vid] = reason.strip()
             if round_.round_status is RoundStatus.CLOSED or isinstance(error, NotAllowedToRate):
                 break
     if errors and conflicts == len(errors):
         return _page(
-            round_, panellist, errors=errors, status=409, note="Your other answers are saved."
+            round_,
+            panellist,
+            errors=errors,
+            status=409,
+            note="Your other answers are saved.",
+            unsaved=unsaved,
         )
     if errors:
-        return _page(round_, panellist, errors=errors, status=422)
+        return _page(round_, panellist, errors=errors, status=422, unsaved=unsaved)
     total = len(round_.round_items)
     flash(
         f"Your answers are saved: {answered_count(round_, panellist)} of {total} rated.",
@@ -202,6 +213,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
         newer=newer,
         version=db.session.get(ItemVersion, version_id) if newer is not None else None,
         version_of=version_of,
+        unsaved=reason.strip() if newer is not None else "",
         live=live,
         scale=round_.study.scale,
         version_id=version_id,

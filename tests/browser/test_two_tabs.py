@@ -13,10 +13,15 @@ from app.extensions import db
 from app.models import Rating
 from app.security import hash_password
 from app.services.rounds import open_round
-from tests.browser.conftest import sign_in_page
+from tests.browser.conftest import SCREENSHOTS, sign_in_page
 from tests.conftest import PASSWORD, build_panel
 
 pytestmark = pytest.mark.browser
+
+
+def _shot(name: str):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{name}.png"
 
 
 def _stored(vid: int) -> tuple[int | None, str] | None:
@@ -57,6 +62,7 @@ def test_an_older_tab_shows_the_newer_answer_instead_of_setting_it_back(tabs):
     expect(status).to_have_text(re.compile(r"^Not saved\. .*We kept the newer answer, 8"))
     expect(older.locator(f"#score-{vid}-8")).to_be_checked()
     assert _stored(vid) == (8, "")
+    older.locator(f"#item-{vid}").screenshot(path=str(_shot("ballot-newer-answer-375")))
 
     # Choosing there again is saved: the tab now holds the newer answer's version.
     older.locator(f"label[for='score-{vid}-6']").click()

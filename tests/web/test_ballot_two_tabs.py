@@ -188,3 +188,16 @@ def test_a_garbled_version_counts_as_an_older_page(client, panel, round1, rater,
     response = client.post(BALLOT, data={f"score-{p1}": "2", f"seen-{p1}": marker})
     assert response.status_code == 409
     assert stored(p1) == (8, False, "")
+
+
+def test_a_reason_typed_in_an_older_tab_is_shown_back_not_lost(client, panel, round1, rater):
+    p1 = vids_by_ref(round1)["P1"]
+    assert autosave(client, p1, {f"score-{p1}": "5"}).status_code == 200
+    older_tab = form_of(page(client.get(BALLOT)))
+    assert autosave(client, p1, {f"score-{p1}": "8"}).status_code == 200
+    older_tab[f"reason-{p1}"] = "Matters to boards"
+    for response in (autosave(client, p1, older_tab), client.post(BALLOT, data=older_tab)):
+        assert response.status_code == 409
+        item = page(response).select_one(f"#answer-{p1}")
+        assert "The reason you wrote there, not saved: “Matters to boards”" in item.get_text()
+    assert stored(p1) == (8, False, "")
