@@ -1,8 +1,15 @@
-"""The panel: inviting people one by one or from a file, and re-sending invitations."""
+"""The panel: inviting people one by one or from a file, new links, and the links to pass on.
+
+Every invitation answers with a redirect to the panel page (post/redirect/get), which lists
+each link the facilitator is to pass on until it is used, replaced or expires.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+import csv
+import io
+
+from flask import Blueprint, flash, make_response, redirect, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -21,8 +28,10 @@ from app.services.panel import (
     import_panel,
     issue_invitation,
     normalise_email,
+    open_links,
 )
 from app.studies.forms import UploadForm
+from app.web import london
 from app.words import count
 from delphi import PanelRole
 from delphi.errors import DomainError
@@ -41,7 +50,6 @@ def _page(
     *,
     form: InviteForm | None = None,
     upload: UploadForm | None = None,
-    outcome: InviteOutcome | None = None,
     report_errors: list[str] | None = None,
     status: int = 200,
 ) -> Response:
@@ -58,6 +66,7 @@ def _page(
         .order_by(Invitation.created_at)
     ):
         latest[inv.panellist_id] = inv
+    links, unavailable = open_links(study)
     errors = field_errors(form) + field_errors(upload) + [("file", e) for e in report_errors or []]
     return render(
         "panel/index.html",
@@ -66,11 +75,27 @@ def _page(
         upload=upload,
         panellists=panellists,
         latest=latest,
-        outcome=outcome,
+        links=links,
+        unavailable=unavailable,
         report_errors=report_errors or [],
         errors=errors,
         status=status,
     )
+
+
+def _tell(outcome: InviteOutcome, *, done: str) -> None:
+    """Flash what happened to the invitations just made (`done` says what was done)."""
+    if outcome.emailed:
+        then = f"Invitation emailed to {', '.join(outcome.emailed)}."
+    else:
+        then = f"Copy {_their(outcome)} below and send it to them."
+    flash(" ".join(part for part in (done, then) if part), "success")
+    for error in outcome.mail_errors:
+        flash(f"{error}. Copy the link below and send it to them yourself.", "error")
+
+
+def _their(outcome: InviteOutcome) -> str:
+    return "their link" if len(outcome.to_pass_on) == 1 else "each link"
 
 
 @bp.get("")
@@ -103,7 +128,9 @@ def invite(slug: str) -> Response:
             audit.record(study.id, "panel.invited", pseudonym=panellist.pseudonym)
             outcome = deliver(study, [(panellist, token)])
             db.session.commit()
-            return _page(study, outcome=outcome)
+            done = "" if outcome.emailed else f"{panellist.name} is invited."
+            _tell(outcome, done=done)
+            return redirect(url_for("panel.index", slug=slug), 303)
     return _page(study, form=form, status=422)
 
 
@@ -118,8 +145,8 @@ def import_view(slug: str) -> Response:
         if report.ok:
             outcome = deliver(study, invited)
             db.session.commit()
-            flash(f"{count(report.created, 'panellist')} invited.", "success")
-            return _page(study, outcome=outcome)
+            _tell(outcome, done=f"{count(report.created, 'panellist')} invited.")
+            return redirect(url_for("panel.index", slug=slug), 303)
         db.session.rollback()
         return _page(study, upload=upload, report_errors=report.errors, status=422)
     return _page(study, upload=upload, status=422)
@@ -139,4 +166,39 @@ def reinvite(slug: str, panellist_id: int) -> Response:
     audit.record(study.id, "panel.reinvited", pseudonym=panellist.pseudonym)
     outcome = deliver(study, [(panellist, token)])
     db.session.commit()
-    return _page(study, outcome=outcome)
+    _tell(outcome, done=f"New link for {panellist.name}: the earlier one no longer works.")
+    return redirect(url_for("panel.index", slug=slug), 303)
+
+
+@bp.get("/links.csv")
+@login_required
+def links_csv(slug: str) -> Response:
+    """Every link waiting to be passed on, for a mail merge; the download is audited."""
+    study = facilitated_study(slug)
+    links, _ = open_links(study)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "email", "group", "role", "link", "expires"])
+    for link in links:
+        person = link.panellist
+        writer.writerow(
+            [
+                audit.safe_cell(value)
+                for value in (
+                    person.name,
+                    person.user.email,
+                    person.group.name,
+                    person.panel_role.label,
+                    link.url,
+                    london(link.expires_at, "%Y-%m-%d %H:%M"),
+                )
+            ]
+        )
+    audit.record(study.id, "panel.links_downloaded", count=len(links))
+    db.session.commit()
+    response = make_response(out.getvalue())
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{study.slug}-invitation-links.csv"'
+    )
+    return response

@@ -20,6 +20,7 @@ DESCRIPTIONS = {
     "panel.invited": "Invited a panellist",
     "panel.reinvited": "Sent a new invitation link",
     "panel.imported": "Imported a panel list",
+    "panel.links_downloaded": "Downloaded the invitation links to send",
     "panel.joined": "A panellist joined",
     "round.opened": "Opened a round",
     "round.closed": "Closed a round",

@@ -56,8 +56,13 @@ def _invite(client, study: Panel, email: str, name: str = "Typed By Inviter") ->
         f"/studies/{study.study.slug}/panel/invite",
         data={"name": name, "email": email, "group": study.study.groups[0].id, "role": "partner"},
     )
-    assert response.status_code == 200, text_of(response)
-    links = [c.get_text() for c in page(response).select(".app-invite-link")]
+    assert response.status_code == 303, text_of(response)
+    rows = page(client.get(response.location)).select("table.app-invite-links tbody tr")
+    links = [
+        row.select_one(".app-invite-link").get_text()
+        for row in rows
+        if row.select_one(".app-invite-email").get_text(strip=True) == email
+    ]
     assert len(links) == 1
     return links[0].rsplit("/", 1)[1]
 

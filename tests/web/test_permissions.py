@@ -63,6 +63,7 @@ ROUTES = [
     ("POST", f"{S}/panel/invite", [302, 403, 403, 403, 422, 404]),
     ("POST", f"{S}/panel/import", [302, 403, 403, 403, 422, 404]),
     ("POST", f"{S}/panel/1/reinvite", [302, 403, 403, 403, 303, 404]),
+    ("GET", f"{S}/panel/links.csv", [302, 403, 403, 403, 200, 404]),
     # rounds, ballot, results
     ("POST", f"{S}/rounds/open", [302, 403, 403, 403, 303, 404]),
     ("GET", f"{S}/rounds/1", [302, 403, 403, 403, 200, 404]),
