@@ -195,13 +195,20 @@ class Panellist(db.Model):  # type: ignore[name-defined]
 
 
 class Invitation(db.Model):  # type: ignore[name-defined]
-    """A single-use link; only the SHA-256 of its token is stored."""
+    """A single-use link; only the SHA-256 of its token is stored.
+
+    A link the facilitator is to pass on (no email sent) also keeps a random seed, from which
+    the token is derived with a key derived from SECRET_KEY (`app.security.link_token`), so
+    the panel page can list it until it is used, replaced or expires; the seed is erased then,
+    and never kept for an emailed link (docs/security.md).
+    """
 
     __tablename__ = "invitations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_seed: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 
 from argon2 import PasswordHasher
@@ -32,3 +34,21 @@ def new_token() -> tuple[str, str]:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_link_seed() -> str:
+    """A random 256-bit seed (hex) from which `link_token` derives a link's token."""
+    return secrets.token_hex(32)
+
+
+def link_token(seed: str, secret_key: str | bytes) -> str:
+    """The URL-safe token of an invitation link from its stored seed and the app's SECRET_KEY.
+
+    HMAC-SHA256 under a key derived from SECRET_KEY for this use alone: the seed without the
+    key (a copy of the database, a backup) gives nothing, and a changed SECRET_KEY gives a
+    token whose digest no longer matches, so the link is not shown again.
+    """
+    secret = secret_key if isinstance(secret_key, bytes) else secret_key.encode("utf-8")
+    key = hmac.new(secret, b"delphi: invitation link tokens", hashlib.sha256).digest()
+    digest = hmac.new(key, bytes.fromhex(seed), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

@@ -10,7 +10,7 @@ all have one) but never a request. Read afresh on each call, so a changed config
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -27,6 +27,8 @@ class Settings:
     login_account_failures: int
     login_longest_wait: int  # seconds
     login_account_longest_wait: int  # seconds
+    # SECRET_KEY, from which invitation links' tokens derive (`app.security.link_token`).
+    link_secret: str | bytes = field(repr=False)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -40,6 +42,7 @@ class Settings:
             login_account_failures=int(config["LOGIN_ACCOUNT_FAILURES"]),
             login_longest_wait=int(config["LOGIN_LONGEST_WAIT"]),
             login_account_longest_wait=int(config["LOGIN_ACCOUNT_LONGEST_WAIT"]),
+            link_secret=config["SECRET_KEY"],
         )
 
 

@@ -410,7 +410,10 @@ async def _burst(
 
             async def close_tab() -> int:
                 async with client.post(
-                    f"{prefix}/close", headers=headers, allow_redirects=False
+                    f"{prefix}/close",
+                    data={"confirm": "yes"},
+                    headers=headers,
+                    allow_redirects=False,
                 ) as response:
                     await response.read()
                     return response.status

@@ -13,10 +13,12 @@ from delphi.disclosure import (
     group_figures_visible,
 )
 from delphi.errors import (
+    AnswerChangedElsewhere,
     DomainError,
     InvalidTransition,
     NotAllowedToRate,
     RatingOutOfRange,
+    ReasonRequired,
     RoundClosed,
     RoundNotOpen,
 )
@@ -33,11 +35,14 @@ from delphi.model import (
     StudyMode,
     StudyStatus,
 )
-from delphi.ratings import RatingChoice, validate_rating
+from delphi.ratings import RatingChoice, check_not_overwriting, validate_rating
 from delphi.rounds import (
     RoundState,
     check_can_close,
+    check_can_complete,
     check_can_open,
+    check_can_reopen,
+    check_decision,
     suggest_decision,
 )
 from scale_bands import Band
@@ -46,6 +51,7 @@ __all__ = [
     "MIN_GROUP_RATERS",
     "VOCABULARY",
     "WITHHELD_NOTE",
+    "AnswerChangedElsewhere",
     "Band",
     "ConsensusStatus",
     "Decision",
@@ -57,6 +63,7 @@ __all__ = [
     "PanelRole",
     "RatingChoice",
     "RatingOutOfRange",
+    "ReasonRequired",
     "RoundClosed",
     "RoundNotOpen",
     "RoundState",
@@ -66,7 +73,11 @@ __all__ = [
     "StudyMode",
     "StudyStatus",
     "check_can_close",
+    "check_can_complete",
     "check_can_open",
+    "check_can_reopen",
+    "check_decision",
+    "check_not_overwriting",
     "disclose_group",
     "disclose_group_alpha",
     "disclose_round_results",

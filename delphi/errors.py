@@ -15,6 +15,10 @@ class RoundNotOpen(DomainError):
     """The round has not been opened yet."""
 
 
+class AnswerChangedElsewhere(DomainError):
+    """A page loaded before an answer was last saved sent a different answer for it."""
+
+
 class RatingOutOfRange(DomainError):
     """A score outside the study's scale."""
 
@@ -25,6 +29,12 @@ class NotAllowedToRate(DomainError):
     """Observers read but cannot rate; people outside the panel cannot either."""
 
     status_code = 403
+
+
+class ReasonRequired(DomainError):
+    """A facilitator's choice needs a reason that was not given."""
+
+    status_code = 422
 
 
 class InvalidTransition(DomainError):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from delphi.errors import NotAllowedToRate, RatingOutOfRange, RoundClosed, RoundNotOpen
+from delphi.errors import (
+    AnswerChangedElsewhere,
+    NotAllowedToRate,
+    RatingOutOfRange,
+    RoundClosed,
+    RoundNotOpen,
+)
 from delphi.model import PanelRole, RoundStatus, Scale
 
 REASON_MAX_LENGTH = 2000
@@ -53,3 +59,18 @@ def validate_rating(
             f"Select a rating from {scale.low} to {scale.high}, or 'unable to rate'."
         )
     return RatingChoice(score=score, unable=False, reason=reason)
+
+
+def check_not_overwriting(sent: RatingChoice, newer: RatingChoice) -> None:
+    """A page loaded before `newer` was saved (in another tab or window) sent `sent`.
+
+    The newer answer stands: raise `AnswerChangedElsewhere`, saying what it is, unless the
+    page sent that same answer. A page never sets back what was saved after it was opened.
+    """
+    if (sent.score, sent.unable, sent.reason) == (newer.score, newer.unable, newer.reason):
+        return
+    shown = "unable to rate" if newer.unable else str(newer.score)
+    raise AnswerChangedElsewhere(
+        "This answer was changed in another tab or window after you opened this page. "
+        f"We kept the newer answer, {shown}. Choose again if you want to change it."
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from delphi.errors import InvalidTransition
+from delphi.errors import InvalidTransition, ReasonRequired
 from delphi.model import ConsensusStatus, Decision, RoundStatus, StudyStatus
 
 
@@ -51,6 +51,43 @@ def check_can_close(status: RoundStatus) -> None:
         raise InvalidTransition("This round has not been opened yet.")
 
 
+def check_can_reopen(
+    *, study_status: StudyStatus, rounds: Sequence[RoundState], number: int
+) -> None:
+    """Raise `InvalidTransition` unless closed round `number` may open again.
+
+    A closed round reopens while no later round has opened (its results and decisions have
+    not yet fed another round) and the study is not completed. Reopening sets its stored
+    results and decisions aside: they are made again when it closes again.
+    """
+    if study_status is StudyStatus.COMPLETED:
+        raise InvalidTransition("This study is completed, so its rounds cannot reopen.")
+    current = next((r for r in rounds if r.number == number), None)
+    if current is None or current.status is not RoundStatus.CLOSED:
+        raise InvalidTransition(f"Round {number} is not closed, so there is nothing to reopen.")
+    later = [r for r in rounds if r.number > number and r.status is not RoundStatus.DRAFT]
+    if later:
+        raise InvalidTransition(
+            f"Round {later[0].number} has opened, so round {number} can no longer reopen: "
+            "its results and decisions have been used."
+        )
+
+
+def check_can_complete(
+    *, study_status: StudyStatus, rounds: Sequence[RoundState], unconfirmed_decisions: int
+) -> None:
+    """Raise `InvalidTransition` unless the study may be completed now."""
+    if study_status is StudyStatus.COMPLETED:
+        raise InvalidTransition("This study is already completed.")
+    if any(r.status is RoundStatus.OPEN for r in rounds):
+        raise InvalidTransition("Close the open round before completing the study.")
+    if unconfirmed_decisions:
+        raise InvalidTransition(
+            "Confirm the decisions on the last round's items first "
+            f"({unconfirmed_decisions} left)."
+        )
+
+
 _SUGGESTION: dict[str, Decision] = {
     ConsensusStatus.IN: Decision.ACCEPT,
     ConsensusStatus.OUT: Decision.EXCLUDE,
@@ -64,3 +101,20 @@ def suggest_decision(status: str, *, last_round: bool = False) -> Decision:
     stops there records them as "no consensus" by not accepting or excluding them.
     """
     return _SUGGESTION.get(status, Decision.CARRY_FORWARD)
+
+
+_DECIDING = {
+    Decision.ACCEPT: ("accepting", "accept it"),
+    Decision.EXCLUDE: ("excluding", "exclude it"),
+    Decision.CARRY_FORWARD: ("carrying forward", "carry it forward"),
+}
+
+
+def check_decision(ref: str, *, suggested: Decision, chosen: Decision, reason: str) -> None:
+    """Raise `ReasonRequired` when the decision on item `ref` differs from the suggestion
+    and no reason is given: departing from the rule defined in advance is explained."""
+    if chosen is suggested or reason.strip():
+        return
+    doing, _ = _DECIDING[chosen]
+    _, advised = _DECIDING[suggested]
+    raise ReasonRequired(f"Give a reason for {doing} {ref}: the suggestion was to {advised}")

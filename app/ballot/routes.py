@@ -7,14 +7,21 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.access import membership, membership_in_round, round_of
+from app.extensions import db
 from app.htmx import is_htmx, render
 from app.inputs import form_text
-from app.models import Panellist, Round
+from app.models import ItemVersion, Panellist, Round
 from app.services.ballot import build_ballot, moved_band, previous_rating_for
 from app.services.cycle import is_invited
-from app.services.ratings import answered_count, parse_answer, save_rating
+from app.services.ratings import (
+    answered_count,
+    parse_answer,
+    ratings_by_version,
+    save_rating,
+    version_of,
+)
 from app.services.realtime import is_realtime, live_feedback
-from delphi import DomainError, NotAllowedToRate, RoundStatus
+from delphi import AnswerChangedElsewhere, DomainError, NotAllowedToRate, RoundStatus
 
 bp = Blueprint("ballot", __name__, url_prefix="/studies/<slug>/rounds/<int:number>")
 
@@ -39,6 +46,8 @@ def _page(
     *,
     errors: dict[int, str] | None = None,
     status: int = 200,
+    note: str = "",
+    unsaved: dict[int, str] | None = None,
 ) -> Response:
     needs_only = request.args.get("show") == "needs-rating"
     sections = build_ballot(round_, panellist, needs_rating_only=needs_only)
@@ -68,6 +77,9 @@ def _page(
         ],
         scale=round_.study.scale,
         moved_band=moved_band,
+        version_of=version_of,
+        note=note,
+        unsaved=unsaved or {},
         live=_live_for_page(round_, panellist),
         status=status,
     )
@@ -92,11 +104,17 @@ def show(slug: str, number: int) -> Response:
 @bp.post("/ballot")
 @login_required
 def submit(slug: str, number: int) -> Response:
-    """The no-JavaScript path: every answered item in one submit, each saved on its own."""
+    """The no-JavaScript path: every answered item in one submit, each saved on its own.
+
+    An answer saved since the page was loaded (in another tab) is kept, not set back: the
+    page comes back (409) showing it, and every other answer of the submit is saved."""
     panellist, round_, _ = _panellist_and_round(slug, number)
     if panellist is None:
         abort(403, description="Only panellists can rate items.")
     errors: dict[int, str] = {}
+    conflicts = 0
+    # Reasons typed for answers kept as they were newer: shown, so nothing typed is lost.
+    unsaved: dict[int, str] = {}
     for round_item in round_.round_items:
         vid = round_item.item_version_id
         raw = request.form.get(f"score-{vid}")
@@ -106,13 +124,34 @@ def submit(slug: str, number: int) -> Response:
         score, unable = parse_answer(raw)
         try:
             _check_invited(round_, panellist)
-            save_rating(round_, panellist, vid, score, unable, reason, form_text(f"change-{vid}"))
+            save_rating(
+                round_,
+                panellist,
+                vid,
+                score,
+                unable,
+                reason,
+                form_text(f"change-{vid}"),
+                seen=request.form.get(f"seen-{vid}"),
+            )
         except DomainError as error:
             errors[vid] = str(error)
+            if isinstance(error, AnswerChangedElsewhere):
+                conflicts += 1
+                unsaved[vid] = reason.strip()
             if round_.round_status is RoundStatus.CLOSED or isinstance(error, NotAllowedToRate):
                 break
+    if errors and conflicts == len(errors):
+        return _page(
+            round_,
+            panellist,
+            errors=errors,
+            status=409,
+            note="Your other answers are saved.",
+            unsaved=unsaved,
+        )
     if errors:
-        return _page(round_, panellist, errors=errors, status=422)
+        return _page(round_, panellist, errors=errors, status=422, unsaved=unsaved)
     total = len(round_.round_items)
     flash(
         f"Your answers are saved: {answered_count(round_, panellist)} of {total} rated.",
@@ -132,7 +171,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
     raw = request.form.get(f"score-{version_id}")
     reason = form_text(f"reason-{version_id}")
     score, unable = parse_answer(raw)
-    status, message, current = 200, "Saved", None
+    status, message, current, newer = 200, "Saved", None, None
     if raw is None and reason.strip():
         status, message = 200, "Choose a rating to save your reason"
     else:
@@ -146,7 +185,13 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
                 unable,
                 reason,
                 form_text(f"change-{version_id}"),
+                seen=request.form.get(f"seen-{version_id}"),
             )
+        except AnswerChangedElsewhere as error:
+            # Sent from a page older than the stored answer: the page is shown that answer
+            # (and its version), so that what is chosen there next is saved.
+            status, message = error.status_code, str(error)
+            newer = ratings_by_version(round_, panellist).get(version_id)
         except DomainError as error:
             status, message = error.status_code, str(error)
     saved = current is not None
@@ -155,14 +200,19 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
             return redirect(url_for("ballot.show", slug=slug, number=number), 303)
         return _page(round_, panellist, errors={version_id: message}, status=status)
     moved = None
-    if current is not None:
+    shown = current or newer
+    if shown is not None:
         previous = previous_rating_for(round_, panellist, version_id)
-        moved = moved_band(round_.study.scale, previous, current)
+        moved = moved_band(round_.study.scale, previous, shown)
     live = None
     if saved and is_realtime(round_.study):
         live = live_feedback(round_, [version_id])[version_id]
     return render(
         "ballot/_status.html",
+        newer=newer,
+        version=db.session.get(ItemVersion, version_id) if newer is not None else None,
+        version_of=version_of,
+        unsaved=reason.strip() if newer is not None else "",
         live=live,
         scale=round_.study.scale,
         version_id=version_id,

@@ -14,9 +14,11 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Proposal, Study
 from app.services.cycle import (
+    check_completion,
     complete_study,
     last_reminders,
     non_responders,
+    outcome_counts,
     revise_item,
     send_reminders,
     stability_between_last_rounds,
@@ -76,21 +78,33 @@ def revise(slug: str, ref: str) -> Response:
 @bp.route("/complete", methods=["GET", "POST"])
 @login_required
 def complete(slug: str) -> Response:
+    """The reason the study stops, then a question that says what completing does; only its
+    answer (`confirm=yes`) completes the study."""
     study = facilitated_study(slug)
     form = CompleteForm()
     reasons = stop_reasons(study)
     if not form.is_submitted() and reasons:
         form.reason.data = " ".join(reasons)
-    if form.validate_on_submit():
+    changing = request.form.get("change") == "yes"
+    if form.validate_on_submit() and not changing:
         try:
-            complete_study(study, form.reason.data or "", actor=current_user)
+            if request.form.get("confirm") == "yes":
+                complete_study(study, form.reason.data or "", actor=current_user)
+            else:
+                check_completion(study)
+                return render(
+                    "cycle/complete_confirm.html",
+                    study=study,
+                    form=form,
+                    outcomes=outcome_counts(study),
+                )
         except DomainError as error:
             form.reason.errors = [str(error)]
         else:
             flash("The study is completed. It is now read-only.", "success")
             return redirect(url_for("studies.show", slug=slug), 303)
     stability = stability_between_last_rounds(study)
-    status = 422 if form.is_submitted() else 200
+    status = 422 if form.is_submitted() and not changing else 200
     return render(
         "cycle/complete.html",
         study=study,

@@ -1,8 +1,15 @@
-"""The panel: inviting people one by one or from a file, and re-sending invitations."""
+"""The panel: inviting people one by one or from a file, new links, and the links to pass on.
+
+Every invitation answers with a redirect to the panel page (post/redirect/get), which lists
+each link the facilitator is to pass on until it is used, replaced or expires.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, url_for
+import csv
+import io
+
+from flask import Blueprint, current_app, flash, make_response, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -13,14 +20,18 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Invitation, Panellist, Study
 from app.panel.forms import InviteForm
+from app.services import audit
 from app.services.panel import (
     InviteOutcome,
     import_panel,
     invite_panellist,
     normalise_email,
+    open_links,
     reinvite_panellist,
 )
 from app.studies.forms import UploadForm
+from app.text.cells import neutralise_formula
+from app.text.dates import london
 from app.words import count
 from delphi import PanelRole
 from delphi.errors import DomainError
@@ -47,7 +58,6 @@ def _page(
     *,
     form: InviteForm | None = None,
     upload: UploadForm | None = None,
-    outcome: InviteOutcome | None = None,
     report_errors: list[str] | None = None,
     status: int = 200,
 ) -> Response:
@@ -64,6 +74,7 @@ def _page(
         .order_by(Invitation.created_at)
     ):
         latest[inv.panellist_id] = inv
+    links, unavailable = open_links(study, invitation_url)
     errors = field_errors(form) + field_errors(upload) + [("file", e) for e in report_errors or []]
     return render(
         "panel/index.html",
@@ -72,11 +83,27 @@ def _page(
         upload=upload,
         panellists=panellists,
         latest=latest,
-        outcome=outcome,
+        links=links,
+        unavailable=unavailable,
         report_errors=report_errors or [],
         errors=errors,
         status=status,
     )
+
+
+def _tell(outcome: InviteOutcome, *, done: str) -> None:
+    """Flash what happened to the invitations just made (`done` says what was done)."""
+    if outcome.emailed:
+        then = f"Invitation emailed to {', '.join(outcome.emailed)}."
+    else:
+        then = f"Copy {_their(outcome)} below and send it to them."
+    flash(" ".join(part for part in (done, then) if part), "success")
+    for error in outcome.mail_errors:
+        flash(f"{error}. Copy the link below and send it to them yourself.", "error")
+
+
+def _their(outcome: InviteOutcome) -> str:
+    return "their link" if len(outcome.to_pass_on) == 1 else "each link"
 
 
 @bp.get("")
@@ -105,7 +132,9 @@ def invite(slug: str) -> Response:
         except (ValueError, DomainError) as error:
             form.email.errors = [str(error)]
         else:
-            return _page(study, outcome=outcome)
+            done = "" if outcome.emailed else f"{(form.name.data or '').strip()} is invited."
+            _tell(outcome, done=done)
+            return redirect(url_for("panel.index", slug=slug), 303)
     return _page(study, form=form, status=422)
 
 
@@ -120,8 +149,9 @@ def import_view(slug: str) -> Response:
             study, data.filename or "", data.read(), actor=current_user, link_for=invitation_url
         )
         if report.ok:
-            flash(f"{count(report.created, 'panellist')} invited.", "success")
-            return _page(study, outcome=outcome)
+            assert outcome is not None
+            _tell(outcome, done=f"{count(report.created, 'panellist')} invited.")
+            return redirect(url_for("panel.index", slug=slug), 303)
         return _page(study, upload=upload, report_errors=report.errors, status=422)
     return _page(study, upload=upload, status=422)
 
@@ -137,4 +167,38 @@ def reinvite(slug: str, panellist_id: int) -> Response:
         flash(f"{panellist.name} has already joined.", "info")
         return redirect(url_for("panel.index", slug=slug), 303)
     outcome = reinvite_panellist(panellist, actor=current_user, link_for=invitation_url)
-    return _page(study, outcome=outcome)
+    _tell(outcome, done=f"New link for {panellist.name}: the earlier one no longer works.")
+    return redirect(url_for("panel.index", slug=slug), 303)
+
+
+@bp.get("/links.csv")
+@login_required
+def links_csv(slug: str) -> Response:
+    """Every link waiting to be passed on, for a mail merge; the download is audited."""
+    study = facilitated_study(slug)
+    links, _ = open_links(study, invitation_url)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "email", "group", "role", "link", "expires"])
+    for link in links:
+        person = link.panellist
+        writer.writerow(
+            [
+                neutralise_formula(value)
+                for value in (
+                    person.name,
+                    person.user.email,
+                    person.group.name,
+                    person.panel_role.label,
+                    link.url,
+                    london(link.expires_at, "%Y-%m-%d %H:%M"),
+                )
+            ]
+        )
+    audit.log(study.id, "panel.links_downloaded", by=current_user.id, count=len(links))
+    response = make_response(out.getvalue())
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{study.slug}-invitation-links.csv"'
+    )
+    return response

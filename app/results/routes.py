@@ -31,8 +31,15 @@ bp = Blueprint("results", __name__, url_prefix="/studies/<slug>/rounds/<int:numb
 
 
 def _page(
-    study: Study, round_: Round, *, problems: list[str] | None = None, status: int = 200
+    study: Study,
+    round_: Round,
+    *,
+    chosen: dict[int, tuple[str, str]] | None = None,
+    problems: list[tuple[str, str]] | None = None,
+    status: int = 200,
 ) -> Response:
+    """The results; after a refused decision form, with what was chosen and each problem
+    beside its field (`problems`: (field id, message)) and in the error summary."""
     snapshot = snapshot_of(round_)
     live = snapshot is None and is_realtime(study) and round_.round_status is RoundStatus.OPEN
     if live:
@@ -52,8 +59,9 @@ def _page(
         snapshot=snapshot,
         versions=versions,
         decisions=decisions,
-        problems=problems or [],
-        errors=[("decisions", problem) for problem in problems or []],
+        chosen=chosen or {},
+        problems=dict(problems or []),
+        errors=problems or [],
         final=any(r.number > round_.number for r in study.rounds),
         live=live,
         live_snapshots=snapshots_of(round_) if is_realtime(study) else [],
@@ -116,7 +124,8 @@ def live_snapshot(slug: str, number: int, snapshot_id: int) -> Response:
         snapshot=snapshot.results,
         versions=versions,
         decisions={},
-        problems=[],
+        chosen={},
+        problems={},
         final=True,
         live=False,
         frozen=snapshot,
@@ -127,25 +136,33 @@ def live_snapshot(slug: str, number: int, snapshot_id: int) -> Response:
 @bp.post("/decisions")
 @login_required
 def decide(slug: str, number: int) -> Response:
+    """Confirm the decision on each item. A refused form comes back (422) with every choice
+    as it was sent, each problem beside its field and in the error summary."""
     study = facilitated_study(slug)
     round_ = round_of(study, number)
     choices: dict[int, tuple[Decision, str]] = {}
-    problems = []
+    chosen: dict[int, tuple[str, str]] = {}
+    problems: list[tuple[str, str]] = []
     for key, value in request.form.items():
         if not key.startswith("decision-"):
             continue
         item_id = parse_int(key.removeprefix("decision-"))
-        try:
-            decision = Decision(value)
-        except ValueError:
-            item_id = None
         if item_id is None:
-            problems.append("Choose accept, exclude or carry forward for every item.")
             continue
-        choices[item_id] = (decision, form_text(f"reason-{item_id}")[:2000])
+        reason = form_text(f"reason-{item_id}")[:2000]
+        chosen[item_id] = (value, reason)
+        try:
+            choices[item_id] = (Decision(value), reason)
+        except ValueError:
+            problems.append(
+                (f"decision-{item_id}", "Choose accept, exclude or carry forward for every item")
+            )
     if not problems:
-        problems = record_decisions(round_, choices, current_user)
+        problems = [
+            (f"reason-{item_id}", message)
+            for item_id, message in record_decisions(round_, choices, current_user)
+        ]
     if problems:
-        return _page(study, round_, problems=problems, status=422)
+        return _page(study, round_, chosen=chosen, problems=problems, status=422)
     flash(f"Decisions for round {number} saved.", "success")
     return redirect(url_for("results.show", slug=slug, number=number), 303)

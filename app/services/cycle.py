@@ -27,7 +27,15 @@ from app.services import audit
 from app.services.results import ratings_frame
 from app.services.transaction import transactional
 from app.text.dates import london
-from delphi import InvalidTransition, PanelRole, RoundStatus, StudyStatus
+from delphi import (
+    InvalidTransition,
+    Outcome,
+    PanelRole,
+    RoundState,
+    RoundStatus,
+    StudyStatus,
+    check_can_complete,
+)
 from scoring import Scale, stability
 
 REVISABLE = ("text", "definition", "numerator", "denominator", "data_source", "rationale")
@@ -254,21 +262,62 @@ def stop_reasons(study: Study) -> list[str]:
     return reasons
 
 
-@transactional
-def complete_study(study: Study, reason: str, *, actor: User) -> None:
-    if study.study_status is StudyStatus.COMPLETED:
-        raise InvalidTransition("This study is already completed.")
-    if any(r.round_status is RoundStatus.OPEN for r in study.rounds):
-        raise InvalidTransition("Close the open round before completing the study.")
-    pending = db.session.scalar(
+def check_completion(study: Study) -> None:
+    """Raise `InvalidTransition` unless the study may be completed now (`delphi`'s rule)."""
+    unconfirmed = db.session.scalar(
         select(func.count(ItemDecision.id))
         .join(Round, Round.id == ItemDecision.round_id)
         .where(Round.study_id == study.id, ItemDecision.decided_at.is_(None))
     )
-    if pending:
-        raise InvalidTransition(
-            f"Confirm the decisions on the last round's items first ({pending} left)."
-        )
+    check_can_complete(
+        study_status=study.study_status,
+        rounds=[RoundState(r.number, r.round_status, len(r.round_items)) for r in study.rounds],
+        unconfirmed_decisions=unconfirmed or 0,
+    )
+
+
+def outcome_counts(study: Study) -> dict[Outcome, int]:
+    """How many items the specification would show as agreed, excluded and no consensus."""
+    counts = dict.fromkeys(Outcome, 0)
+    for item in study.items:
+        counts[Outcome.of(item.decision)] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    """Invited raters of a round who have not finished it: none rated, or some."""
+
+    invited: int
+    not_started: int
+    part_way: int
+
+    @property
+    def unfinished(self) -> int:
+        return self.not_started + self.part_way
+
+
+def round_progress(round_: Round) -> RoundProgress:
+    needed = len(round_.round_items)
+    answered = dict(
+        db.session.execute(
+            select(Rating.panellist_id, func.count(Rating.id))
+            .where(Rating.round_id == round_.id)
+            .group_by(Rating.panellist_id)
+        ).all()
+    )
+    invited = invited_panellists(round_)
+    counts = [answered.get(p.id, 0) for p in invited]
+    return RoundProgress(
+        invited=len(invited),
+        not_started=sum(1 for n in counts if n == 0),
+        part_way=sum(1 for n in counts if 0 < n < needed),
+    )
+
+
+@transactional
+def complete_study(study: Study, reason: str, *, actor: User) -> None:
+    check_completion(study)
     if not reason.strip():
         raise InvalidTransition("Give the reason the study stops.")
     study.status = StudyStatus.COMPLETED.value

@@ -140,11 +140,11 @@ def post_message(
     return message
 
 
-def post_round_notice(round_: Round) -> None:
-    """The study channel's system message that a round opened or closed (in the caller's
-    transaction: `open_round` and `close_round` call it)."""
+def post_round_notice(round_: Round, *, reopened: bool = False) -> None:
+    """The study channel's system message that a round opened, closed or reopened (in the
+    caller's transaction: `open_round`, `close_round` and `reopen_round` call it)."""
     if round_.round_status is RoundStatus.OPEN:
-        text = f"Round {round_.number} opened."
+        text = f"Round {round_.number} {'reopened' if reopened else 'opened'}."
         if round_.closes_at is not None:
             text += f" It closes on {london(round_.closes_at)}."
     else:

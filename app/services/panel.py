@@ -23,7 +23,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.security import new_token, token_hash
+from app.security import link_token, new_link_seed, token_hash
 from app.services import audit, sessions
 from app.services.studies import group_named
 from app.services.tabular import ImportReport, TableError, read_table
@@ -60,11 +60,21 @@ LinkFor = Callable[[str], str]  # an invitation token -> the link to send
 
 @dataclass
 class InviteOutcome:
-    """Links to copy when no mail server is configured; problems when sending failed."""
+    """Who was emailed, whose link the facilitator is to pass on (listed on the panel page),
+    and why sending failed."""
 
-    links: list[tuple[str, str]] = field(default_factory=list)  # (name, url)
-    emailed: int = 0
+    emailed: list[str] = field(default_factory=list)  # names
+    to_pass_on: list[str] = field(default_factory=list)  # names
     mail_errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OpenLink:
+    """An invitation link waiting to be passed on: unused, unexpired, not replaced."""
+
+    panellist: Panellist
+    url: str
+    expires_at: datetime
 
 
 def normalise_email(raw: str) -> str:
@@ -116,7 +126,10 @@ def add_panellist(
 
 
 def issue_invitation(panellist: Panellist, now: datetime | None = None) -> str:
-    """A new single-use link; earlier unused links for this panellist stop working."""
+    """A new single-use link; earlier unused links for this panellist stop working.
+
+    Its token derives from a random seed kept with it (`app.security.link_token`) until
+    `deliver` emails it; a link to pass on keeps it, so the panel page can list it."""
     now = now or utcnow()
     for old in db.session.scalars(
         select(Invitation).where(
@@ -124,10 +137,17 @@ def issue_invitation(panellist: Panellist, now: datetime | None = None) -> str:
         )
     ):
         old.expires_at = min(old.expires_at, now)
-    token, digest = new_token()
+        old.link_seed = None
+    seed = new_link_seed()
+    token = link_token(seed, settings().link_secret)
     days = settings().invitation_days
     db.session.add(
-        Invitation(panellist_id=panellist.id, token_hash=digest, expires_at=now + timedelta(days))
+        Invitation(
+            panellist_id=panellist.id,
+            token_hash=token_hash(token),
+            link_seed=seed,
+            expires_at=now + timedelta(days),
+        )
     )
     return token
 
@@ -161,30 +181,62 @@ def reinvite_panellist(panellist: Panellist, *, actor: User, link_for: LinkFor) 
 def deliver(
     study: Study, panellists: list[tuple[Panellist, str]], link_for: LinkFor
 ) -> InviteOutcome:
-    """Email each link when mail is configured, else hand the links back to show."""
+    """Email each link when mail is configured; otherwise, or when sending fails, the link
+    stays listed on the panel page for the facilitator to pass on. An emailed link's seed is
+    erased: nobody but the invitee can see it again."""
     outcome = InviteOutcome()
     for panellist, token in panellists:
-        url = link_for(token)
         if not mail_enabled():
-            outcome.links.append((panellist.name, url))
+            outcome.to_pass_on.append(panellist.name)
             continue
         try:
             send_mail(
                 panellist.user.email,
                 f"Invitation: {study.title}",
-                invitation_text(study, panellist, url),
+                invitation_text(study, panellist, link_for(token)),
             )
         except MailError as error:
             outcome.mail_errors.append(str(error))
-            outcome.links.append((panellist.name, url))
+            outcome.to_pass_on.append(panellist.name)
             continue
         invitation = db.session.scalar(
             select(Invitation).where(Invitation.token_hash == token_hash(token))
         )
         if invitation is not None:
             invitation.sent_at = utcnow()
-        outcome.emailed += 1
+            invitation.link_seed = None
+        outcome.emailed.append(panellist.name)
     return outcome
+
+
+def open_links(
+    study: Study, link_for: LinkFor, now: datetime | None = None
+) -> tuple[list[OpenLink], int]:
+    """The study's links waiting to be passed on, oldest first, and how many of them can no
+    longer be shown (made under another SECRET_KEY: their seed gives another token)."""
+    now = now or utcnow()
+    invitations = db.session.scalars(
+        select(Invitation)
+        .join(Panellist, Panellist.id == Invitation.panellist_id)
+        .where(
+            Panellist.study_id == study.id,
+            Panellist.joined_at.is_(None),
+            Invitation.used_at.is_(None),
+            Invitation.expires_at > now,
+            Invitation.link_seed.is_not(None),
+        )
+        .order_by(Invitation.created_at, Invitation.id)
+    ).all()
+    secret = settings().link_secret
+    links, unavailable = [], 0
+    for invitation in invitations:
+        assert invitation.link_seed is not None
+        token = link_token(invitation.link_seed, secret)
+        if token_hash(token) != invitation.token_hash:
+            unavailable += 1
+            continue
+        links.append(OpenLink(invitation.panellist, link_for(token), invitation.expires_at))
+    return links, unavailable
 
 
 def invitation_text(study: Study, panellist: Panellist, url: str) -> str:
@@ -318,7 +370,7 @@ def accept_invitation(
     claimed = db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=now)
+        .values(used_at=now, link_seed=None)
     ).rowcount
     if claimed != 1:
         raise InvitationUsed("This invitation link has already been used. Sign in to take part.")

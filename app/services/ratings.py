@@ -1,21 +1,29 @@
-"""Saving a panellist's rating: one row per (panellist, item version, round), last write wins."""
+"""Saving a panellist's rating: one row per (panellist, item version, round).
+
+The last write wins, except over an answer saved after the page that sends it was loaded:
+the page sends the version it showed (`seen`), and the write happens only if that is still
+the stored one (`delphi.check_not_overwriting` says what then).
+"""
 
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 
-from sqlalchemy import Insert, bindparam, func, select
+from sqlalchemy import Boolean, Insert, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import Panellist, Rating, Round, RoundItem, utcnow
 from app.services.transaction import unit_of_work
-from delphi import RoundStatus, Scale, validate_rating
+from delphi import RatingChoice, RoundStatus, Scale, check_not_overwriting, validate_rating
 from delphi.errors import DomainError, RoundClosed
 from delphi.ratings import ROUND_CLOSED_MESSAGE
 
 NOT_IN_ROUND = "That item is not part of this round."
+# A version no rating has: what a garbled `seen` value stands for.
+_NO_SUCH_VERSION = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class NotInRound(DomainError):
@@ -32,6 +40,30 @@ def parse_answer(raw: str | None) -> tuple[int | None, bool]:
         return None, False
 
 
+def version_of(rating: Rating | None) -> str:
+    """What a page sends back as `seen` for the answer it shows: "" when there is none."""
+    return rating.updated_at.isoformat() if rating is not None else ""
+
+
+def _expected_version(seen: str | None) -> tuple[bool, datetime | None]:
+    """(whether to check, the stored version required) for a page's `seen` value.
+
+    None (not sent): no check. "": the page showed no answer, so none may be stored. A time:
+    the answer must still be the one saved then. Anything else matches no stored answer.
+    """
+    if seen is None:
+        return False, None
+    if seen == "":
+        return True, None
+    try:
+        version = datetime.fromisoformat(seen)
+        if version.tzinfo is None:
+            return True, _NO_SUCH_VERSION
+        return True, version.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return True, _NO_SUCH_VERSION
+
+
 def save_rating(
     round_: Round,
     panellist: Panellist,
@@ -40,8 +72,15 @@ def save_rating(
     unable: bool,
     reason: str,
     change_reason: str = "",
+    *,
+    seen: str | None = None,
 ) -> Rating:
     """Validate, then write the rating in one statement that holds the round open.
+
+    `seen` is the version of the answer the sending page showed (`version_of`); when given,
+    the statement writes only over that version, so an answer saved since (in another tab)
+    is never set back: `AnswerChangedElsewhere` says what it is, unless the same answer was
+    sent, which is returned as stored.
 
     The upsert takes its values from a SELECT of the round's row (locked FOR SHARE on
     PostgreSQL; SQLite has a single writer) joined to the item's place in the round, filtered
@@ -64,6 +103,7 @@ def save_rating(
         if not _in_round(round_.id, item_version_id):
             raise NotInRound(NOT_IN_ROUND) from None
         raise
+    check, expected = _expected_version(seen)
     now = utcnow()
     params = {
         "p_round": round_.id,
@@ -74,13 +114,23 @@ def save_rating(
         "p_reason": choice.reason,
         "p_change": change_reason.strip()[:2000],
         "p_now": now,
+        "p_check": check,
+        "p_expected": expected,
     }
     # Only the rating row is written, through Core, so the loaded study, round and panellist
     # stay current: keeping them (expire=False) spares the autosave answer reloading them.
     with unit_of_work(expire=False):
         row = db.session.execute(_upsert(db.engine.dialect.name), params).one_or_none()
         if row is None:
-            raise _why_not_saved(round_.id, item_version_id)
+            # Why, read in the transaction that wrote nothing, before it ends.
+            refused = _why_not_saved(round_.id, item_version_id)
+            if refused is not None:
+                raise refused
+            # The round is open and the item in it: the stored answer is newer than the page.
+            newer = _stored(round_.id, panellist.id, item_version_id)
+            assert newer is not None
+            check_not_overwriting(choice, RatingChoice(newer.score, newer.unable, newer.reason))
+            return newer
     return Rating(**row._asdict())
 
 
@@ -120,6 +170,11 @@ def _upsert(dialect: str) -> Insert:
             name: statement.excluded[name]
             for name in ("score", "unable", "reason", "change_reason", "updated_at")
         },
+        # Over the version the page showed only, when it says which (`seen`).
+        where=or_(
+            ~bindparam("p_check", type_=Boolean()),
+            columns.updated_at == bindparam("p_expected", type_=columns.updated_at.type),
+        ),
     ).returning(*columns)
 
 
@@ -134,11 +189,29 @@ def _in_round(round_id: int, item_version_id: int) -> bool:
     )
 
 
-def _why_not_saved(round_id: int, item_version_id: int) -> DomainError:
-    """Why the save matched no row: the item is not in the round, or the round closed."""
+def _why_not_saved(round_id: int, item_version_id: int) -> DomainError | None:
+    """Why the save matched no row: the item is not in the round, or the round is not open;
+    None when neither (then a newer answer is stored)."""
     if not _in_round(round_id, item_version_id):
         return NotInRound(NOT_IN_ROUND)
-    return RoundClosed(ROUND_CLOSED_MESSAGE)
+    status = db.session.scalar(select(Round.status).where(Round.id == round_id))
+    if status != RoundStatus.OPEN.value:
+        return RoundClosed(ROUND_CLOSED_MESSAGE)
+    return None
+
+
+def _stored(round_id: int, panellist_id: int, item_version_id: int) -> Rating | None:
+    """The stored answer as the database has it now: a copy of it already loaded in the
+    session may predate a Core write (`save_rating` keeps loaded objects, expire=False)."""
+    return db.session.scalar(
+        select(Rating)
+        .where(
+            Rating.round_id == round_id,
+            Rating.panellist_id == panellist_id,
+            Rating.item_version_id == item_version_id,
+        )
+        .execution_options(populate_existing=True)
+    )
 
 
 def ratings_by_version(round_: Round, panellist: Panellist) -> dict[int, Rating]:

@@ -1,6 +1,6 @@
 """Opening and closing rounds, storing the frozen snapshot, recording decisions.
 
-Opening and closing a round each post a notice in the study channel
+Opening, closing and reopening a round each post a notice in the study channel
 (`discussion_writes.post_round_notice`), in the same transaction.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import (
@@ -29,12 +29,15 @@ from app.services.transaction import transactional
 from delphi import (
     Decision,
     InvalidTransition,
+    ReasonRequired,
     RoundState,
     RoundStatus,
     StudyMode,
     StudyStatus,
     check_can_close,
     check_can_open,
+    check_can_reopen,
+    check_decision,
 )
 
 
@@ -154,10 +157,11 @@ def close_round(round_id: int, *, actor: User | None, now: datetime | None = Non
 @transactional
 def record_decisions(
     round_: Round, choices: dict[int, tuple[Decision, str]], user: User
-) -> list[str]:
+) -> list[tuple[int, str]]:
     """Store the facilitator's decisions; an override of the suggestion needs a reason.
 
-    Returns the problems found (nothing is saved if there are any).
+    Returns the problems found, (item id, message) per item: nothing is saved if there are
+    any.
     """
     if round_.round_status is not RoundStatus.CLOSED:
         raise InvalidTransition("Decisions are made after the round closes.")
@@ -172,10 +176,12 @@ def record_decisions(
         if row.item_id not in choices:
             continue
         decision, reason = choices[row.item_id]
-        if decision.value != row.suggested and not reason.strip():
-            problems.append(
-                f"{row.item.ref}: give a reason for deciding differently from the suggestion."
+        try:
+            check_decision(
+                row.item.ref, suggested=Decision(row.suggested), chosen=decision, reason=reason
             )
+        except ReasonRequired as error:
+            problems.append((row.item_id, str(error)))
     if problems:
         return problems
     now = utcnow()
@@ -192,6 +198,78 @@ def record_decisions(
         round_.study_id, "round.decided", by=user.id, round=round_.number, count=len(choices)
     )
     return []
+
+
+@transactional
+def reopen_round(
+    round_id: int, reason: str, closes_at: datetime | None = None, *, actor: User | None
+) -> Round:
+    """Open a closed round again (`delphi.check_can_reopen`), for the reason given.
+
+    Its stored results are deleted and its decisions cleared (items it decided are undecided
+    again): both are made afresh, on the ratings as they then stand, when it closes again.
+    The audit log keeps when it had closed, the reason and the decisions cleared. It closes
+    on `closes_at` if given; otherwise an earlier closing date still ahead is kept, and one
+    already past dropped (it would close the round again at once).
+    """
+    round_ = db.session.scalar(select(Round).where(Round.id == round_id).with_for_update())
+    if round_ is None:
+        raise InvalidTransition("That round does not exist.")
+    db.session.refresh(round_)
+    study = round_.study
+    check_can_reopen(
+        study_status=study.study_status,
+        rounds=[RoundState(r.number, r.round_status, len(r.round_items)) for r in study.rounds],
+        number=round_.number,
+    )
+    if not reason.strip():
+        raise ReasonRequired("Give the reason for reopening the round")
+    decisions = db.session.scalars(
+        select(ItemDecision)
+        .join(Item, Item.id == ItemDecision.item_id)
+        .where(ItemDecision.round_id == round_.id)
+        .order_by(Item.position)
+    ).all()
+    cleared = [
+        f"{d.item.ref} {d.value.past_label.lower()}" for d in decisions if d.decided_at is not None
+    ]
+    for decision in decisions:
+        decision.item.decision = None
+        db.session.delete(decision)
+    db.session.execute(delete(RoundSnapshot).where(RoundSnapshot.round_id == round_.id))
+    closed_at = round_.closed_at
+    now = utcnow()
+    round_.status = RoundStatus.OPEN.value
+    round_.closed_at = None
+    if closes_at is not None:
+        round_.closes_at = closes_at
+    elif round_.closes_at is not None and round_.closes_at <= now:
+        round_.closes_at = None
+    db.session.flush()
+    post_round_notice(round_, reopened=True)
+    audit.record(
+        study.id,
+        "round.reopened",
+        by=audit.actor_id(actor),
+        round=round_.number,
+        reason=reason.strip(),
+        closed_at=closed_at.isoformat() if closed_at else "",
+        decisions_cleared=", ".join(cleared) or "none",
+        closes_at=round_.closes_at.isoformat() if round_.closes_at else "",
+    )
+    return round_
+
+
+def confirmed_decisions(round_: Round) -> int:
+    """How many of the round's decisions the facilitator has confirmed."""
+    return (
+        db.session.scalar(
+            select(func.count(ItemDecision.id)).where(
+                ItemDecision.round_id == round_.id, ItemDecision.decided_at.is_not(None)
+            )
+        )
+        or 0
+    )
 
 
 def close_due_rounds(now: datetime | None = None) -> list[Round]:

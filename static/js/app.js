@@ -118,3 +118,36 @@ document.addEventListener("app:failed", (event) => {
   }
   showProblem(message);
 });
+
+// A "Copy link" button beside each invitation link to pass on (the link is on the page as
+// text, to select and copy by hand without this). It says in words whether it worked.
+function addCopyButtons() {
+  if (!navigator.clipboard) return;
+  for (const link of document.querySelectorAll("code.app-invite-link")) {
+    const row = document.createElement("div");
+    row.className = "app-copy";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "nhsuk-button nhsuk-button--secondary nhsuk-button--small";
+    button.textContent = "Copy link";
+    const whose = document.createElement("span");
+    whose.className = "nhsuk-u-visually-hidden";
+    whose.textContent = ` for ${link.dataset.copyFor || ""}`;
+    button.append(whose);
+    const said = document.createElement("span");
+    said.className = "nhsuk-body-s app-copy__status";
+    said.setAttribute("role", "status");
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(link.textContent.trim());
+        said.textContent = "Copied";
+      } catch {
+        said.textContent = "Could not copy: select the link and copy it";
+      }
+    });
+    row.append(button, said);
+    link.after(row);
+  }
+}
+
+addCopyButtons();

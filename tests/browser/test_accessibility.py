@@ -167,6 +167,8 @@ def pages_for(role: str, demo) -> list[tuple[str, str]]:
         ("revise", f"{S}/items/{carried}/revise"),
         ("panel", f"{S}/panel"),
         ("round", f"{S}/rounds/2"),
+        ("close-round", f"{S}/rounds/2/close"),
+        ("closed-round", f"{S}/rounds/1"),
         ("responders", f"{S}/rounds/2/responders"),
         ("results", f"{S}/rounds/1/results"),
         ("overview", f"{S}/results"),

@@ -123,3 +123,5 @@ def check_page(response: TestResponse, status: int = 200, *, drawn: list[str]) -
     attachment = "attachment" in response.headers.get("Content-Disposition", "")
     if drawn and ERROR_PAGE not in drawn and not attachment:
         assert "HX-Request" in response.vary, "a page from app/htmx.py without Vary: HX-Request"
+# The answer to "Close round N?": a close sent without it only asks the question.
+CLOSE = {"confirm": "yes"}

@@ -56,9 +56,14 @@ def _invite(client, study: Panel, email: str, name: str = "Typed By Inviter") ->
         client,
         f"/studies/{study.study.slug}/panel/invite",
         data={"name": name, "email": email, "group": study.study.groups[0].id, "role": "partner"},
-        status=200,
+        status=303,
     )
-    links = [c.get_text() for c in page(response).select(".app-invite-link")]
+    rows = page(get_page(client, response.location)).select("table.app-invite-links tbody tr")
+    links = [
+        row.select_one(".app-invite-link").get_text()
+        for row in rows
+        if row.select_one(".app-invite-email").get_text(strip=True) == email
+    ]
     assert len(links) == 1
     return links[0].rsplit("/", 1)[1]
 

@@ -12,7 +12,7 @@ from app.services.cycle import invited_panellists, is_invited
 from app.services.results import ratings_frame
 from scoring import PercentageRule, Scale, item_summary
 from tests.conftest import Panel, build_panel, sign_in
-from tests.web.helpers import get_page, page, post_form, text_of
+from tests.web.helpers import CLOSE, get_page, page, post_form, text_of
 
 # Five raters: three partners then two patient representatives.
 SCORES = {
@@ -123,7 +123,7 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
     assert "Added as a new prompt." in mine and "Merged" in mine
 
     rate_round(app, panel, 1)
-    assert facilitator.post("/studies/test-study/rounds/1/close").status_code == 303
+    assert facilitator.post("/studies/test-study/rounds/1/close", data=CLOSE).status_code == 303
     assert statuses(1) == {
         "P1": "consensus_in",
         "P2": "no_consensus",
@@ -167,7 +167,7 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
     assert "Plainer wording proposed by a patient representative." in p3.get_text()
 
     rate_round(app, panel, 2)
-    assert facilitator.post("/studies/test-study/rounds/2/close").status_code == 303
+    assert facilitator.post("/studies/test-study/rounds/2/close", data=CLOSE).status_code == 303
     assert statuses(2) == {
         "P2": "consensus_out",
         "P3": "no_consensus",
@@ -182,7 +182,7 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
         == 303
     )
     rate_round(app, panel, 3)
-    assert facilitator.post("/studies/test-study/rounds/3/close").status_code == 303
+    assert facilitator.post("/studies/test-study/rounds/3/close", data=CLOSE).status_code == 303
     assert statuses(3)["P3"] == "no_consensus"
     confirm_suggestions(facilitator, 3)
 
@@ -192,7 +192,7 @@ def test_a_three_round_study_runs_from_proposals_to_a_stated_stop(app, client, s
     assert (
         facilitator.post(
             "/studies/test-study/complete",
-            data={"reason": "The maximum of 3 rounds has been reached."},
+            data={"reason": "The maximum of 3 rounds has been reached.", "confirm": "yes"},
         ).status_code
         == 303
     )
@@ -242,7 +242,7 @@ def test_round_three_for_completers_only_refuses_someone_who_skipped_round_two(
     sign_in(client, panel.facilitator)
     client.post("/studies/test-study/rounds/open", data={})
     rate_round(app, panel, 1)
-    client.post("/studies/test-study/rounds/1/close")
+    client.post("/studies/test-study/rounds/1/close", data=CLOSE)
     confirm_suggestions(client, 1)
     client.post("/studies/test-study/rounds/open", data={"invite_rule": "completed_previous"})
     round2 = db.session.scalar(select(Round).where(Round.number == 2))
@@ -280,7 +280,7 @@ def test_moving_band_asks_for_a_reason_and_the_needs_my_rating_filter_hides_rate
     sign_in(client, panel.facilitator)
     client.post("/studies/test-study/rounds/open", data={})
     rate_round(app, panel, 1)
-    client.post("/studies/test-study/rounds/1/close")
+    client.post("/studies/test-study/rounds/1/close", data=CLOSE)
     confirm_suggestions(client, 1)
     client.post("/studies/test-study/rounds/open", data={})
     round2 = db.session.scalar(select(Round).where(Round.number == 2))
@@ -313,7 +313,7 @@ def test_moving_band_asks_for_a_reason_and_the_needs_my_rating_filter_hides_rate
     shown = {card["id"] for card in filtered.select(".app-item")}
     assert f"item-{vid}" not in shown and len(shown) == len(round2.round_items) - 1
     # Facilitators see the reasons for changing band in the round's results.
-    client.post("/studies/test-study/rounds/2/close")
+    client.post("/studies/test-study/rounds/2/close", data=CLOSE)
     results = text_of(get_page(client, "/studies/test-study/rounds/2/results"))
     assert "Why panellists changed their minds" in results
     assert "The discussion convinced me (CQC)" in results
@@ -326,7 +326,7 @@ def test_the_api_gives_study_and_results_json_to_a_token_holder_and_nobody_else(
     sign_in(client, panel.facilitator)
     client.post("/studies/test-study/rounds/open", data={})
     rate_round(app, panel, 1)
-    client.post("/studies/test-study/rounds/1/close")
+    client.post("/studies/test-study/rounds/1/close", data=CLOSE)
     created = page(client.post("/studies/test-study/api-tokens", data={"label": "analysis"}))
     token = created.select_one(".app-invite-link").get_text(strip=True)
     robot = app.test_client()

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import RoundSnapshot
 from app.services.rounds import close_round, open_round
 from tests.conftest import Panel, sign_in
-from tests.web.helpers import text_of
+from tests.web.helpers import CLOSE, text_of
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
 
@@ -58,8 +58,8 @@ def test_a_burst_with_a_close_and_a_killed_worker_loses_nothing_acknowledged():
 def test_closing_twice_keeps_one_snapshot_and_says_the_round_is_closed(client, panel: Panel):
     round_ = open_round(panel.study, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
-    assert client.post("/studies/test-study/rounds/1/close").status_code == 303
-    again = client.post("/studies/test-study/rounds/1/close")
+    assert client.post("/studies/test-study/rounds/1/close", data=CLOSE).status_code == 303
+    again = client.post("/studies/test-study/rounds/1/close", data=CLOSE)
     assert again.status_code == 409
     assert "closed" in text_of(again).lower()
     snapshots = db.session.scalars(

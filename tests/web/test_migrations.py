@@ -135,3 +135,55 @@ def test_the_sessions_migration_goes_down_and_up_without_losing_ratings_on_postg
         _round_trip_0007_keeps_the_panel(url)
     finally:
         drop_database(name, base)
+
+
+def _round_trip_0008_keeps_the_invitations(url: str) -> None:
+    from sqlalchemy import text
+
+    from app.services.panel import issue_invitation
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="links")
+        with app.test_request_context():
+            issue_invitation(panel.partners[0])
+        db.session.commit()
+        db.session.remove()
+
+        def invitations() -> int:
+            with db.engine.connect() as connection:
+                return connection.execute(text("SELECT count(*) FROM invitations")).scalar_one()
+
+        downgrade(revision="0007_sessions_invited_names")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("invitations")}
+        assert "link_seed" not in columns
+        assert invitations() == 1
+        upgrade()
+        _every_model_column_exists()
+        assert invitations() == 1
+        db.engine.dispose()
+
+
+def test_the_invitation_links_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0008_keeps_the_invitations(f"sqlite:///{tmp_path / 'links.sqlite3'}")
+
+
+def test_the_invitation_links_migration_goes_down_and_up_on_postgresql():
+    import os
+    import uuid
+
+    import pytest
+
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        pytest.skip("set DATABASE_URL=postgresql+psycopg://... to run migrations on PostgreSQL")
+    from bench.loadgen import create_database, drop_database
+
+    name = f"delphi_migrate_{uuid.uuid4().hex[:8]}"
+    url = create_database(name, base)
+    try:
+        _round_trip_0008_keeps_the_invitations(url)
+    finally:
+        drop_database(name, base)

@@ -63,12 +63,17 @@ ROUTES = [
     ("POST", f"{S}/panel/invite", [302, 403, 403, 403, 422, 404]),
     ("POST", f"{S}/panel/import", [302, 403, 403, 403, 422, 404]),
     ("POST", f"{S}/panel/1/reinvite", [302, 403, 403, 403, 303, 404]),
+    ("GET", f"{S}/panel/links.csv", [302, 403, 403, 403, 200, 404]),
     # rounds, ballot, results
     ("POST", f"{S}/rounds/open", [302, 403, 403, 403, 303, 404]),
     ("GET", f"{S}/rounds/1", [302, 403, 403, 403, 200, 404]),
     ("GET", f"{S}/rounds/9", [302, 403, 403, 403, 404, 404]),
+    ("GET", f"{S}/rounds/2/close", [302, 403, 403, 403, 200, 404]),
+    ("GET", f"{S}/rounds/1/close", [302, 403, 403, 403, 409, 404]),
     ("POST", f"{S}/rounds/2/close", [302, 403, 403, 403, 303, 404]),
     ("POST", f"{S}/rounds/1/close", [302, 403, 403, 403, 409, 404]),
+    # round 2 has opened, so round 1 can no longer reopen
+    ("POST", f"{S}/rounds/1/reopen", [302, 403, 403, 403, 409, 404]),
     ("GET", f"{S}/rounds/1/ballot", [302, 200, 200, 200, 200, 404]),
     ("GET", f"{S}/rounds/2/ballot", [302, 200, 200, 200, 200, 404]),
     ("POST", f"{S}/rounds/2/ballot", [302, 303, 303, 303, 403, 404]),

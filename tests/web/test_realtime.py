@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import LiveSnapshot, Round
 from app.services.rounds import open_round
 from tests.conftest import Panel, build_panel, sign_in
-from tests.web.helpers import get_page, page, text_of
+from tests.web.helpers import CLOSE, get_page, page, text_of
 
 HX = {"HX-Request": "true"}
 
@@ -100,7 +100,7 @@ def test_live_results_and_a_frozen_snapshot_that_later_ratings_do_not_change(app
 def test_a_real_time_study_has_one_continuous_round(client, live):
     panel, _ = live
     sign_in(client, panel.facilitator)
-    client.post("/studies/test-study/rounds/1/close")
+    client.post("/studies/test-study/rounds/1/close", data=CLOSE)
     response = client.post("/studies/test-study/rounds/open", data={})
     assert "one continuous round" in text_of(get_page(client, response.headers["Location"]))
     assert db.session.scalar(select(func.count(Round.id))) == 1

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Round
 from tests.conftest import Panel, build_panel, sign_in
-from tests.web.helpers import get_page, open_and_rate_round_one, page, text_of
+from tests.web.helpers import CLOSE, get_page, open_and_rate_round_one, page, text_of
 
 S = "/studies/test-study"
 # Three partners (CQC) then three patient representatives, four items.
@@ -38,7 +38,7 @@ def closed_round(app, client) -> Panel:
         SCORES,
         extra=lambda index, vids: {f"reason-{vids['P1']}": f"Reason from rater {index}."},
     )
-    assert client.post(f"{S}/rounds/1/close").status_code == 303
+    assert client.post(f"{S}/rounds/1/close", data=CLOSE).status_code == 303
     return panel
 
 
@@ -96,7 +96,7 @@ def test_a_group_of_fewer_than_three_raters_is_not_shown_to_panellists(app, clie
         rater = app.test_client()
         sign_in(rater, panellist.user)
         rater.post(f"{S}/rounds/1/ballot", data={f"score-{vid}": str(3 + index)})
-    client.post(f"{S}/rounds/1/close")
+    client.post(f"{S}/rounds/1/close", data=CLOSE)
     partner = app.test_client()
     sign_in(partner, panel.partners[0].user)
     section = card(partner.get(f"{S}/rounds/1/feedback"), "P1")

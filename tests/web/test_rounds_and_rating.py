@@ -12,7 +12,7 @@ from app.services.rounds import close_round, open_round
 from delphi import RoundStatus
 from scoring import PercentageRule, Scale, item_summary
 from tests.conftest import Panel, sign_in
-from tests.web.helpers import get_page, page, post_form, text_of
+from tests.web.helpers import CLOSE, get_page, page, post_form, text_of
 
 HX = {"HX-Request": "true"}
 
@@ -218,7 +218,7 @@ SCORES = {
 def test_closing_a_round_freezes_its_results_from_the_scoring_package(client, panel, round1):
     _rate_everyone(round1, panel, SCORES)
     sign_in(client, panel.facilitator)
-    response = client.post("/studies/test-study/rounds/1/close")
+    response = client.post("/studies/test-study/rounds/1/close", data=CLOSE)
     assert response.status_code == 303
     snapshot = db.session.scalar(select(RoundSnapshot)).payload
     frame = ratings_frame(round1)
@@ -241,8 +241,8 @@ def test_closing_a_round_freezes_its_results_from_the_scoring_package(client, pa
 
 def test_closing_twice_is_refused_and_keeps_one_snapshot(client, panel, round1):
     sign_in(client, panel.facilitator)
-    assert client.post("/studies/test-study/rounds/1/close").status_code == 303
-    response = client.post("/studies/test-study/rounds/1/close")
+    assert client.post("/studies/test-study/rounds/1/close", data=CLOSE).status_code == 303
+    response = client.post("/studies/test-study/rounds/1/close", data=CLOSE)
     assert response.status_code == 409
     assert "already closed" in text_of(response)
     assert db.session.scalar(select(func.count(RoundSnapshot.id))) == 1
@@ -277,7 +277,9 @@ def test_overriding_a_suggested_decision_needs_a_reason(client, panel, round1):
         f"decision-{item_ids[3]}": "accept",
     }
     response = post_form(client, "/studies/test-study/rounds/1/decisions", data=form, status=422)
-    assert "P1: give a reason for deciding differently from the suggestion." in text_of(response)
+    assert "Give a reason for carrying forward P1: the suggestion was to accept it" in text_of(
+        response
+    )
     assert (
         db.session.scalar(
             select(func.count(ItemDecision.id)).where(ItemDecision.decided_at.is_not(None))

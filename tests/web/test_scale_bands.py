@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import build_panel, sign_in
-from tests.web.helpers import open_and_rate_round_one, page, text_of
+from tests.web.helpers import CLOSE, open_and_rate_round_one, page, text_of
 
 S = "/studies/test-study"
 # scale top -> (bottom, middle, top) as (first, last) points
@@ -52,7 +52,7 @@ def rated(request, app, client):
 
 @pytest.fixture
 def closed(rated, client):
-    assert client.post(f"{S}/rounds/1/close").status_code == 303
+    assert client.post(f"{S}/rounds/1/close", data=CLOSE).status_code == 303
     return rated
 
 
