@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect
 
@@ -27,7 +30,10 @@ def test_upgrade_builds_every_table_and_downgrade_removes_them(tmp_path):
     create_engine(url).dispose()
 
 
-def test_upgrade_and_downgrade_on_postgresql_in_a_temporary_database():
+@contextmanager
+def _temporary_postgresql() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards; the test is skipped
+    unless DATABASE_URL points at PostgreSQL."""
     import os
     import uuid
 
@@ -39,8 +45,14 @@ def test_upgrade_and_downgrade_on_postgresql_in_a_temporary_database():
     from bench.loadgen import create_database, drop_database
 
     name = f"delphi_migrate_{uuid.uuid4().hex[:8]}"
-    url = create_database(name, base)
     try:
+        yield create_database(name, base)
+    finally:
+        drop_database(name, base)
+
+
+def test_upgrade_and_downgrade_on_postgresql_in_a_temporary_database():
+    with _temporary_postgresql() as url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
         with app.app_context():
             upgrade()
@@ -53,8 +65,6 @@ def test_upgrade_and_downgrade_on_postgresql_in_a_temporary_database():
                 inspect(db.engine).get_table_names()
             )
             db.engine.dispose()
-    finally:
-        drop_database(name, base)
 
 
 def _migrated_app(url: str):
@@ -119,22 +129,8 @@ def test_the_sessions_migration_goes_down_and_up_without_losing_ratings_on_sqlit
 
 
 def test_the_sessions_migration_goes_down_and_up_without_losing_ratings_on_postgresql():
-    import os
-    import uuid
-
-    import pytest
-
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        pytest.skip("set DATABASE_URL=postgresql+psycopg://... to run migrations on PostgreSQL")
-    from bench.loadgen import create_database, drop_database
-
-    name = f"delphi_migrate_{uuid.uuid4().hex[:8]}"
-    url = create_database(name, base)
-    try:
+    with _temporary_postgresql() as url:
         _round_trip_0007_keeps_the_panel(url)
-    finally:
-        drop_database(name, base)
 
 
 def _round_trip_0008_keeps_the_invitations(url: str) -> None:
@@ -171,19 +167,5 @@ def test_the_invitation_links_migration_goes_down_and_up_on_sqlite(tmp_path):
 
 
 def test_the_invitation_links_migration_goes_down_and_up_on_postgresql():
-    import os
-    import uuid
-
-    import pytest
-
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        pytest.skip("set DATABASE_URL=postgresql+psycopg://... to run migrations on PostgreSQL")
-    from bench.loadgen import create_database, drop_database
-
-    name = f"delphi_migrate_{uuid.uuid4().hex[:8]}"
-    url = create_database(name, base)
-    try:
+    with _temporary_postgresql() as url:
         _round_trip_0008_keeps_the_invitations(url)
-    finally:
-        drop_database(name, base)
