@@ -118,3 +118,17 @@ def check_decision(ref: str, *, suggested: Decision, chosen: Decision, reason: s
     doing, _ = _DECIDING[chosen]
     _, advised = _DECIDING[suggested]
     raise ReasonRequired(f"Give a reason for {doing} {ref}: the suggestion was to {advised}")
+
+
+def check_record_open(study_status: StudyStatus, *, action: str) -> None:
+    """Raise `InvalidTransition` when the study is completed.
+
+    A completed study's record is final: setup, the panel, items, ratings and the discussion
+    change only after a facilitator reopens the study, with a reason that the audit log keeps.
+    `action` completes the sentence "so ... is not possible", e.g. "adding an item".
+    """
+    if study_status is StudyStatus.COMPLETED:
+        raise InvalidTransition(
+            f"This study is completed, so {action} is not possible. Its record is final; "
+            "a facilitator can reopen the study, with a reason, from the study page."
+        )
