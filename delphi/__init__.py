@@ -37,12 +37,14 @@ from delphi.model import (
 )
 from delphi.ratings import RatingChoice, check_not_overwriting, validate_rating
 from delphi.rounds import (
+    DecisionForPanel,
     RoundState,
     check_can_close,
     check_can_complete,
     check_can_open,
     check_can_reopen,
     check_decision,
+    decision_for_panel,
     suggest_decision,
 )
 from scale_bands import Band
@@ -55,6 +57,7 @@ __all__ = [
     "Band",
     "ConsensusStatus",
     "Decision",
+    "DecisionForPanel",
     "DomainError",
     "InvalidTransition",
     "ItemKind",
@@ -78,6 +81,7 @@ __all__ = [
     "check_can_reopen",
     "check_decision",
     "check_not_overwriting",
+    "decision_for_panel",
     "disclose_group",
     "disclose_group_alpha",
     "disclose_round_results",

@@ -120,6 +120,68 @@ def check_decision(ref: str, *, suggested: Decision, chosen: Decision, reason: s
     raise ReasonRequired(f"Give a reason for {doing} {ref}: the suggestion was to {advised}")
 
 
+_FOR_PANEL = {  # what the facilitators decided, as panellists are told it
+    Decision.ACCEPT: "include it",
+    Decision.EXCLUDE: "leave it out",
+    Decision.CARRY_FORWARD: "rate it again in the next round",
+}
+_OVERRIDE_LABEL = {  # the tag of a decision the ratings did not point to: no "Agreed"
+    Decision.ACCEPT: "Included by the facilitators",
+    Decision.EXCLUDE: "Left out by the facilitators",
+    Decision.CARRY_FORWARD: "Rated again, as the facilitators decided",
+}
+
+
+@dataclass(frozen=True)
+class DecisionForPanel:
+    """A confirmed decision as panellists are told it: what the consensus rule found in the
+    ratings, what the facilitators decided and, when they departed from the rule's
+    suggestion or gave one anyway, their reason. An override is never called "agreed"."""
+
+    found: ConsensusStatus
+    suggested: Decision
+    decision: Decision
+    reason: str
+
+    @property
+    def overridden(self) -> bool:
+        return self.decision is not self.suggested
+
+    @property
+    def label(self) -> str:
+        if self.overridden:
+            return _OVERRIDE_LABEL[self.decision]
+        return self.decision.panel_label
+
+    @property
+    def tag_colour(self) -> str:
+        return self.decision.tag_colour
+
+    @property
+    def rule_found(self) -> str:
+        found = "Nobody rated it" if self.found is ConsensusStatus.NOT_RATED else self.found.label
+        return f"{found}, so the rule suggested to {_DECIDING[self.suggested][1]}."
+
+    @property
+    def facilitators_decided(self) -> str:
+        words = _FOR_PANEL[self.decision]
+        if self.overridden:
+            return f"{words[0].upper()}{words[1:]}, which differs from the rule's suggestion."
+        return f"{words[0].upper()}{words[1:]}, as the rule suggested."
+
+
+def decision_for_panel(
+    *, status: str | None, suggested: str, decision: str, reason: str
+) -> DecisionForPanel:
+    """`DecisionForPanel` from stored values (a snapshot's status, a decision row's)."""
+    return DecisionForPanel(
+        found=ConsensusStatus.of(status),
+        suggested=Decision(suggested),
+        decision=Decision(decision),
+        reason=reason.strip(),
+    )
+
+
 def check_record_open(study_status: StudyStatus, *, action: str) -> None:
     """Raise `InvalidTransition` when the study is completed.
 

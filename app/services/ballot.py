@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ItemVersion, Panellist, Rating, Round, Theme
+from app.models import ItemDecision, ItemVersion, Panellist, Rating, Round, Theme
 from app.services.cycle import DiffPart, word_diff
 from app.services.ratings import ratings_by_version
 from app.services.results import feedback_by_item, previous_closed_round
-from delphi import Scale
+from delphi import DecisionForPanel, Scale, decision_for_panel
 
 
 @dataclass
@@ -24,6 +24,8 @@ class BallotEntry:
     previous_round: int | None
     # The wording rated last round, when it has been revised since.
     previous_version: ItemVersion | None = None
+    # The facilitators' decision after the previous round, as panellists are told it.
+    decision: DecisionForPanel | None = None
 
     @property
     def changes(self) -> list[DiffPart] | None:
@@ -65,6 +67,16 @@ def build_ballot(
             .where(Rating.round_id == previous.id, Rating.panellist_id == panellist.id)
         ):
             earlier[item_id] = rating
+    decisions: dict[int, ItemDecision] = {}
+    if previous is not None:
+        decisions = {
+            d.item_id: d
+            for d in db.session.scalars(
+                select(ItemDecision).where(
+                    ItemDecision.round_id == previous.id, ItemDecision.decided_at.is_not(None)
+                )
+            )
+        }
     sections: dict[int, ThemeSection] = {}
     ordered = sorted(
         round_.round_items,
@@ -85,9 +97,21 @@ def build_ballot(
                 previous_rating=earlier.get(version.item_id),
                 previous_round=previous.number if previous else None,
                 previous_version=before if before is not None and before.id != version.id else None,
+                decision=_decision(decisions.get(version.item_id), feedback.get(version.item_id)),
             )
         )
     return list(sections.values())
+
+
+def _decision(row: ItemDecision | None, figures: dict[str, Any] | None) -> DecisionForPanel | None:
+    if row is None:
+        return None
+    return decision_for_panel(
+        status=(figures or {}).get("status"),
+        suggested=row.suggested,
+        decision=row.decision,
+        reason=row.reason,
+    )
 
 
 def previous_rating_for(round_: Round, panellist: Panellist, item_version_id: int) -> Rating | None:

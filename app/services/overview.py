@@ -21,7 +21,7 @@ from app.models import (
     Study,
 )
 from app.services.cycle import DiffPart, stability_between_last_rounds, word_diff
-from delphi import ConsensusStatus, RoundStatus
+from delphi import ConsensusStatus, DecisionForPanel, RoundStatus, decision_for_panel
 
 
 @dataclass
@@ -212,7 +212,7 @@ class FeedbackEntry:
     figures: dict[str, Any]
     groups: list[tuple[str, dict[str, Any]]]  # disclosed: "withheld" below 3 raters
     own: Rating | None
-    decision: str | None
+    decision: DecisionForPanel | None
     changes: list[DiffPart] | None
     change_note: str
     summary: str
@@ -236,7 +236,7 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
             )
         }
     decisions = {
-        d.item_id: d.decision
+        d.item_id: d
         for d in db.session.scalars(
             select(ItemDecision).where(
                 ItemDecision.round_id == round_.id, ItemDecision.decided_at.is_not(None)
@@ -278,10 +278,46 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
                 figures=figures,
                 groups=groups,
                 own=own.get(version.id),
-                decision=decisions.get(item.id),
+                decision=_for_panel(decisions.get(item.id), figures),
                 changes=word_diff(version.text, latest.text) if changed else None,
                 change_note=latest.change_note if changed else "",
                 summary=summaries.get(item.id, ""),
             )
         )
     return out
+
+
+def _for_panel(row: ItemDecision | None, figures: dict[str, Any]) -> DecisionForPanel | None:
+    if row is None:
+        return None
+    return decision_for_panel(
+        status=figures.get("status"),
+        suggested=row.suggested,
+        decision=row.decision,
+        reason=row.reason,
+    )
+
+
+def decisions_for_panel(study: Study) -> list[tuple[int, Item, DecisionForPanel]]:
+    """Every confirmed decision of the study's closed rounds as panellists are told it:
+    (round number, item, what the rule found and what the facilitators decided, why)."""
+    by_round = {f.number: f.results.get("items", {}) for f in round_figures(study)}
+    rows = db.session.execute(
+        select(Round.number, ItemDecision)
+        .join(Round, Round.id == ItemDecision.round_id)
+        .join(Item, Item.id == ItemDecision.item_id)
+        .where(Round.study_id == study.id, ItemDecision.decided_at.is_not(None))
+        .order_by(Round.number, Item.position)
+    ).all()
+    out = []
+    for number, row in rows:
+        status = next(
+            (
+                e.get("status")
+                for e in by_round.get(number, {}).values()
+                if e.get("item_id") == row.item_id
+            ),
+            None,
+        )
+        out.append((number, row.item, _for_panel(row, {"status": status})))
+    return out  # type: ignore[return-value]

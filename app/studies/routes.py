@@ -123,12 +123,18 @@ def show(slug: str) -> Response:
     study = member.study
     current = study.rounds[-1] if study.rounds else None
     if not member.is_facilitator:
+        from app.services.overview import closed_rounds, decisions_for_panel
+        from app.services.proposals import proposals_accepted_now
+
         return render(
             "studies/panellist_home.html",
             study=study,
             panellist=member.panellist,
             current=current,
             rule=rule_description(study),
+            closed_rounds=closed_rounds(study),
+            decisions=decisions_for_panel(study),
+            proposals_open=proposals_accepted_now(study),
         )
     open_form = OpenRoundForm()
     from app.models import Proposal
