@@ -13,6 +13,7 @@ from app.inputs import form_text
 from app.models import ItemVersion, Panellist, Round
 from app.services.ballot import build_ballot, moved_band, previous_rating_for
 from app.services.cycle import is_invited
+from app.services.proposals import proposals_accepted_now
 from app.services.ratings import (
     answered_count,
     parse_answer,
@@ -81,6 +82,9 @@ def _page(
         note=note,
         unsaved=unsaved or {},
         live=_live_for_page(round_, panellist),
+        proposals_open=proposals_accepted_now(round_.study)
+        and panellist is not None
+        and panellist.panel_role.can_rate,
         status=status,
     )
 

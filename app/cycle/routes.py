@@ -179,6 +179,11 @@ def proposals(slug: str) -> Response:
     panellist = member.panellist
     assert panellist is not None
     form = _proposal_form(study)
+    asked = (request.args.get("item") or "").strip().upper()
+    if not form.is_submitted() and asked in {i.ref for i in study.items}:
+        # From an item's "suggest better wording" link: the rewording of that item.
+        form.kind.data = "rewording"
+        form.item.data = asked
     if form.validate_on_submit():
         item = item_of(study, form.item.data) if form.item.data else None
         try:

@@ -124,7 +124,7 @@ def show(slug: str) -> Response:
     current = study.rounds[-1] if study.rounds else None
     if not member.is_facilitator:
         from app.services.overview import closed_rounds, decisions_for_panel
-        from app.services.proposals import proposals_accepted_now
+        from app.services.proposals import proposals_accepted_now, proposals_for
 
         return render(
             "studies/panellist_home.html",
@@ -135,6 +135,7 @@ def show(slug: str) -> Response:
             closed_rounds=closed_rounds(study),
             decisions=decisions_for_panel(study),
             proposals_open=proposals_accepted_now(study),
+            my_proposals=len(proposals_for(study, member.panellist)) if member.panellist else 0,
         )
     open_form = OpenRoundForm()
     from app.models import Proposal

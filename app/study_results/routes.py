@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from app.access import facilitated_study, item_of, membership, round_of
 from app.htmx import render
 from app.services.overview import feedback_for_round, item_history, study_overview
+from app.services.proposals import proposals_accepted_now
 from app.services.results import snapshot_of
 
 bp = Blueprint("study_results", __name__, url_prefix="/studies/<slug>")
@@ -54,5 +55,8 @@ def feedback(slug: str, number: int) -> Response:
         closed=closed,
         entries=feedback_for_round(round_, member.panellist) if closed else [],
         following=following,
+        proposals_open=proposals_accepted_now(study)
+        and member.panellist is not None
+        and member.panellist.panel_role.can_rate,
         scale=study.scale,
     )

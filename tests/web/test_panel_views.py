@@ -104,3 +104,36 @@ def test_the_ballot_shows_last_rounds_decision_when_the_facilitators_gave_a_reas
     assert "Consensus in, so the rule suggested to accept it." in block
     assert "Rate it again in the next round, which differs from the rule's suggestion." in block
     assert "Rate the revised threshold" in block
+
+
+def test_a_study_taking_proposals_leads_panellists_to_them_from_study_page_and_ballot(
+    client, panel
+):
+    panel.study.proposals_open = True
+    db.session.commit()
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    sign_in(client, panel.partners[0].user)
+    home = page(get_page(client, "/studies/test-study"))
+    assert home.find("a", string="Propose a new item or better wording")["href"] == (
+        "/studies/test-study/proposals"
+    )
+    ballot = page(get_page(client, "/studies/test-study/rounds/1/ballot"))
+    assert ballot.find("a", string="Propose a new item or better wording") is not None
+    link = ballot.find("a", string="Suggest better wording for P2")
+    assert link["href"] == "/studies/test-study/proposals?item=P2"
+    form = page(get_page(client, link["href"]))
+    assert form.select_one("input[name='kind'][value='rewording']").has_attr("checked")
+    assert form.select_one("select[name='item'] option[selected]")["value"] == "P2"
+    per_item = ballot.find_all("a", string=lambda s: s and s.startswith("Suggest better wording"))
+    assert len(per_item) == len(round_.round_items)
+
+
+def test_without_proposals_no_link_is_shown_and_observers_never_see_one(client, panel):
+    open_round(panel.study, actor=panel.facilitator)
+    sign_in(client, panel.partners[0].user)
+    assert "Propose" not in text_of(get_page(client, "/studies/test-study/rounds/1/ballot"))
+    panel.study.proposals_open = True
+    db.session.commit()
+    sign_in(client, panel.observer.user)
+    assert "Propose" not in text_of(get_page(client, "/studies/test-study"))
+    assert "better wording" not in text_of(get_page(client, "/studies/test-study/rounds/1/ballot"))
