@@ -47,6 +47,7 @@ from delphi.rounds import (
     decision_for_panel,
     suggest_decision,
 )
+from delphi.stability import StabilityPairing, pair_for_stability, wording_changed_verdict
 from scale_bands import Band
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "RoundStatus",
     "Scale",
     "ScaleBand",
+    "StabilityPairing",
     "StudyMode",
     "StudyStatus",
     "check_can_close",
@@ -86,6 +88,8 @@ __all__ = [
     "disclose_group_alpha",
     "disclose_round_results",
     "group_figures_visible",
+    "pair_for_stability",
     "suggest_decision",
     "validate_rating",
+    "wording_changed_verdict",
 ]

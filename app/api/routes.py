@@ -19,6 +19,7 @@ from app.inputs import form_text, int_arg
 from app.models import ApiToken, ItemDecision, Study
 from app.security import token_hash
 from app.services import api_tokens
+from app.services.cycle import stability_between_last_rounds
 from app.services.results import rule_description, snapshot_of
 
 bp = Blueprint("api", __name__)
@@ -121,8 +122,45 @@ def study(slug: str) -> Response:
             }
             for r in study.rounds
         ],
+        "stability": _stability(study),
     }
     return jsonify(body)
+
+
+def _stability(study: Study) -> dict[str, Any] | None:
+    """Between the last two closed rounds; an item reworded between them is not compared."""
+    result = stability_between_last_rounds(study)
+    if result is None:
+        return None
+    refs = {i.id: i.ref for i in study.items}
+    order = {i.id: n for n, i in enumerate(study.items)}
+    table = result["table"]
+    first, second = result["rounds"]  # type: ignore[misc]
+    return {
+        "from_round": first,
+        "to_round": second,
+        "items": [
+            {
+                "ref": refs[item_id],
+                "n_paired": int(row["n_paired"]),
+                "pct_changed_band": _number(row["pct_changed_band"]),
+                "p_value": _number(row["p_value"]),
+                "stable": None if row["stable"] is None else bool(row["stable"]),
+                "verdict": row["verdict"],
+                "wording_changed": bool(row["wording_changed"]),
+            }
+            for item_id, row in sorted(
+                table.iterrows(),  # type: ignore[attr-defined]
+                key=lambda pair: order.get(pair[0], len(order)),
+            )
+        ],
+    }
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value != value:  # None or NaN
+        return None
+    return float(value)
 
 
 @bp.get("/api/v1/studies/<slug>/rounds/<int:number>/results")

@@ -6,6 +6,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -35,8 +36,11 @@ from delphi import (
     RoundStatus,
     StudyStatus,
     check_can_complete,
+    pair_for_stability,
+    wording_changed_verdict,
 )
 from scoring import Scale, stability
+from scoring.stability import COLUMNS as STABILITY_COLUMNS
 
 REVISABLE = ("text", "definition", "numerator", "denominator", "data_source", "rationale")
 
@@ -227,24 +231,77 @@ def undecided_items(study: Study) -> list[Item]:
     return [i for i in study.items if i.decision is None]
 
 
+def stability_between(previous: Round, last: Round) -> pd.DataFrame:
+    """Per item rated in both rounds, indexed by item id: `scoring.stability`'s columns and
+    `wording_changed`. Only ratings of the same version are compared
+    (`delphi.pair_for_stability`); an item reworded between the rounds gets no figures and
+    the verdict that its wording changed."""
+    versions_before = {ri.item_version.item_id: ri.item_version_id for ri in previous.round_items}
+    versions_after = {ri.item_version.item_id: ri.item_version_id for ri in last.round_items}
+    pairing = pair_for_stability(versions_before, versions_after)
+    same = {versions_after[i]: i for i in pairing.comparable}
+    before, after = ratings_frame(previous), ratings_frame(last)
+    before = before[before["item"].isin(same.keys())].assign(item=lambda f: f["item"].map(same))
+    after = after[after["item"].isin(same.keys())].assign(item=lambda f: f["item"].map(same))
+    study = last.study
+    scale = Scale(low=study.scale_min, high=study.scale_max)
+    table = (
+        stability(before, after, scale)
+        if len(before) or len(after)
+        else pd.DataFrame(columns=list(STABILITY_COLUMNS))
+    )
+    # Comparable items nobody rated in either round still get their row.
+    missing = [i for i in pairing.comparable if i not in table.index]
+    rows = [
+        *(_no_figures(i, "not rated in both rounds") for i in missing),
+        *(
+            _no_figures(i, wording_changed_verdict(previous.number, last.number))
+            for i in pairing.reworded
+        ),
+    ]
+    if rows:
+        extra = pd.DataFrame(
+            [r for _, r in rows], index=pd.Index([i for i, _ in rows], name="item")
+        )
+        table = pd.concat([table.astype(object), extra.astype(object)])
+    table = table.astype(object)
+    table["wording_changed"] = [i in pairing.reworded for i in table.index]
+    return table
+
+
+def _no_figures(item_id: int, verdict: str) -> tuple[int, dict[str, object]]:
+    return item_id, {
+        "n_paired": 0,
+        "n_changed_band": 0,
+        "pct_changed_band": None,
+        "n_changed_rating": 0,
+        "wilcoxon_stat": None,
+        "p_value": None,
+        "stable": None,
+        "verdict": verdict,
+    }
+
+
 def stability_between_last_rounds(study: Study) -> dict[str, object] | None:
-    """Per-item stability between the last two closed rounds, on items rated in both."""
+    """Per-item stability between the last two closed rounds (`stability_between`).
+
+    `all_stable` only when every item rated in both was compared and found stable: an item
+    reworded between them has no verdict, so the ratings are not shown to be stable."""
     closed = [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
     if len(closed) < 2:
         return None
     previous, last = closed[-2], closed[-1]
-    before, after = ratings_frame(previous), ratings_frame(last)
-    # Ratings attach to versions; stability compares the same item across rounds.
-    to_item = dict(db.session.execute(select(ItemVersion.id, ItemVersion.item_id)).all())
-    before["item"] = before["item"].map(to_item)
-    after["item"] = after["item"].map(to_item)
-    common = set(before["item"]) & set(after["item"])
-    if not common:
+    table = stability_between(previous, last)
+    if not len(table):
         return None
-    scale = Scale(low=study.scale_min, high=study.scale_max)
-    table = stability(before[before["item"].isin(common)], after[after["item"].isin(common)], scale)
-    stable = bool(table["stable"].eq(True).all()) if len(table) else False
-    return {"rounds": (previous.number, last.number), "table": table, "all_stable": stable}
+    reworded = int(table["wording_changed"].sum())
+    stable = bool(table["stable"].eq(True).all())
+    return {
+        "rounds": (previous.number, last.number),
+        "table": table,
+        "all_stable": stable,
+        "reworded": reworded,
+    }
 
 
 def stop_reasons(study: Study) -> list[str]:
@@ -253,9 +310,22 @@ def stop_reasons(study: Study) -> list[str]:
     if study.items and not undecided_items(study):
         reasons.append("Every item has been accepted or excluded.")
     result = stability_between_last_rounds(study)
-    if result and result["all_stable"]:
+    if result:
         first, second = result["rounds"]  # type: ignore[misc]
-        reasons.append(f"Ratings were stable between rounds {first} and {second}.")
+        table = result["table"]
+        kept = table[~table["wording_changed"].astype(bool)]
+        if result["all_stable"]:
+            reasons.append(f"Ratings were stable between rounds {first} and {second}.")
+        elif len(kept) and kept["stable"].eq(True).all():
+            refs = {i.id: i.ref for i in study.items}
+            reworded = ", ".join(
+                refs.get(i, str(i)) for i in table.index[table["wording_changed"].astype(bool)]
+            )
+            reasons.append(
+                f"Ratings were stable between rounds {first} and {second} for every item rated "
+                f"in the same wording in both; the wording of {reworded} changed, so its "
+                "stability is not computed."
+            )
     closed = [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
     if len(closed) >= study.max_rounds:
         reasons.append(f"The maximum of {study.max_rounds} rounds has been reached.")

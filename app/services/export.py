@@ -31,6 +31,7 @@ from app.models import (
     Study,
     utcnow,
 )
+from app.services.cycle import stability_between
 from app.services.export_data import raw_ratings
 from app.services.results import RULE_LABELS, rule_description
 from delphi import (
@@ -42,7 +43,7 @@ from delphi import (
     PanelRole,
     StudyStatus,
 )
-from scoring import Scale, plain, stability
+from scoring import plain
 
 SCHEMA_VERSION = "1.1"  # 1.1: group figures may be withheld (delphi.disclosure)
 
@@ -529,65 +530,36 @@ def _methods(
 def _stability(
     study: Study, rounds: list[Round], items: list[Item], raw: pd.DataFrame
 ) -> list[dict[str, Any]]:
-    """Per pair of consecutive closed rounds: per item, band changes and Wilcoxon (scoring)."""
+    """Per pair of consecutive closed rounds: per item rated in both, band changes and
+    Wilcoxon, comparing only ratings of the same wording (`cycle.stability_between`)."""
     closed = [r for r in rounds if r.closed_at]
-    if len(closed) < 2:
-        return []
-    version_item = dict(
-        db.session.execute(
-            select(ItemVersion.id, ItemVersion.item_id)
-            .join(Item, Item.id == ItemVersion.item_id)
-            .where(Item.study_id == study.id)
-        ).all()
-    )
     refs = {i.id: i.ref for i in items}
-    scale = Scale(low=study.scale_min, high=study.scale_max)
-    every = pd.DataFrame(
-        {
-            "round": raw["round_id"],
-            "panellist": raw["panellist_id"],
-            "item": raw["item_version_id"].map(version_item),
-            "rating": raw["score"],
-        }
-    )
-    by_round = dict(tuple(every.groupby("round", sort=False)))
-    frames = {
-        r.number: by_round[r.id][["panellist", "item", "rating"]].reset_index(drop=True)
-        if r.id in by_round
-        else pd.DataFrame({"panellist": [], "item": [], "rating": []})
-        for r in closed
-    }
+    order = {i.ref: n for n, i in enumerate(items)}
     out = []
     for prev, curr in zip(closed, closed[1:], strict=False):
-        current_items = set(frames[curr.number]["item"])
-        if not current_items:
+        table = stability_between(prev, curr)
+        if not len(table):
             continue
-        table = stability(
-            frames[prev.number][frames[prev.number]["item"].isin(current_items)],
-            frames[curr.number],
-            scale,
-        )
-        rows = []
-        for item_id, row in table.iterrows():
-            if item_id not in current_items:
-                continue
-            rows.append(
-                {
-                    "ref": refs.get(int(item_id), str(item_id)),
-                    "n_paired": row["n_paired"],
-                    "pct_changed_band": row["pct_changed_band"],
-                    "p_value": row["p_value"],
-                    "stable": None if pd.isna(row["stable"]) else bool(row["stable"]),
-                    "verdict": row["verdict"],
-                }
-            )
-        stable_count = sum(1 for row in rows if row["stable"])
+        rows = [
+            {
+                "ref": refs.get(int(item_id), str(item_id)),
+                "n_paired": row["n_paired"],
+                "pct_changed_band": row["pct_changed_band"],
+                "p_value": row["p_value"],
+                "stable": None if pd.isna(row["stable"]) else bool(row["stable"]),
+                "verdict": row["verdict"],
+                "wording_changed": bool(row["wording_changed"]),
+            }
+            for item_id, row in table.iterrows()
+        ]
+        rows.sort(key=lambda r: order.get(r["ref"], len(order)))
         out.append(
             {
                 "from_round": prev.number,
                 "to_round": curr.number,
                 "items": rows,
-                "stable_items": stable_count,
+                "stable_items": sum(1 for row in rows if row["stable"]),
+                "wording_changed_items": sum(1 for row in rows if row["wording_changed"]),
             }
         )
     return out
