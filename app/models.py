@@ -294,10 +294,22 @@ class ItemVersion(db.Model):  # type: ignore[name-defined]
     reporting_frequency: Mapped[str] = mapped_column(Text, default="", server_default="")
     threshold: Mapped[str] = mapped_column(Text, default="", server_default="")
     change_note: Mapped[str] = mapped_column(Text, default="")
+    # The kind and theme name this version was rated under. None: as the item's (versions
+    # made before a revision could change them, or never revised since).
+    kind: Mapped[str | None] = mapped_column(String(20))
+    theme_name: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     item: Mapped[Item] = relationship(back_populates="versions")
+
+    @property
+    def item_kind(self) -> ItemKind:
+        return ItemKind(self.kind or self.item.kind)
+
+    @property
+    def theme_shown(self) -> str:
+        return self.theme_name if self.theme_name is not None else self.item.theme.name
 
 
 class Round(db.Model):  # type: ignore[name-defined]

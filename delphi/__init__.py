@@ -22,6 +22,13 @@ from delphi.errors import (
     RoundClosed,
     RoundNotOpen,
 )
+from delphi.items import (
+    FieldChange,
+    ItemContent,
+    ItemField,
+    fields_for,
+    item_changes,
+)
 from delphi.model import (
     VOCABULARY,
     ConsensusStatus,
@@ -60,7 +67,10 @@ __all__ = [
     "Decision",
     "DecisionForPanel",
     "DomainError",
+    "FieldChange",
     "InvalidTransition",
+    "ItemContent",
+    "ItemField",
     "ItemKind",
     "NotAllowedToRate",
     "Outcome",
@@ -87,7 +97,9 @@ __all__ = [
     "disclose_group",
     "disclose_group_alpha",
     "disclose_round_results",
+    "fields_for",
     "group_figures_visible",
+    "item_changes",
     "pair_for_stability",
     "suggest_decision",
     "validate_rating",

@@ -68,6 +68,10 @@ class ItemKind(StrEnum):
     def ref_prefix(self) -> str:
         return "P" if self is ItemKind.PROMPT else "I"
 
+    @property
+    def label(self) -> str:
+        return "Prompt" if self is ItemKind.PROMPT else "Indicator"
+
 
 class Decision(StrEnum):
     """The facilitator's decision on an item after a round."""

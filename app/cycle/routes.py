@@ -14,6 +14,7 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Proposal, Study
 from app.services.cycle import (
+    REVISABLE,
     check_completion,
     complete_study,
     last_reminders,
@@ -23,7 +24,7 @@ from app.services.cycle import (
     send_reminders,
     stability_between_last_rounds,
     stop_reasons,
-    word_diff,
+    version_changes,
 )
 from app.services.proposals import decide, proposals_accepted_now, proposals_for, propose
 from delphi import DomainError, ItemKind
@@ -36,22 +37,17 @@ bp = Blueprint("cycle", __name__, url_prefix="/studies/<slug>")
 def revise(slug: str, ref: str) -> Response:
     study = facilitated_study(slug)
     item = item_of(study, ref)
-    form = ReviseForm()
-    if not form.is_submitted():
-        for name in ("text", "definition", "numerator", "denominator", "data_source", "rationale"):
-            getattr(form, name).data = getattr(item.current, name)
-    elif form.validate_on_submit():
-        fields = {
-            name: (getattr(form, name).data or "").strip()
-            for name in (
-                "text",
-                "definition",
-                "numerator",
-                "denominator",
-                "data_source",
-                "rationale",
-            )
+    # The item as it stands fills the form, and stays for any field a POST leaves out.
+    form = ReviseForm(
+        data={
+            **{name: getattr(item.current, name) for name in REVISABLE},
+            "kind": item.current.item_kind.value,
+            "theme": item.theme.name,
         }
+    )
+    if form.validate_on_submit():
+        fields = {name: (getattr(form, name).data or "").strip() for name in REVISABLE}
+        fields.update(kind=form.kind.data or "", theme=(form.theme.data or "").strip())
         try:
             version = revise_item(item, fields, form.change_note.data or "", current_user)
         except DomainError as error:
@@ -60,7 +56,7 @@ def revise(slug: str, ref: str) -> Response:
             flash(f"{item.ref} is now at version {version.number}.", "success")
             return redirect(url_for("studies.items", slug=slug), 303)
     history = [
-        (v, word_diff(prev.text, v.text) if prev else None)
+        (v, version_changes(prev, v) if prev else None)
         for prev, v in zip([None, *item.versions[:-1]], item.versions, strict=True)
     ]
     status = 422 if form.is_submitted() else 200

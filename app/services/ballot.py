@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ItemDecision, ItemVersion, Panellist, Rating, Round, Theme
-from app.services.cycle import DiffPart, word_diff
+from app.services.cycle import ChangeShown, content_of, version_changes
 from app.services.ratings import ratings_by_version
 from app.services.results import feedback_by_item, previous_closed_round
-from delphi import DecisionForPanel, Scale, decision_for_panel
+from delphi import DecisionForPanel, ItemField, Scale, decision_for_panel
 
 
 @dataclass
@@ -28,10 +28,18 @@ class BallotEntry:
     decision: DecisionForPanel | None = None
 
     @property
-    def changes(self) -> list[DiffPart] | None:
+    def changes(self) -> list[ChangeShown] | None:
+        """Every field changed since the version rated last round (wording, fields, type,
+        theme), before and after."""
         if self.previous_version is None:
             return None
-        return word_diff(self.previous_version.text, self.version.text)
+        return version_changes(self.previous_version, self.version)
+
+    @property
+    def presented(self) -> list[tuple[ItemField, str]]:
+        """The fields besides the wording that this version presents, as the specification
+        will (`delphi.items`)."""
+        return content_of(self.version).presented()
 
 
 def moved_band(scale: Scale, previous: Rating | None, current: Rating | None) -> str | None:

@@ -26,30 +26,40 @@ from app.models import (
 )
 from app.services import audit
 from app.services.results import ratings_frame
+from app.services.studies import theme_named
 from app.services.transaction import transactional
 from app.text.dates import london
 from delphi import (
     InvalidTransition,
+    ItemContent,
+    ItemKind,
     Outcome,
     PanelRole,
     RoundState,
     RoundStatus,
     StudyStatus,
     check_can_complete,
+    item_changes,
     pair_for_stability,
     wording_changed_verdict,
 )
+from delphi.items import VERSION_FIELDS
+from delphi.rounds import check_record_open
 from scoring import Scale, stability
 from scoring.stability import COLUMNS as STABILITY_COLUMNS
 
-REVISABLE = ("text", "definition", "numerator", "denominator", "data_source", "rationale")
+# What a revision may change: the wording, every other field, the kind and the theme.
+REVISABLE = ("text", *(f.name for f in VERSION_FIELDS))
 
 
 @transactional
 def revise_item(item: Item, fields: dict[str, str], change_note: str, user: User) -> ItemVersion:
-    """A new version of the item; the version being rated in an open round is never changed."""
-    if item.study.study_status is StudyStatus.COMPLETED:
-        raise InvalidTransition("This study is completed, so its items can no longer change.")
+    """A new version of the item; the version being rated in an open round is never changed.
+
+    `fields` may hold any of `REVISABLE`, "kind" (an `ItemKind` value) and "theme" (a theme
+    name, created on first use); what it leaves out stays as it was. The version records the
+    kind and theme it will be rated under, and so does the one before it."""
+    check_record_open(item.study.study_status, action="revising an item")
     if not change_note.strip():
         raise InvalidTransition("Say what changed and why.")
     in_open_round = db.session.scalar(
@@ -63,21 +73,70 @@ def revise_item(item: Item, fields: dict[str, str], change_note: str, user: User
             "closes, so that every rating refers to the same wording."
         )
     current = item.current
+    kind = ItemKind(fields.get("kind") or current.item_kind.value)
+    theme_name = (fields.get("theme") or "").strip() or current.theme_shown
+    # An existing theme however it was typed: "offers research" is "Offers research".
+    theme_name = next(
+        (t.name for t in item.study.themes if t.name.casefold() == theme_name.casefold()),
+        theme_name,
+    )
     version = ItemVersion(
         number=current.number + 1,
         change_note=change_note.strip(),
         created_by_id=user.id,
-        **{name: fields.get(name, getattr(current, name)) for name in REVISABLE},
+        kind=kind.value,
+        theme_name=theme_name,
         **{
-            name: getattr(current, name)
-            for name in ("notes", "reporting_frequency", "threshold")
-            if hasattr(current, name)
+            name: (fields[name] if fields.get(name) is not None else getattr(current, name))
+            for name in REVISABLE
         },
     )
+    if kind is ItemKind.INDICATOR and not version.definition.strip():
+        raise InvalidTransition("Enter the indicator's definition")
+    if not item_changes(content_of(current), content_of(version, item=item)):
+        raise InvalidTransition(
+            "Nothing has changed: edit the wording, a field, the type or the theme."
+        )
+    # The version rated so far keeps the kind and theme it was rated under.
+    current.kind, current.theme_name = current.item_kind.value, current.theme_shown
     item.versions.append(version)
+    item.kind = kind.value
+    item.theme = theme_named(item.study, theme_name)
     db.session.flush()
     audit.record(item.study_id, "item.revised", by=user.id, ref=item.ref, version=version.number)
     return version
+
+
+def content_of(version: ItemVersion, *, item: Item | None = None) -> ItemContent:
+    """A version as rated (`delphi.ItemContent`); `item` for a version not yet added to it."""
+    kind = version.kind or (item or version.item).kind
+    theme = version.theme_name
+    if theme is None:
+        theme = (item or version.item).theme.name
+    return ItemContent(
+        kind=ItemKind(kind),
+        theme=theme,
+        text=version.text,
+        values={f.name: getattr(version, f.name) or "" for f in VERSION_FIELDS},
+    )
+
+
+@dataclass(frozen=True)
+class ChangeShown:
+    """One field changed between two versions: before, after and the words that changed."""
+
+    label: str
+    before: str
+    after: str
+    parts: list[DiffPart]
+
+
+def version_changes(old: ItemVersion, new: ItemVersion) -> list[ChangeShown]:
+    """Every field panellists are shown that differs between two versions (`item_changes`)."""
+    return [
+        ChangeShown(c.field.label, c.before, c.after, word_diff(c.before, c.after))
+        for c in item_changes(content_of(old), content_of(new))
+    ]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from app.models import (
     RoundSnapshot,
     Study,
 )
-from app.services.cycle import DiffPart, stability_between_last_rounds, word_diff
+from app.services.cycle import ChangeShown, stability_between_last_rounds, version_changes
 from delphi import ConsensusStatus, DecisionForPanel, RoundStatus, decision_for_panel
 
 
@@ -213,7 +213,7 @@ class FeedbackEntry:
     groups: list[tuple[str, dict[str, Any]]]  # disclosed: "withheld" below 3 raters
     own: Rating | None
     decision: DecisionForPanel | None
-    changes: list[DiffPart] | None
+    changes: list[ChangeShown] | None
     change_note: str
     summary: str
 
@@ -279,7 +279,7 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
                 groups=groups,
                 own=own.get(version.id),
                 decision=_for_panel(decisions.get(item.id), figures),
-                changes=word_diff(version.text, latest.text) if changed else None,
+                changes=version_changes(version, latest) if changed else None,
                 change_note=latest.change_note if changed else "",
                 summary=summaries.get(item.id, ""),
             )

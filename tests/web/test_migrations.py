@@ -169,3 +169,41 @@ def test_the_invitation_links_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_invitation_links_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0008_keeps_the_invitations(url)
+
+
+def _round_trip_0010_records_each_versions_kind_and_theme(url: str) -> None:
+    from sqlalchemy import text
+
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        build_panel(slug="versions")
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0008_invitation_link_seeds")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("item_versions")}
+        assert not {"kind", "theme_name"} & columns
+        upgrade()
+        _every_model_column_exists()
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT kind, theme_name FROM item_versions ORDER BY id")
+            ).all()
+        # Versions that existed before the columns are filled from their items.
+        assert [tuple(r) for r in rows] == [("prompt", "Offers research")] * 3 + [
+            ("indicator", "Conduct")
+        ]
+        db.engine.dispose()
+
+
+def test_the_version_kind_and_theme_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0010_records_each_versions_kind_and_theme(
+        f"sqlite:///{tmp_path / 'versions.sqlite3'}"
+    )
+
+
+def test_the_version_kind_and_theme_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0010_records_each_versions_kind_and_theme(url)
