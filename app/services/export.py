@@ -43,33 +43,16 @@ from delphi import (
     PanelRole,
     StudyStatus,
 )
+from delphi import items as items_rule
 from scoring import plain
 
 SCHEMA_VERSION = "1.1"  # 1.1: group figures may be withheld (delphi.disclosure)
 
-# The item fields a specification shows, in order, with people's names for them.
-PROMPT_FIELDS = [("notes", "Notes for inspectors")]
-INDICATOR_FIELDS = [
-    ("definition", "Definition"),
-    ("numerator", "Numerator"),
-    ("denominator", "Denominator"),
-    ("data_source", "Data source"),
-    ("reporting_frequency", "Reporting frequency"),
-    ("threshold", "Threshold: good / needs improvement"),
-    ("rationale", "Rationale"),
-    ("notes", "Notes for inspectors"),
-]
-VERSION_FIELDS = [
-    "text",
-    "definition",
-    "numerator",
-    "denominator",
-    "data_source",
-    "reporting_frequency",
-    "threshold",
-    "rationale",
-    "notes",
-]
+# The item fields a specification shows, in order, with people's names for them: those the
+# ballot shows panellists (`delphi.items`), so what was rated is what is presented.
+PROMPT_FIELDS = [(f.name, f.label) for f in items_rule.PROMPT_FIELDS]
+INDICATOR_FIELDS = [(f.name, f.label) for f in items_rule.INDICATOR_FIELDS]
+VERSION_FIELDS = [items_rule.WORDING.name, *(f.name for f in items_rule.VERSION_FIELDS)]
 FIELD_LABELS = {"text": "Wording", **dict(INDICATOR_FIELDS)}
 EVIDENCE_FIGURES = [
     "n",
