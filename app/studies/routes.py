@@ -16,6 +16,7 @@ from app.htmx import render
 from app.models import Panellist, Study, StudyFacilitator
 from app.rounds.forms import OpenRoundForm
 from app.services.results import participation, rule_description
+from app.services.setup import put_to_panel
 from app.services.studies import (
     ItemFields,
     StudySettings,
@@ -181,7 +182,12 @@ def add_group_view(slug: str) -> Response:
 @login_required
 def items(slug: str) -> Response:
     study = facilitated_study(slug)
-    return render("studies/items.html", study=study, upload=UploadForm())
+    return render("studies/items.html", study=study, upload=UploadForm(), **items_context(study))
+
+
+def items_context(study: Study) -> dict[str, object]:
+    """What the Items page needs beyond the study: which items may still be deleted."""
+    return {"put_to_panel": put_to_panel(study)}
 
 
 @bp.route("/<slug>/items/new", methods=["GET", "POST"])
@@ -238,6 +244,7 @@ def import_items_view(slug: str) -> Response:
         report=report,
         errors=field_errors(form) + [("file", e) for e in (report.errors if report else [])],
         status=422,
+        **items_context(study),
     )
 
 
@@ -270,4 +277,8 @@ def upload_too_large(error: RequestEntityTooLarge) -> Response | tuple[Response 
         report=None,
         errors=field_errors(form),
         status=413,
+        **items_context(study),
     )
+
+# Editing setup after the fact (app/studies/editing.py) registers on this blueprint.
+from app.studies import editing as _editing  # noqa: E402,F401
