@@ -58,13 +58,19 @@ def check_can_delete_group(study_status: StudyStatus, *, name: str, members: int
 
 
 def check_can_change_panellist(
-    study_status: StudyStatus, *, name: str, round_opened: bool, removing: bool
+    study_status: StudyStatus,
+    *,
+    name: str,
+    round_opened: bool,
+    removing: bool,
+    messages: int = 0,
 ) -> None:
     """Before round 1 a panellist can be removed or moved to another group or role.
 
     After it, the record counts them (invited, responding, per group and per round) and
     their ratings are reported under their group and role, so neither may change: a person
-    who leaves simply stops answering, and is reported as not responding.
+    who leaves simply stops answering, and is reported as not responding. Someone who has
+    written in the discussion is not removed either: their messages would lose their author.
     """
     action = "removing a panellist" if removing else "changing a panellist's group or role"
     check_record_open(study_status, action=action)
@@ -74,4 +80,10 @@ def check_can_change_panellist(
             f"Round 1 has opened, so {name} cannot be {what}: the record reports who was "
             "invited and who answered in each group and role. If they leave the study, they "
             "stop answering and are reported as not responding."
+        )
+    if removing and messages:
+        raise InvalidTransition(
+            f"{name} has written in the discussion, so removing them would leave "
+            f"{'a message' if messages == 1 else f'{messages} messages'} without an author. "
+            "They can stay on the panel without answering."
         )

@@ -14,7 +14,7 @@ from app.htmx import render
 from app.models import Panellist, Study
 from app.panel.forms import PanellistForm
 from app.panel.routes import bp
-from app.services.setup import change_panellist, remove_panellist
+from app.services.setup import change_panellist, messages_by, remove_panellist
 from delphi import DomainError, PanelRole
 from delphi.setup import check_can_change_panellist
 
@@ -33,6 +33,7 @@ def _refusal(study: Study, panellist: Panellist, *, removing: bool) -> DomainErr
             name=panellist.name,
             round_opened=bool(study.rounds),
             removing=removing,
+            messages=messages_by(panellist) if removing else 0,
         )
     except DomainError as error:
         return error

@@ -203,5 +203,6 @@ def links_csv(slug: str) -> Response:
     )
     return response
 
+
 # Moving and removing panellists (app/panel/editing.py) registers on this blueprint.
 from app.panel import editing as _editing  # noqa: E402,F401

@@ -265,11 +265,27 @@ def change_panellist(
     )
 
 
+def messages_by(panellist: Panellist) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(DiscussionMessage.id)).where(
+                DiscussionMessage.author_panellist_id == panellist.id,
+                DiscussionMessage.as_facilitator.is_(False),
+            )
+        )
+        or 0
+    )
+
+
 @transactional
 def remove_panellist(study: Study, panellist: Panellist, *, actor: User) -> None:
     """Remove a panellist before round 1: their invitations go; their account stays."""
     check_can_change_panellist(
-        study.study_status, name=panellist.name, round_opened=bool(study.rounds), removing=True
+        study.study_status,
+        name=panellist.name,
+        round_opened=bool(study.rounds),
+        removing=True,
+        messages=messages_by(panellist),
     )
     who, group = panellist.pseudonym, panellist.group.name
     db.session.execute(delete(Panellist).where(Panellist.id == panellist.id))

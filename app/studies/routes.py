@@ -280,5 +280,6 @@ def upload_too_large(error: RequestEntityTooLarge) -> Response | tuple[Response 
         **items_context(study),
     )
 
+
 # Editing setup after the fact (app/studies/editing.py) registers on this blueprint.
 from app.studies import editing as _editing  # noqa: E402,F401

@@ -7,7 +7,19 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Invitation, Item, Panellist, StakeholderGroup, Study, User
+from app.models import (
+    AuditEvent,
+    DiscussionEvent,
+    DiscussionMessage,
+    DiscussionThread,
+    Invitation,
+    Item,
+    Panellist,
+    StakeholderGroup,
+    Study,
+    User,
+)
+from app.services.discussion_writes import ensure_thread
 from app.services.rounds import open_round
 from app.services.studies import ItemFields, create_group, create_item
 from delphi import ItemKind, StudyStatus
@@ -48,6 +60,31 @@ def test_deleting_an_item_before_round_1_asks_first_then_deletes_it(facilitator,
     assert _refs() == ["P1", "P3", "I1"]
     assert [e.detail["ref"] for e in _events("item.deleted")] == ["P2"]
     assert _events("item.deleted")[0].user_id == panel.facilitator.id
+
+
+def _message(panel: Panel, item: Item | None, author: Panellist) -> DiscussionMessage:
+    thread = ensure_thread(panel.study.id, item.id if item else None)
+    message = DiscussionMessage(
+        thread=thread, author_user_id=author.user_id, author_panellist_id=author.id, body="Hm."
+    )
+    db.session.add(message)
+    db.session.flush()
+    db.session.add(
+        DiscussionEvent(study_id=panel.study.id, thread=thread, message=message, kind="posted")
+    )
+    db.session.commit()
+    return message
+
+
+def test_deleting_an_item_deletes_its_discussion_thread_too(facilitator, panel):
+    p2 = next(i for i in panel.study.items if i.ref == "P2")
+    _message(panel, p2, panel.partners[0])
+    post_form(facilitator, f"{S}/items/P2/delete", data={"confirm": "yes"})
+    db.session.expire_all()
+    assert not db.session.scalar(select(func.count(DiscussionMessage.id)))
+    assert not db.session.scalar(
+        select(func.count(DiscussionThread.id)).where(DiscussionThread.item_id.is_not(None))
+    )
 
 
 def test_an_item_put_to_the_panel_cannot_be_deleted_and_the_page_says_why(facilitator, panel):
@@ -188,6 +225,16 @@ def test_removing_a_panellist_before_round_1_asks_first_and_ends_their_link(faci
     assert _events("panel.removed")[0].detail == {"pseudonym": "CQC partner 2", "group": "CQC"}
     table = page(get_page(facilitator, f"{S}/panel")).select_one(".app-panel-table")
     assert "Partner Person2" not in table.get_text()
+
+
+def test_a_panellist_who_wrote_in_the_discussion_is_not_removed(facilitator, panel):
+    person = panel.partners[0]
+    _message(panel, None, person)
+    response = post_form(
+        facilitator, f"{S}/panel/{person.id}/remove", data={"confirm": "yes"}, status=409
+    )
+    assert "has written in the discussion" in error_summary(response)[0]
+    assert db.session.get(Panellist, person.id) is not None
 
 
 @pytest.mark.parametrize("action", ["change", "remove"])

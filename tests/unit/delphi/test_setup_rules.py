@@ -79,3 +79,13 @@ def test_panellists_change_before_round_1_and_never_after(removing):
         check_can_change_panellist(ACTIVE, name="Ann", round_opened=True, removing=removing)
     with pytest.raises(InvalidTransition, match="completed"):
         check_can_change_panellist(DONE, name="Ann", round_opened=False, removing=removing)
+
+
+def test_a_panellist_who_wrote_in_the_discussion_is_not_removed():
+    check_can_change_panellist(
+        StudyStatus.SETUP, name="Ann", round_opened=False, removing=False, messages=2
+    )
+    with pytest.raises(InvalidTransition, match="Ann has written in the discussion.*2 messages"):
+        check_can_change_panellist(
+            StudyStatus.SETUP, name="Ann", round_opened=False, removing=True, messages=2
+        )
