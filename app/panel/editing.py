@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study
+from app.errors import error_response
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Panellist, Study
-from app.panel.forms import PanellistForm
-from app.panel.routes import bp
+from app.panel.forms import InviteForm, PanellistForm
+from app.panel.routes import _page, bp
 from app.services.setup import change_panellist, messages_by, remove_panellist
+from app.studies.forms import UploadForm
+from app.studies.routes import too_large_message
 from delphi import DomainError, PanelRole
 from delphi.setup import check_can_change_panellist
 
@@ -107,3 +111,21 @@ def remove(slug: str, panellist_id: int) -> Response:
         errors=[("remove", str(refusal))] if posted else [],
         status=refusal.status_code if posted and refusal else 200,
     )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error: RequestEntityTooLarge) -> Response | tuple[Response | str, int]:
+    """A panel file over the limit: the panel page with the message in its error summary
+    (the form was never read, so no form here may read it either)."""
+    slug = (request.view_args or {}).get("slug")
+    if request.endpoint != "panel.import_view" or not slug or not current_user.is_authenticated:
+        return error_response(413, too_large_message())
+    try:
+        study = facilitated_study(slug)
+    except HTTPException as refused:
+        return error_response(refused.code or 403)
+    invite = InviteForm(formdata=None)
+    invite.group.choices = [(g.id, g.name) for g in study.groups]
+    upload = UploadForm(formdata=None)
+    upload.file.errors = [too_large_message()]
+    return _page(study, form=invite, upload=upload, status=413)

@@ -136,3 +136,20 @@ def _h1(response):
     from tests.web.helpers import page
 
     return page(response)("h1")
+
+
+def test_a_panel_file_over_the_size_limit_is_refused_on_the_panel_page(
+    client, app, panel, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    sign_in(client, panel.facilitator)
+    big = b"name,email,group,role\n" + b"A B,a@example.test,CQC,partner\n" * 40_000
+    response = post_form(
+        client,
+        "/studies/test-study/panel/import",
+        data={"file": (io.BytesIO(big), "panel.csv")},
+        content_type="multipart/form-data",
+        status=413,
+    )
+    assert "Upload a file of 1 MB or less" in " ".join(error_summary(response))
+    assert [h.get_text(strip=True) for h in _h1(response)] == ["Panel"]
