@@ -25,3 +25,14 @@ class InviteForm(AppForm):
         default="partner",
         validators=[InputRequired("Choose a role")],
     )
+
+
+class PanellistForm(AppForm):
+    """Moving a panellist to another group or role (before round 1)."""
+
+    group = SelectField("Stakeholder group", coerce=int, validate_choice=True)
+    role = RadioField(
+        "Role",
+        choices=InviteForm.role.kwargs["choices"],
+        validators=[InputRequired("Choose a role")],
+    )

@@ -202,3 +202,7 @@ def links_csv(slug: str) -> Response:
         f'attachment; filename="{study.slug}-invitation-links.csv"'
     )
     return response
+
+
+# Moving and removing panellists (app/panel/editing.py) registers on this blueprint.
+from app.panel import editing as _editing  # noqa: E402,F401

@@ -267,7 +267,7 @@ def import_panel(
     try:
         rows = read_table(filename, data, ["name", "email", "group", "role"])
     except TableError as error:
-        report.errors.append(str(error))
+        report.errors.extend(error.lines)
         return report, None
     seen: set[str] = set()
     wanted = []

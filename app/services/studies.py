@@ -15,6 +15,7 @@ from app.services import audit
 from app.services.tabular import ImportReport, TableError, read_table
 from app.services.transaction import transactional
 from delphi import DomainError, ItemKind
+from delphi.items import Candidate, duplicate_problems, missing_fields, wording_key
 
 TEXT_MAX = 2000
 
@@ -212,43 +213,66 @@ INDICATOR_COLUMNS = [
 ]
 
 
-def parse_item_row(line: int, row: dict[str, str], errors: list[str]) -> ItemFields | None:
+def _row_problems(row: dict[str, str]) -> list[str]:
     kind_text = row.get("kind", "").lower()
     problems = []
     if kind_text not in tuple(ItemKind):
         problems.append("kind must be 'prompt' or 'indicator'")
-    if not row.get("theme"):
-        problems.append("theme is empty")
-    if not row.get("text"):
-        problems.append("text is empty")
+        missing = [m for m in ("theme", "text") if not row.get(m)]
+    else:
+        # The same rule as the item form (delphi.items): an indicator needs its definition.
+        missing = missing_fields(ItemKind(kind_text), row)
+    problems += [
+        f"{m} is empty" + (" (an indicator needs one)" if m == "definition" else "")
+        for m in missing
+    ]
     for column in ["text", "notes", *INDICATOR_COLUMNS]:
         if len(row.get(column, "")) > TEXT_MAX:
             problems.append(f"{column} is longer than {TEXT_MAX} characters")
-    if problems:
-        errors.append(f"Row {line}: " + "; ".join(problems) + ".")
-        return None
-    kind = ItemKind(kind_text)
+    return problems
+
+
+def _row_fields(row: dict[str, str]) -> ItemFields:
+    kind = ItemKind(row["kind"].lower())
     extra = {c: row.get(c, "") for c in INDICATOR_COLUMNS} if kind is ItemKind.INDICATOR else {}
     return ItemFields(
         kind=kind, theme=row["theme"], text=row["text"], notes=row.get("notes", ""), **extra
     )
 
 
+def existing_wordings(study: Study) -> dict[tuple[ItemKind, str], str]:
+    """The study's items by (kind, `wording_key` of their current wording): their reference."""
+    return {(item.item_kind, wording_key(item.current.text)): item.ref for item in study.items}
+
+
 @transactional
 def import_items(study: Study, filename: str, data: bytes, user: User) -> ImportReport:
-    """All rows or none: any bad row means a line-by-line report and no change."""
+    """All rows or none: any bad row means a line-by-line report and no change.
+
+    A row that repeats another row, or an item already in the study (the same file
+    imported twice), is a bad row: duplicates would be rated as two items.
+    """
     report = ImportReport()
     try:
         rows = read_table(filename, data, ITEM_COLUMNS)
     except TableError as error:
-        report.errors.append(str(error))
+        report.errors.extend(error.lines)
         return report
-    parsed = [parse_item_row(line, row, report.errors) for line, row in rows]
+    problems = {line: _row_problems(row) for line, row in rows}
+    candidates = [
+        Candidate(line, ItemKind(row["kind"].lower()), row["text"])
+        for line, row in rows
+        if not problems[line]
+    ]
+    for line, why in duplicate_problems(candidates, existing_wordings(study)).items():
+        problems[line].append(why)
+    report.errors = [
+        f"Row {line}: " + "; ".join(found) + "." for line, found in problems.items() if found
+    ]
     if report.errors:
         return report
-    for fields in parsed:
-        assert fields is not None
-        add_item(study, fields, user)
+    for _, row in rows:
+        add_item(study, _row_fields(row), user)
         report.created += 1
     audit.record(study.id, "items.imported", by=user.id, count=report.created, filename=filename)
     return report

@@ -4,6 +4,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.forms_common import AppForm
 from delphi import ItemKind, StudyMode
+from delphi.items import missing_fields
 
 
 class StudyForm(AppForm):
@@ -122,7 +123,9 @@ class ItemForm(AppForm):
     )
 
     def validate_definition(self, field: StringField) -> None:
-        if self.kind.data == ItemKind.INDICATOR and not (field.data or "").strip():
+        # The same rule as the import (delphi.items).
+        kind = ItemKind(self.kind.data) if self.kind.data in tuple(ItemKind) else None
+        if kind and "definition" in missing_fields(kind, {"definition": field.data or ""}):
             raise ValidationError("Enter the indicator's definition")
 
 

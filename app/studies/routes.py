@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, membership
+from app.errors import error_response
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Panellist, Study, StudyFacilitator
 from app.rounds.forms import OpenRoundForm
 from app.services.results import participation, rule_description
+from app.services.setup import put_to_panel
 from app.services.studies import (
     ItemFields,
     StudySettings,
@@ -186,7 +189,12 @@ def add_group_view(slug: str) -> Response:
 @login_required
 def items(slug: str) -> Response:
     study = facilitated_study(slug)
-    return render("studies/items.html", study=study, upload=UploadForm())
+    return render("studies/items.html", study=study, upload=UploadForm(), **items_context(study))
+
+
+def items_context(study: Study) -> dict[str, object]:
+    """What the Items page needs beyond the study: which items may still be deleted."""
+    return {"put_to_panel": put_to_panel(study)}
 
 
 @bp.route("/<slug>/items/new", methods=["GET", "POST"])
@@ -243,4 +251,42 @@ def import_items_view(slug: str) -> Response:
         report=report,
         errors=field_errors(form) + [("file", e) for e in (report.errors if report else [])],
         status=422,
+        **items_context(study),
     )
+
+
+def too_large_message() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    return f"The file is too large. Upload a file of {size} or less."
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error: RequestEntityTooLarge) -> Response | tuple[Response | str, int]:
+    """A file over the limit is refused before the view runs (reading the form raises this),
+    so the Items page is drawn here, with the message in its error summary, instead of a
+    bare error page. Nothing was read, so nothing is changed."""
+    slug = (request.view_args or {}).get("slug")
+    if request.endpoint != "studies.import_items_view" or not slug:
+        return error_response(413, too_large_message())
+    try:
+        study = facilitated_study(slug) if current_user.is_authenticated else None
+    except HTTPException as refused:
+        return error_response(refused.code or 403)
+    if study is None:
+        return redirect(url_for("auth.login", next=request.path))
+    form = UploadForm(formdata=None)
+    form.file.errors = [too_large_message()]
+    return render(
+        "studies/items.html",
+        study=study,
+        upload=form,
+        report=None,
+        errors=field_errors(form),
+        status=413,
+        **items_context(study),
+    )
+
+
+# Editing setup after the fact (app/studies/editing.py) registers on this blueprint.
+from app.studies import editing as _editing  # noqa: E402,F401

@@ -18,6 +18,8 @@ S = "/studies/test-study"
 ROUTES = {
     "/studies/<slug>/results/items/<ref>": ("GET", "facilitator", {}),
     "/studies/<slug>/items/<ref>/revise": ("GET", "facilitator", {}),
+    "/studies/<slug>/items/<ref>/delete": ("GET", "facilitator", {}),
+    "/studies/<slug>/items/<ref>/move": ("POST", "facilitator", {"direction": "down"}),
     "/studies/<slug>/discussion/<ref>": ("GET", "partner", {}),
     "/studies/<slug>/discussion/<ref>/compose": ("GET", "partner", {}),
     "/studies/<slug>/discussion/<ref>/messages": ("POST", "partner", {"{dom}-body": "Agreed."}),
