@@ -42,7 +42,9 @@ from delphi.rounds import (
     check_can_complete,
     check_can_open,
     check_can_reopen,
+    check_can_reopen_study,
     check_decision,
+    check_record_open,
     suggest_decision,
 )
 from scale_bands import Band
@@ -76,8 +78,10 @@ __all__ = [
     "check_can_complete",
     "check_can_open",
     "check_can_reopen",
+    "check_can_reopen_study",
     "check_decision",
     "check_not_overwriting",
+    "check_record_open",
     "disclose_group",
     "disclose_group_alpha",
     "disclose_round_results",

@@ -28,6 +28,8 @@ DESCRIPTIONS = {
     "round.reminded": "Sent reminders",
     "round.snapshot_frozen": "Froze a snapshot of the results",
     "study.completed": "Completed the study",
+    "study.reopened": "Reopened the completed study",
+    "study.outcome_emailed": "Emailed the panel the study's outcome",
     "proposal.made": "A panellist proposed an item",
     "proposal.accepted": "Accepted a proposed item",
     "proposal.merged": "Merged a proposed item",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.mail import MailError, mail_enabled, send_mail
 from app.models import (
+    AuditEvent,
     Item,
     ItemDecision,
     ItemVersion,
@@ -35,6 +37,8 @@ from delphi import (
     RoundStatus,
     StudyStatus,
     check_can_complete,
+    check_can_reopen_study,
+    check_record_open,
 )
 from scoring import Scale, stability
 
@@ -44,8 +48,7 @@ REVISABLE = ("text", "definition", "numerator", "denominator", "data_source", "r
 @transactional
 def revise_item(item: Item, fields: dict[str, str], change_note: str, user: User) -> ItemVersion:
     """A new version of the item; the version being rated in an open round is never changed."""
-    if item.study.study_status is StudyStatus.COMPLETED:
-        raise InvalidTransition("This study is completed, so its items can no longer change.")
+    check_record_open(item.study.study_status, action="revising an item")
     if not change_note.strip():
         raise InvalidTransition("Say what changed and why.")
     in_open_round = db.session.scalar(
@@ -324,3 +327,34 @@ def complete_study(study: Study, reason: str, *, actor: User) -> None:
     study.stop_reason = reason.strip()
     study.completed_at = utcnow()
     audit.record(study.id, "study.completed", by=actor.id, reason=study.stop_reason)
+
+
+@transactional
+def reopen_study(study: Study, reason: str, *, actor: User) -> None:
+    """Make a completed study changeable again, for the reason given (`delphi`'s rule).
+
+    The audit log keeps when it had been completed, why it had stopped and why it reopens;
+    the specification's method section states each reopening (`reopenings`)."""
+    check_can_reopen_study(study.study_status, reason=reason)
+    completed_at = study.completed_at
+    audit.record(
+        study.id,
+        "study.reopened",
+        by=actor.id,
+        reason=reason.strip(),
+        completed_at=completed_at.isoformat() if completed_at else "",
+        stop_reason=study.stop_reason or "",
+    )
+    study.status = (StudyStatus.ACTIVE if study.rounds else StudyStatus.SETUP).value
+    study.stop_reason = ""
+    study.completed_at = None
+
+
+def reopenings(study: Study) -> list[tuple[datetime, str]]:
+    """When the study was reopened after completion, and why, oldest first."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.study_id == study.id, AuditEvent.action == "study.reopened")
+        .order_by(AuditEvent.id)
+    )
+    return [(event.created_at, str((event.detail or {}).get("reason", ""))) for event in events]

@@ -29,7 +29,7 @@ from app.services.studies import group_named
 from app.services.tabular import ImportReport, TableError, read_table
 from app.services.transaction import transactional
 from app.settings import settings
-from delphi import PanelRole
+from delphi import PanelRole, check_record_open
 from delphi.errors import DomainError
 from delphi.pseudonyms import pseudonym
 
@@ -164,6 +164,7 @@ def invite_panellist(
     link_for: LinkFor,
 ) -> InviteOutcome:
     """Add someone to the panel and send (or hand back) their invitation link."""
+    check_record_open(study.study_status, action="inviting a panellist")
     panellist = add_panellist(study, name=name, email=email, group=group, role=role)
     token = issue_invitation(panellist)
     audit.record(study.id, "panel.invited", by=actor.id, pseudonym=panellist.pseudonym)
@@ -173,6 +174,7 @@ def invite_panellist(
 @transactional
 def reinvite_panellist(panellist: Panellist, *, actor: User, link_for: LinkFor) -> InviteOutcome:
     """A new link for someone who has not joined yet; the old one stops working."""
+    check_record_open(panellist.study.study_status, action="inviting a panellist")
     token = issue_invitation(panellist)
     audit.record(panellist.study_id, "panel.reinvited", by=actor.id, pseudonym=panellist.pseudonym)
     return deliver(panellist.study, [(panellist, token)], link_for)
@@ -263,6 +265,7 @@ def import_panel(
 ) -> tuple[ImportReport, InviteOutcome | None]:
     """All rows or none, with a line-by-line report of what is wrong; everyone imported is
     invited (the outcome is None when nothing was imported)."""
+    check_record_open(study.study_status, action="inviting panellists")
     report = ImportReport()
     try:
         rows = read_table(filename, data, ["name", "email", "group", "role"])
@@ -366,6 +369,7 @@ def accept_invitation(
 
     Audited as done by the person joining."""
     now = now or utcnow()
+    check_record_open(invitation.panellist.study.study_status, action="joining the panel")
     # A conditional update, so two clicks racing on one link cannot both use it.
     claimed = db.session.execute(
         update(Invitation)

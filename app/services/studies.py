@@ -14,7 +14,7 @@ from app.models import Item, ItemVersion, StakeholderGroup, Study, StudyFacilita
 from app.services import audit
 from app.services.tabular import ImportReport, TableError, read_table
 from app.services.transaction import transactional
-from delphi import DomainError, ItemKind
+from delphi import DomainError, ItemKind, check_record_open
 
 TEXT_MAX = 2000
 
@@ -91,6 +91,7 @@ def create_study(settings: StudySettings, creator: User) -> Study:
 @transactional
 def change_settings(study: Study, settings: StudySettings, actor: User) -> None:
     """Save the study's settings; the scale and rule cannot change once round 1 has opened."""
+    check_record_open(study.study_status, action="changing the settings")
     if study.rounds and any(
         getattr(settings, name) != getattr(study, name) for name in FIXED_AFTER_ROUND_1
     ):
@@ -102,6 +103,7 @@ def change_settings(study: Study, settings: StudySettings, actor: User) -> None:
 @transactional
 def create_group(study: Study, name: str, actor: User) -> StakeholderGroup:
     """Add a stakeholder group; names are unique within the study."""
+    check_record_open(study.study_status, action="adding a stakeholder group")
     group = add_group(study, name)
     try:
         db.session.flush()
@@ -113,6 +115,7 @@ def create_group(study: Study, name: str, actor: User) -> StakeholderGroup:
 
 @transactional
 def create_item(study: Study, fields: ItemFields, actor: User) -> Item:
+    check_record_open(study.study_status, action="adding an item")
     item = add_item(study, fields, actor)
     audit.record(study.id, "item.added", by=actor.id, ref=item.ref)
     return item
@@ -237,6 +240,7 @@ def parse_item_row(line: int, row: dict[str, str], errors: list[str]) -> ItemFie
 @transactional
 def import_items(study: Study, filename: str, data: bytes, user: User) -> ImportReport:
     """All rows or none: any bad row means a line-by-line report and no change."""
+    check_record_open(study.study_status, action="importing items")
     report = ImportReport()
     try:
         rows = read_table(filename, data, ITEM_COLUMNS)
