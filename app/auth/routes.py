@@ -159,9 +159,13 @@ def invitation(token: str) -> Response:
         return _join_existing_account(invite, page)
     form = JoinForm()
     if form.validate_on_submit():
+        returning = panellist.joined_at is not None
         accept_invitation(invite, password=form.password.data or None)
         sign_in(panellist.user)
-        _welcome(panellist)
+        if returning:
+            flash("You are signed in.", "success")
+        else:
+            _welcome(panellist)
         return redirect(url_for("studies.index"), 303)
     status = 422 if form.is_submitted() else 200
     return render(

@@ -8,7 +8,13 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, item_of, membership, round_of
-from app.cycle.forms import CompleteForm, ProposalDecisionForm, ProposalForm, ReviseForm
+from app.cycle.forms import (
+    CompleteForm,
+    ProposalDecisionForm,
+    ProposalForm,
+    ReopenStudyForm,
+    ReviseForm,
+)
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
@@ -19,6 +25,7 @@ from app.services.cycle import (
     last_reminders,
     non_responders,
     outcome_counts,
+    reopen_study,
     revise_item,
     send_reminders,
     stability_between_last_rounds,
@@ -26,7 +33,7 @@ from app.services.cycle import (
     word_diff,
 )
 from app.services.proposals import decide, proposals_accepted_now, proposals_for, propose
-from delphi import DomainError, ItemKind
+from delphi import DomainError, ItemKind, check_can_reopen_study
 
 bp = Blueprint("cycle", __name__, url_prefix="/studies/<slug>")
 
@@ -113,6 +120,36 @@ def complete(slug: str) -> Response:
         stability=stability,
         errors=field_errors(form),
         status=status,
+    )
+
+
+@bp.route("/reopen", methods=["GET", "POST"])
+@login_required
+def reopen(slug: str) -> Response:
+    """Reopen a completed study: the reason, then a question that says what reopening does;
+    only its answer (`confirm=yes`) reopens it."""
+    study = facilitated_study(slug)
+    form = ReopenStudyForm()
+    changing = request.form.get("change") == "yes"
+    if form.validate_on_submit() and not changing:
+        try:
+            if request.form.get("confirm") == "yes":
+                reopen_study(study, form.reason.data or "", actor=current_user)
+            else:
+                check_can_reopen_study(study.study_status, reason=form.reason.data or "")
+                return render("cycle/reopen_confirm.html", study=study, form=form)
+        except DomainError as error:
+            form.reason.errors = [str(error)]
+        else:
+            flash(
+                "The study is open again: its setup, panel, items and discussion can change. "
+                "Complete it again when you are done.",
+                "success",
+            )
+            return redirect(url_for("studies.show", slug=slug), 303)
+    status = 422 if form.is_submitted() and not changing else 200
+    return render(
+        "cycle/reopen.html", study=study, form=form, errors=field_errors(form), status=status
     )
 
 

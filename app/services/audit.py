@@ -21,6 +21,8 @@ DESCRIPTIONS = {
     "panel.imported": "Imported a panel list",
     "panel.links_downloaded": "Downloaded the invitation links to send",
     "panel.joined": "A panellist joined",
+    "panel.sign_in_link": "Made a new sign-in link for a panellist",
+    "panel.signed_in_with_link": "A panellist signed in with a link from the facilitators",
     "round.opened": "Opened a round",
     "round.closed": "Closed a round",
     "round.reopened": "Reopened a round",

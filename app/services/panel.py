@@ -173,10 +173,25 @@ def invite_panellist(
 
 @transactional
 def reinvite_panellist(panellist: Panellist, *, actor: User, link_for: LinkFor) -> InviteOutcome:
-    """A new link for someone who has not joined yet; the old one stops working."""
-    check_record_open(panellist.study.study_status, action="inviting a panellist")
+    """A new link; the old one stops working.
+
+    For someone who has not joined, it is a new invitation. For someone who has, it is a
+    sign-in link (`link_signs_in`): the way back in for a panellist who joined without a
+    password and has no email set up. It is sent or listed like an invitation, and works
+    after the study is completed, so that they can see its outcome."""
+    if panellist.joined_at is None:
+        check_record_open(panellist.study.study_status, action="inviting a panellist")
+        action = "panel.reinvited"
+    elif not link_signs_in(panellist):
+        raise DomainError(
+            f"{panellist.name} has a password or another account with us, so a link from you "
+            "cannot sign them in: they sign in with their password, or ask for an emailed "
+            "sign-in link on the sign-in page."
+        )
+    else:
+        action = "panel.sign_in_link"
     token = issue_invitation(panellist)
-    audit.record(panellist.study_id, "panel.reinvited", by=actor.id, pseudonym=panellist.pseudonym)
+    audit.record(panellist.study_id, action, by=actor.id, pseudonym=panellist.pseudonym)
     return deliver(panellist.study, [(panellist, token)], link_for)
 
 
@@ -222,7 +237,6 @@ def open_links(
         .join(Panellist, Panellist.id == Invitation.panellist_id)
         .where(
             Panellist.study_id == study.id,
-            Panellist.joined_at.is_(None),
             Invitation.used_at.is_(None),
             Invitation.expires_at > now,
             Invitation.link_seed.is_not(None),
@@ -343,19 +357,37 @@ def opens_new_account(invitation: Invitation) -> bool:
     Only when the account exists for this invitation alone: no password, never signed in,
     facilitating nothing and on no other panel. Any other account belongs to someone who
     must sign in with their own credentials to accept: a link a facilitator can see must
-    never open an account that has anything in it.
+    never open an account that has anything in it. A panellist who has joined is the
+    exception `link_signs_in` describes.
     """
-    user = invitation.panellist.user
-    if user.password_hash is not None or user.last_login_at is not None:
+    panellist = invitation.panellist
+    if panellist.joined_at is not None:
+        return link_signs_in(panellist)
+    if panellist.user.last_login_at is not None:
         return False
-    if user.can_create_studies:
+    return _only_this_panel(panellist)
+
+
+def link_signs_in(panellist: Panellist) -> bool:
+    """Whether a link from the facilitators may sign this joined panellist in.
+
+    Only when the account has nothing but this panel: no password, facilitating nothing, on
+    no other panel. It was set up by this study's invitation, so a new link from the same
+    facilitators gives them no more than the first one did; the audit log keeps who made
+    it. Anyone else signs in with their password or an emailed link."""
+    return _only_this_panel(panellist)
+
+
+def _only_this_panel(panellist: Panellist) -> bool:
+    user = panellist.user
+    if user.password_hash is not None or user.can_create_studies:
         return False
     facilitates = db.session.scalar(
         select(StudyFacilitator.id).where(StudyFacilitator.user_id == user.id).limit(1)
     )
     elsewhere = db.session.scalar(
         select(Panellist.id)
-        .where(Panellist.user_id == user.id, Panellist.id != invitation.panellist_id)
+        .where(Panellist.user_id == user.id, Panellist.id != panellist.id)
         .limit(1)
     )
     return facilitates is None and elsewhere is None
@@ -369,7 +401,10 @@ def accept_invitation(
 
     Audited as done by the person joining."""
     now = now or utcnow()
-    check_record_open(invitation.panellist.study.study_status, action="joining the panel")
+    panellist = invitation.panellist
+    returning = panellist.joined_at is not None
+    if not returning:
+        check_record_open(panellist.study.study_status, action="joining the panel")
     # A conditional update, so two clicks racing on one link cannot both use it.
     claimed = db.session.execute(
         update(Invitation)
@@ -378,11 +413,13 @@ def accept_invitation(
     ).rowcount
     if claimed != 1:
         raise InvitationUsed("This invitation link has already been used. Sign in to take part.")
-    panellist = invitation.panellist
     panellist.joined_at = panellist.joined_at or now
     if password:
         sessions.set_password(panellist.user, password)
     audit.record(
-        panellist.study_id, "panel.joined", by=panellist.user_id, pseudonym=panellist.pseudonym
+        panellist.study_id,
+        "panel.signed_in_with_link" if returning else "panel.joined",
+        by=panellist.user_id,
+        pseudonym=panellist.pseudonym,
     )
     return panellist
