@@ -25,9 +25,9 @@ from app.services.panel import (
     InviteOutcome,
     import_panel,
     invite_panellist,
+    link_signs_in,
     normalise_email,
     open_links,
-    link_signs_in,
     reinvite_panellist,
 )
 from app.studies.forms import UploadForm
