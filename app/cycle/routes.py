@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -30,9 +30,11 @@ from app.services.cycle import (
     send_reminders,
     stability_between_last_rounds,
     stop_reasons,
+    tell_panel_of_completion,
     word_diff,
 )
 from app.services.proposals import decide, proposals_accepted_now, proposals_for, propose
+from app.words import count
 from delphi import DomainError, ItemKind, check_can_reopen_study
 
 bp = Blueprint("cycle", __name__, url_prefix="/studies/<slug>")
@@ -109,6 +111,7 @@ def complete(slug: str) -> Response:
             form.reason.errors = [str(error)]
         else:
             flash("The study is completed. It is now read-only.", "success")
+            _tell_the_panel(study)
             return redirect(url_for("studies.show", slug=slug), 303)
     stability = stability_between_last_rounds(study)
     status = 422 if form.is_submitted() and not changing else 200
@@ -121,6 +124,32 @@ def complete(slug: str) -> Response:
         errors=field_errors(form),
         status=status,
     )
+
+
+def _tell_the_panel(study: Study) -> None:
+    """Email the panel the outcome (a transaction after the completion's own), and flash
+    what became of it: the study is completed whatever the mail server does."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        url = base.rstrip("/") + url_for("studies.show", slug=study.slug)
+    else:
+        url = url_for("studies.show", slug=study.slug, _external=True)
+    notice = tell_panel_of_completion(study, actor=current_user, study_url=url)
+    if not notice.mail:
+        flash(
+            "Email is not set up, so the panel was not emailed: each panellist sees the "
+            "outcome on the study's page when they next sign in.",
+            "info",
+        )
+        return
+    if notice.emailed:
+        flash(f"The outcome was emailed to {count(notice.emailed, 'panellist')}.", "success")
+    if notice.failed:
+        flash(
+            f"The outcome could not be emailed to {count(len(notice.failed), 'panellist')} "
+            f"({notice.failed[0]}). They see it on the study's page when they next sign in.",
+            "error",
+        )
 
 
 @bp.route("/reopen", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -277,6 +277,76 @@ def check_completion(study: Study) -> None:
         rounds=[RoundState(r.number, r.round_status, len(r.round_items)) for r in study.rounds],
         unconfirmed_decisions=unconfirmed or 0,
     )
+
+
+def study_outcome(study: Study) -> dict[Outcome, list[Item]]:
+    """The items by where they end up in the specification, in theme and item order."""
+    out: dict[Outcome, list[Item]] = {outcome: [] for outcome in Outcome}
+    for item in sorted(study.items, key=lambda i: (i.theme.position, i.position)):
+        out[Outcome.of(item.decision)].append(item)
+    return out
+
+
+@dataclass
+class CompletionNotice:
+    """What became of emailing the panel the outcome: `mail` False when email is not set up."""
+
+    mail: bool = True
+    emailed: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def outcome_text(study: Study, panellist: Panellist, url: str) -> str:
+    """The email that tells a panellist the study is completed, and what was agreed."""
+    lines = [
+        f"Dear {panellist.name},",
+        "",
+        f'The Delphi study "{study.title}" is completed. Thank you for taking part.',
+        "",
+    ]
+    for outcome, items in study_outcome(study).items():
+        if not items:
+            continue
+        lines.append(f"{outcome.label} ({len(items)}):")
+        lines.extend(f"- {item.ref}: {item.current.text}" for item in items)
+        lines.append("")
+    lines += [f"See the outcome and the last round's feedback here:\n{url}", ""]
+    return "\n".join(lines)
+
+
+@transactional
+def tell_panel_of_completion(study: Study, *, actor: User, study_url: str) -> CompletionNotice:
+    """Email everyone who joined the panel the outcome, when email is set up.
+
+    Called after `complete_study` has committed: a failed sending never undoes the completion;
+    the caller tells the facilitator what failed, and the panel's study page shows the
+    outcome whether or not the email arrived."""
+    if study.study_status is not StudyStatus.COMPLETED:
+        raise InvalidTransition("The panel is told the outcome once the study is completed.")
+    if not mail_enabled():
+        return CompletionNotice(mail=False)
+    notice = CompletionNotice()
+    for panellist in study.panellists:
+        if panellist.joined_at is None:
+            continue
+        try:
+            send_mail(
+                panellist.user.email,
+                f"Completed: {study.title}",
+                outcome_text(study, panellist, study_url),
+            )
+        except MailError as error:
+            notice.failed.append(str(error))
+            continue
+        notice.emailed += 1
+    audit.record(
+        study.id,
+        "study.outcome_emailed",
+        by=actor.id,
+        sent=notice.emailed,
+        failed=len(notice.failed),
+    )
+    return notice
 
 
 def outcome_counts(study: Study) -> dict[Outcome, int]:

@@ -9,11 +9,20 @@ from app.models import Item, Panellist, Proposal, Study, User, utcnow
 from app.services import audit
 from app.services.studies import ItemFields, add_item
 from app.services.transaction import transactional
-from delphi import DomainError, InvalidTransition, ItemKind, RoundStatus, check_record_open
+from delphi import (
+    DomainError,
+    InvalidTransition,
+    ItemKind,
+    RoundStatus,
+    StudyStatus,
+    check_record_open,
+)
 
 
 def proposals_accepted_now(study: Study) -> bool:
     """Open for proposals: the study allows them and round 2 has not started."""
+    if study.study_status is StudyStatus.COMPLETED:
+        return False
     if not study.proposals_open or len(study.rounds) > 1:
         return False
     return not study.rounds or study.rounds[0].round_status is not RoundStatus.CLOSED

@@ -48,6 +48,7 @@ class StudySettings:
     max_rounds: int
     mode: str
     proposals_open: bool
+    share_specification: bool = False
 
 
 # Fixed once round 1 has opened, as the Delphi method requires.

@@ -13,6 +13,7 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Panellist, Study, StudyFacilitator
 from app.rounds.forms import OpenRoundForm
+from app.services.cycle import study_outcome
 from app.services.results import participation, rule_description
 from app.services.studies import (
     ItemFields,
@@ -60,6 +61,7 @@ def _study_settings(form: StudyForm) -> StudySettings:
         max_rounds=int(form.max_rounds.data or 3),
         mode=form.mode.data or "rounds",
         proposals_open=bool(form.proposals_open.data),
+        share_specification=bool(form.share_specification.data),
     )
 
 
@@ -97,6 +99,7 @@ def settings(slug: str) -> Response:
         form.max_rounds.data = study.max_rounds
         form.mode.data = study.mode
         form.proposals_open.data = study.proposals_open
+        form.share_specification.data = study.share_specification
     elif form.validate_on_submit():
         try:
             change_settings(study, _study_settings(form), current_user)
@@ -123,12 +126,17 @@ def show(slug: str) -> Response:
     study = member.study
     current = study.rounds[-1] if study.rounds else None
     if not member.is_facilitator:
+        completed = study.status == StudyStatus.COMPLETED
         return render(
             "studies/panellist_home.html",
             study=study,
             panellist=member.panellist,
             current=current,
             rule=rule_description(study),
+            outcome=study_outcome(study) if completed else None,
+            last_closed=next(
+                (r for r in reversed(study.rounds) if r.status == RoundStatus.CLOSED), None
+            ),
         )
     open_form = OpenRoundForm()
     from app.models import Proposal
