@@ -29,7 +29,7 @@ from app.services.studies import group_named
 from app.services.tabular import ImportReport, TableError, read_table
 from app.services.transaction import transactional
 from app.settings import settings
-from delphi import PanelRole, check_record_open
+from delphi import PanelRole, StudyStatus, check_record_open
 from delphi.errors import DomainError
 from delphi.pseudonyms import pseudonym
 
@@ -232,7 +232,7 @@ def open_links(
     """The study's links waiting to be passed on, oldest first, and how many of them can no
     longer be shown (made under another SECRET_KEY: their seed gives another token)."""
     now = now or utcnow()
-    invitations = db.session.scalars(
+    query = (
         select(Invitation)
         .join(Panellist, Panellist.id == Invitation.panellist_id)
         .where(
@@ -242,7 +242,11 @@ def open_links(
             Invitation.link_seed.is_not(None),
         )
         .order_by(Invitation.created_at, Invitation.id)
-    ).all()
+    )
+    if study.study_status is StudyStatus.COMPLETED:
+        # Nobody can join a completed study: only sign-in links for its panel still work.
+        query = query.where(Panellist.joined_at.is_not(None))
+    invitations = db.session.scalars(query).all()
     secret = settings().link_secret
     links, unavailable = [], 0
     for invitation in invitations:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Invitation, utcnow
 from app.services.cycle import complete_study
-from app.services.panel import add_panellist
+from app.services.panel import add_panellist, issue_invitation
 from tests.conftest import PASSWORD, Panel, build_panel, sign_in
 from tests.web.helpers import get_page, page, post_form, text_of
 
@@ -107,11 +107,23 @@ def test_a_sign_in_link_still_works_after_the_study_is_completed(client, panel: 
 
     for decision in db.session.scalars(select(ItemDecision)):
         decision.decided_at = utcnow()
+    late = add_panellist(
+        panel.study,
+        name="Late Person",
+        email="late@example.test",
+        group=panel.study.groups[0],
+        role=panel.partners[0].panel_role,
+    )
+    issue_invitation(late)
     db.session.commit()
-    complete_study(panel.study, "Stopped early.", actor=panel.facilitator)
     sign_in(client, panel.facilitator)
+    assert list(listed_links(client)) == ["late@example.test"]
+    complete_study(panel.study, "Stopped early.", actor=panel.facilitator)
+    # Nobody can join a completed study, so its invitation is no longer offered to pass on.
+    assert listed_links(client) == {}
     stuck = panel.patients[0]
     post_form(client, f"{S}/panel/{stuck.id}/reinvite", {}, status=303)
+    assert list(listed_links(client)) == [stuck.user.email]
     path = "/invitation/" + listed_links(client)[stuck.user.email].rsplit("/", 1)[1]
     person = client.application.test_client()
     post_form(person, path, {}, status=303)
