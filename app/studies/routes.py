@@ -13,7 +13,7 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Panellist, Study, StudyFacilitator
 from app.rounds.forms import OpenRoundForm
-from app.services.cycle import study_outcome
+from app.services.cycle import reopenings, study_outcome
 from app.services.results import participation, rule_description
 from app.services.studies import (
     ItemFields,
@@ -162,6 +162,7 @@ def show(slug: str) -> Response:
         ),
         open_form=open_form,
         group_form=GroupForm(),
+        reopenings=reopenings(study),
     )
 
 

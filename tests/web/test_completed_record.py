@@ -242,6 +242,8 @@ def test_every_change_to_a_completed_study_is_refused_and_the_specification_is_u
 
 def test_a_late_invitation_cannot_join_a_completed_study(app, client):
     w = _completed_study()
+    opened = client.get(f"/invitation/{w['late_token']}")
+    assert opened.status_code == 409 and FINAL in text_of(opened)
     response = client.post(f"/invitation/{w['late_token']}", data={})
     assert response.status_code == 409
     assert FINAL in text_of(response) and "joining the panel is not possible" in text_of(response)
@@ -309,6 +311,8 @@ def test_reopening_asks_for_a_reason_and_confirmation_and_the_record_says_so(app
     assert event.detail["reason"] == reason
     assert event.detail["stop_reason"] == "Every item was decided."
     assert "Reopened the completed study" in text_of(get_page(client, f"{S}/audit"))
+    assert "Reopened after completion" in text_of(get_page(client, S))
+    assert reason in text_of(get_page(client, S))
     stopping = build_specification(study)["methods"]["stopping"]
     assert "reopened the completed study on" in stopping and reason in stopping
 
