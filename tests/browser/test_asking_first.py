@@ -135,4 +135,7 @@ def test_completing_the_study_asks_first(facilitator, live_server, width):
     assert axe_violations(page) == []
     screenshot(page, f"complete-confirm-{width}")
     page.get_by_role("button", name="Complete the study").click()
-    expect(page.locator(".nhsuk-notification-banner")).to_contain_text("The study is completed")
+    # (a second banner says whether the panel was emailed the outcome)
+    expect(page.locator(".nhsuk-notification-banner--success")).to_contain_text(
+        "The study is completed"
+    )
