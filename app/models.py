@@ -109,6 +109,10 @@ class Study(db.Model):  # type: ignore[name-defined]
     )
     # Round 1 may be "open": panellists propose new items and rewording.
     proposals_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Once completed, panellists may read the specification (without names) in the app.
+    share_specification: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
     stop_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

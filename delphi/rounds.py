@@ -194,3 +194,12 @@ def check_record_open(study_status: StudyStatus, *, action: str) -> None:
             f"This study is completed, so {action} is not possible. Its record is final; "
             "a facilitator can reopen the study, with a reason, from the study page."
         )
+
+
+def check_can_reopen_study(study_status: StudyStatus, *, reason: str) -> None:
+    """Raise unless a completed study may reopen: only a completed one, and only for a reason
+    (the audit log and the specification's method section keep it)."""
+    if study_status is not StudyStatus.COMPLETED:
+        raise InvalidTransition("This study is not completed, so there is nothing to reopen.")
+    if not reason.strip():
+        raise ReasonRequired("Give the reason for reopening the study")

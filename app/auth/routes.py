@@ -20,7 +20,7 @@ from app.security import check_password
 from app.services import login_limits, sessions
 from app.services.panel import accept_invitation, find_invitation, opens_new_account
 from app.services.transaction import database_answers
-from delphi import Scale
+from delphi import Scale, check_record_open
 
 bp = Blueprint("auth", __name__)
 
@@ -150,6 +150,9 @@ def use_link(token: str) -> Response:
 def invitation(token: str) -> Response:
     invite = find_invitation(token)
     panellist = invite.panellist
+    if panellist.joined_at is None:
+        # Said before any form is shown: nobody joins a completed study.
+        check_record_open(panellist.study.study_status, action="joining the panel")
     page = {"panellist": panellist, "study": panellist.study}
     if current_user.is_authenticated and current_user.id != panellist.user_id:
         # Never switch accounts behind someone's back: they sign out first, on purpose.
@@ -159,9 +162,13 @@ def invitation(token: str) -> Response:
         return _join_existing_account(invite, page)
     form = JoinForm()
     if form.validate_on_submit():
+        returning = panellist.joined_at is not None
         accept_invitation(invite, password=form.password.data or None)
         sign_in(panellist.user)
-        _welcome(panellist)
+        if returning:
+            flash("You are signed in.", "success")
+        else:
+            _welcome(panellist)
         return redirect(url_for("studies.index"), 303)
     status = 422 if form.is_submitted() else 200
     return render(

@@ -55,6 +55,16 @@ class CompleteForm(AppForm):
     )
 
 
+class ReopenStudyForm(AppForm):
+    reason = TextAreaField(
+        "Why the study reopens",
+        description=(
+            "Kept in the audit log, and stated in the specification's method section."
+        ),
+        validators=[DataRequired("Give the reason for reopening the study"), Length(max=2000)],
+    )
+
+
 class ProposalForm(AppForm):
     kind = RadioField(
         "What are you proposing?",

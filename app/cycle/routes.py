@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, item_of, membership, round_of
-from app.cycle.forms import CompleteForm, ProposalDecisionForm, ProposalForm, ReviseForm
+from app.cycle.forms import (
+    CompleteForm,
+    ProposalDecisionForm,
+    ProposalForm,
+    ReopenStudyForm,
+    ReviseForm,
+)
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
@@ -20,14 +26,17 @@ from app.services.cycle import (
     last_reminders,
     non_responders,
     outcome_counts,
+    reopen_study,
     revise_item,
     send_reminders,
     stability_between_last_rounds,
     stop_reasons,
+    tell_panel_of_completion,
     version_changes,
 )
 from app.services.proposals import decide, proposals_accepted_now, proposals_for, propose
-from delphi import DomainError, ItemKind
+from app.words import count
+from delphi import DomainError, ItemKind, check_can_reopen_study
 
 bp = Blueprint("cycle", __name__, url_prefix="/studies/<slug>")
 
@@ -98,6 +107,7 @@ def complete(slug: str) -> Response:
             form.reason.errors = [str(error)]
         else:
             flash("The study is completed. It is now read-only.", "success")
+            _tell_the_panel(study)
             return redirect(url_for("studies.show", slug=slug), 303)
     stability = stability_between_last_rounds(study)
     status = 422 if form.is_submitted() and not changing else 200
@@ -109,6 +119,62 @@ def complete(slug: str) -> Response:
         stability=stability,
         errors=field_errors(form),
         status=status,
+    )
+
+
+def _tell_the_panel(study: Study) -> None:
+    """Email the panel the outcome (a transaction after the completion's own), and flash
+    what became of it: the study is completed whatever the mail server does."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        url = base.rstrip("/") + url_for("studies.show", slug=study.slug)
+    else:
+        url = url_for("studies.show", slug=study.slug, _external=True)
+    notice = tell_panel_of_completion(study, actor=current_user, study_url=url)
+    if not notice.mail:
+        flash(
+            "Email is not set up, so the panel was not emailed: each panellist sees the "
+            "outcome on the study's page when they next sign in.",
+            "info",
+        )
+        return
+    if notice.emailed:
+        flash(f"The outcome was emailed to {count(notice.emailed, 'panellist')}.", "success")
+    if notice.failed:
+        flash(
+            f"The outcome could not be emailed to {count(len(notice.failed), 'panellist')} "
+            f"({notice.failed[0]}). They see it on the study's page when they next sign in.",
+            "error",
+        )
+
+
+@bp.route("/reopen", methods=["GET", "POST"])
+@login_required
+def reopen(slug: str) -> Response:
+    """Reopen a completed study: the reason, then a question that says what reopening does;
+    only its answer (`confirm=yes`) reopens it."""
+    study = facilitated_study(slug)
+    form = ReopenStudyForm()
+    changing = request.form.get("change") == "yes"
+    if form.validate_on_submit() and not changing:
+        try:
+            if request.form.get("confirm") == "yes":
+                reopen_study(study, form.reason.data or "", actor=current_user)
+            else:
+                check_can_reopen_study(study.study_status, reason=form.reason.data or "")
+                return render("cycle/reopen_confirm.html", study=study, form=form)
+        except DomainError as error:
+            form.reason.errors = [str(error)]
+        else:
+            flash(
+                "The study is open again: its setup, panel, items and discussion can change. "
+                "Complete it again when you are done.",
+                "success",
+            )
+            return redirect(url_for("studies.show", slug=slug), 303)
+    status = 422 if form.is_submitted() and not changing else 200
+    return render(
+        "cycle/reopen.html", study=study, form=form, errors=field_errors(form), status=status
     )
 
 

@@ -28,14 +28,20 @@ from app.models import DiscussionMessage, Item, Study, utcnow
 from app.services import discussion as svc
 from app.services.discussion import CHANNEL
 from app.services.discussion_writes import mark_read
-from delphi import RoundStatus
+from delphi import RoundStatus, StudyStatus
 from delphi.discussion import MAX_LENGTH, Category
 
 
 def viewer_in(slug: str) -> tuple[Study, svc.Viewer]:
     """The study and the signed-in user as its viewer; 404 for people outside it."""
     member = membership(slug)
-    return member.study, svc.Viewer(current_user.id, member.panellist, member.is_facilitator)
+    study = member.study
+    return study, svc.Viewer(
+        current_user.id,
+        member.panellist,
+        member.is_facilitator,
+        record_final=study.study_status is StudyStatus.COMPLETED,
+    )
 
 
 def item_or_channel(study: Study, ref: str) -> Item | None:

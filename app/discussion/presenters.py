@@ -168,8 +168,12 @@ def view_of(
             is_author=is_own, created_at=message.created_at, now=now, deleted=deleted
         )
         and not hidden
-        and message.thread.locked_at is None,
-        can_moderate=viewer.is_facilitator and message.kind != "system" and not deleted,
+        and message.thread.locked_at is None
+        and not viewer.record_final,
+        can_moderate=viewer.is_facilitator
+        and message.kind != "system"
+        and not deleted
+        and not viewer.record_final,
         shared_reason=message.rating_id is not None,
         reply_to=_quote(message.parent, viewer) if message.parent is not None else None,
     )

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Panellist, Round, Study, utcnow
 from app.services import discussion as svc
 from app.text.dates import london
+from delphi import StudyStatus
 from delphi.discussion import MAX_LENGTH
 
 
@@ -48,6 +49,7 @@ def discussion_for_ballot(study: Study, round_: Round) -> dict[str, Any]:
         current_user.id,
         _panellist_of(study),
         is_facilitator_of(current_user.id, study.id),
+        record_final=study.study_status is StudyStatus.COMPLETED,
     )
     items = [ri.item_version.item for ri in round_.round_items]
     panels = thread_panels(study, items, viewer, mentions(study))

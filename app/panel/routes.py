@@ -25,6 +25,7 @@ from app.services.panel import (
     InviteOutcome,
     import_panel,
     invite_panellist,
+    link_signs_in,
     normalise_email,
     open_links,
     reinvite_panellist,
@@ -85,6 +86,7 @@ def _page(
         latest=latest,
         links=links,
         unavailable=unavailable,
+        signs_in={p.id for p in panellists if p.joined_at and link_signs_in(p)},
         report_errors=report_errors or [],
         errors=errors,
         status=status,
@@ -163,11 +165,13 @@ def reinvite(slug: str, panellist_id: int) -> Response:
     panellist = db.session.get(Panellist, panellist_id)
     if panellist is None or panellist.study_id != study.id:
         return _page(study, report_errors=["That panellist is not on this panel."], status=404)
-    if panellist.joined_at is not None:
-        flash(f"{panellist.name} has already joined.", "info")
-        return redirect(url_for("panel.index", slug=slug), 303)
-    outcome = reinvite_panellist(panellist, actor=current_user, link_for=invitation_url)
-    _tell(outcome, done=f"New link for {panellist.name}: the earlier one no longer works.")
+    try:
+        outcome = reinvite_panellist(panellist, actor=current_user, link_for=invitation_url)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        what = "sign-in link" if panellist.joined_at else "link"
+        _tell(outcome, done=f"New {what} for {panellist.name}: the earlier one no longer works.")
     return redirect(url_for("panel.index", slug=slug), 303)
 
 

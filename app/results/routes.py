@@ -25,7 +25,7 @@ from app.services.realtime import freeze_snapshot, is_realtime, snapshots_of
 from app.services.results import compute_results, snapshot_of
 from app.services.rounds import record_decisions
 from app.web import london
-from delphi import Decision, RoundStatus
+from delphi import Decision, RoundStatus, StudyStatus
 
 bp = Blueprint("results", __name__, url_prefix="/studies/<slug>/rounds/<int:number>")
 
@@ -62,7 +62,9 @@ def _page(
         chosen=chosen or {},
         problems=dict(problems or []),
         errors=problems or [],
-        final=any(r.number > round_.number for r in study.rounds),
+        # A later round has used its decisions, or the completed study's record is final.
+        final=any(r.number > round_.number for r in study.rounds)
+        or study.status == StudyStatus.COMPLETED,
         live=live,
         live_snapshots=snapshots_of(round_) if is_realtime(study) else [],
         status=status,

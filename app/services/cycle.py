@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.mail import MailError, mail_enabled, send_mail
 from app.models import (
+    AuditEvent,
     Item,
     ItemDecision,
     ItemVersion,
@@ -39,12 +41,13 @@ from delphi import (
     RoundStatus,
     StudyStatus,
     check_can_complete,
+    check_can_reopen_study,
+    check_record_open,
     item_changes,
     pair_for_stability,
     wording_changed_verdict,
 )
 from delphi.items import VERSION_FIELDS
-from delphi.rounds import check_record_open
 from scoring import Scale, stability
 from scoring.stability import COLUMNS as STABILITY_COLUMNS
 
@@ -405,6 +408,76 @@ def check_completion(study: Study) -> None:
     )
 
 
+def study_outcome(study: Study) -> dict[Outcome, list[Item]]:
+    """The items by where they end up in the specification, in theme and item order."""
+    out: dict[Outcome, list[Item]] = {outcome: [] for outcome in Outcome}
+    for item in sorted(study.items, key=lambda i: (i.theme.position, i.position)):
+        out[Outcome.of(item.decision)].append(item)
+    return out
+
+
+@dataclass
+class CompletionNotice:
+    """What became of emailing the panel the outcome: `mail` False when email is not set up."""
+
+    mail: bool = True
+    emailed: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def outcome_text(study: Study, panellist: Panellist, url: str) -> str:
+    """The email that tells a panellist the study is completed, and what was agreed."""
+    lines = [
+        f"Dear {panellist.name},",
+        "",
+        f'The Delphi study "{study.title}" is completed. Thank you for taking part.',
+        "",
+    ]
+    for outcome, items in study_outcome(study).items():
+        if not items:
+            continue
+        lines.append(f"{outcome.label} ({len(items)}):")
+        lines.extend(f"- {item.ref}: {item.current.text}" for item in items)
+        lines.append("")
+    lines += [f"See the outcome and the last round's feedback here:\n{url}", ""]
+    return "\n".join(lines)
+
+
+@transactional
+def tell_panel_of_completion(study: Study, *, actor: User, study_url: str) -> CompletionNotice:
+    """Email everyone who joined the panel the outcome, when email is set up.
+
+    Called after `complete_study` has committed: a failed sending never undoes the completion;
+    the caller tells the facilitator what failed, and the panel's study page shows the
+    outcome whether or not the email arrived."""
+    if study.study_status is not StudyStatus.COMPLETED:
+        raise InvalidTransition("The panel is told the outcome once the study is completed.")
+    if not mail_enabled():
+        return CompletionNotice(mail=False)
+    notice = CompletionNotice()
+    for panellist in study.panellists:
+        if panellist.joined_at is None:
+            continue
+        try:
+            send_mail(
+                panellist.user.email,
+                f"Completed: {study.title}",
+                outcome_text(study, panellist, study_url),
+            )
+        except MailError as error:
+            notice.failed.append(str(error))
+            continue
+        notice.emailed += 1
+    audit.record(
+        study.id,
+        "study.outcome_emailed",
+        by=actor.id,
+        sent=notice.emailed,
+        failed=len(notice.failed),
+    )
+    return notice
+
+
 def outcome_counts(study: Study) -> dict[Outcome, int]:
     """How many items the specification would show as agreed, excluded and no consensus."""
     counts = dict.fromkeys(Outcome, 0)
@@ -453,3 +526,34 @@ def complete_study(study: Study, reason: str, *, actor: User) -> None:
     study.stop_reason = reason.strip()
     study.completed_at = utcnow()
     audit.record(study.id, "study.completed", by=actor.id, reason=study.stop_reason)
+
+
+@transactional
+def reopen_study(study: Study, reason: str, *, actor: User) -> None:
+    """Make a completed study changeable again, for the reason given (`delphi`'s rule).
+
+    The audit log keeps when it had been completed, why it had stopped and why it reopens;
+    the specification's method section states each reopening (`reopenings`)."""
+    check_can_reopen_study(study.study_status, reason=reason)
+    completed_at = study.completed_at
+    audit.record(
+        study.id,
+        "study.reopened",
+        by=actor.id,
+        reason=reason.strip(),
+        completed_at=completed_at.isoformat() if completed_at else "",
+        stop_reason=study.stop_reason or "",
+    )
+    study.status = (StudyStatus.ACTIVE if study.rounds else StudyStatus.SETUP).value
+    study.stop_reason = ""
+    study.completed_at = None
+
+
+def reopenings(study: Study) -> list[tuple[datetime, str]]:
+    """When the study was reopened after completion, and why, oldest first."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.study_id == study.id, AuditEvent.action == "study.reopened")
+        .order_by(AuditEvent.id)
+    )
+    return [(event.created_at, str((event.detail or {}).get("reason", ""))) for event in events]

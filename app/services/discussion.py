@@ -55,6 +55,8 @@ class Viewer:
     user_id: int
     panellist: Panellist | None
     is_facilitator: bool
+    # The study is completed: its discussion is final record, so pages offer no changes.
+    record_final: bool = False
 
     @property
     def role(self) -> PanelRole | None:
@@ -62,6 +64,8 @@ class Viewer:
 
     @property
     def can_post(self) -> bool:
+        if self.record_final:
+            return False
         return self.is_facilitator or (self.role is not None and self.role.can_rate)
 
 

@@ -39,7 +39,7 @@ from app.services.discussion import (
 from app.services.transaction import transactional
 from app.settings import settings
 from app.text.dates import london
-from delphi import RoundStatus
+from delphi import RoundStatus, check_record_open
 from delphi.discussion import Category, check_can_change, check_can_post, check_rate
 
 
@@ -92,7 +92,15 @@ def _rate_limit(user_id: int) -> None:
     check_rate(recent, limit=limit, seconds=seconds)
 
 
+def _record_open(study_id: int, action: str) -> None:
+    """A completed study's discussion is part of its final record (`check_record_open`)."""
+    study = db.session.get(Study, study_id)
+    if study is not None:
+        check_record_open(study.study_status, action=action)
+
+
 def check_posting(study: Study, item: Item | None, viewer: Viewer) -> None:
+    check_record_open(study.study_status, action="posting to the discussion")
     thread = find_thread(study.id, key_of(item))
     check_can_post(
         role=viewer.role,
@@ -223,6 +231,7 @@ def ensure_can_change(message: DiscussionMessage, viewer: Viewer) -> None:
 
 @transactional
 def edit_message(message: DiscussionMessage, viewer: Viewer, body: str, category: str) -> None:
+    _record_open(message.thread.study_id, "editing a message")
     ensure_can_change(message, viewer)
     _serialise_events(message.thread.study_id)
     message.body = body.strip()
@@ -233,6 +242,7 @@ def edit_message(message: DiscussionMessage, viewer: Viewer, body: str, category
 
 @transactional
 def delete_message(message: DiscussionMessage, viewer: Viewer) -> None:
+    _record_open(message.thread.study_id, "deleting a message")
     ensure_can_change(message, viewer)
     _serialise_events(message.thread.study_id)
     message.deleted_at = utcnow()
@@ -249,6 +259,7 @@ def _ref(thread: DiscussionThread) -> str:
 @transactional
 def hide_message(message: DiscussionMessage, viewer: Viewer, reason: str) -> None:
     study_id = message.thread.study_id
+    _record_open(study_id, "hiding a message")
     _serialise_events(study_id)
     message.hidden_at = utcnow()
     message.hidden_reason = reason.strip()
@@ -267,6 +278,7 @@ def hide_message(message: DiscussionMessage, viewer: Viewer, reason: str) -> Non
 @transactional
 def unhide_message(message: DiscussionMessage, viewer: Viewer) -> None:
     study_id = message.thread.study_id
+    _record_open(study_id, "showing a hidden message")
     _serialise_events(study_id)
     message.hidden_at = None
     message.hidden_by_id = None
@@ -283,6 +295,7 @@ def unhide_message(message: DiscussionMessage, viewer: Viewer) -> None:
 @transactional
 def pin_summary(study: Study, item: Item, viewer: Viewer, text: str) -> DiscussionThread:
     """Pin the facilitators' summary of an item's discussion; empty text removes it."""
+    check_record_open(study.study_status, action="changing a discussion summary")
     _serialise_events(study.id)
     thread = ensure_thread(study.id, item.id)
     round_ = current_round(study.id)
@@ -303,6 +316,7 @@ def pin_summary(study: Study, item: Item, viewer: Viewer, text: str) -> Discussi
 @transactional
 def set_locked(study: Study, items: list[Item | None], viewer: Viewer, locked: bool) -> int:
     """Lock or unlock the threads of `items` (None is the channel); returns how many changed."""
+    check_record_open(study.study_status, action="locking or unlocking a discussion")
     _serialise_events(study.id)
     changed = 0
     for item in items:

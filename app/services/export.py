@@ -31,9 +31,10 @@ from app.models import (
     Study,
     utcnow,
 )
-from app.services.cycle import stability_between
+from app.services.cycle import reopenings, stability_between
 from app.services.export_data import raw_ratings
 from app.services.results import RULE_LABELS, rule_description
+from app.text.dates import london
 from delphi import (
     MIN_GROUP_RATERS,
     WITHHELD_NOTE,
@@ -152,6 +153,16 @@ def _evidence(entry: dict[str, Any], round_number: int, groups: list[str]) -> di
         **figures,
         "groups": group_rows,
     }
+
+
+def _reopened(study: Study) -> list[str]:
+    """Each time the facilitators reopened the completed study, with their reason: the
+    record says it changed after it was first called final."""
+    return [
+        f"The facilitators reopened the completed study on {london(when, '%-d %B %Y')}: "
+        f"{reason.rstrip('.')}."
+        for when, reason in reopenings(study)
+    ]
 
 
 def _stopping(study: Study, rounds: list[Round], items: list[Item]) -> str:
@@ -490,7 +501,7 @@ def _methods(
         ),
         "rounds": round_rows,
         "number_of_rounds": len(rounds),
-        "stopping": _stopping(study, rounds, items),
+        "stopping": " ".join([_stopping(study, rounds, items), *_reopened(study)]),
         "items_total": len(items),
         "merging_note": (
             "Merged items are recorded as an exclusion of the merged item, with the reason."

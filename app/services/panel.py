@@ -29,7 +29,7 @@ from app.services.studies import group_named
 from app.services.tabular import ImportReport, TableError, read_table
 from app.services.transaction import transactional
 from app.settings import settings
-from delphi import PanelRole
+from delphi import PanelRole, StudyStatus, check_record_open
 from delphi.errors import DomainError
 from delphi.pseudonyms import pseudonym
 
@@ -164,6 +164,7 @@ def invite_panellist(
     link_for: LinkFor,
 ) -> InviteOutcome:
     """Add someone to the panel and send (or hand back) their invitation link."""
+    check_record_open(study.study_status, action="inviting a panellist")
     panellist = add_panellist(study, name=name, email=email, group=group, role=role)
     token = issue_invitation(panellist)
     audit.record(study.id, "panel.invited", by=actor.id, pseudonym=panellist.pseudonym)
@@ -172,9 +173,25 @@ def invite_panellist(
 
 @transactional
 def reinvite_panellist(panellist: Panellist, *, actor: User, link_for: LinkFor) -> InviteOutcome:
-    """A new link for someone who has not joined yet; the old one stops working."""
+    """A new link; the old one stops working.
+
+    For someone who has not joined, it is a new invitation. For someone who has, it is a
+    sign-in link (`link_signs_in`): the way back in for a panellist who joined without a
+    password and has no email set up. It is sent or listed like an invitation, and works
+    after the study is completed, so that they can see its outcome."""
+    if panellist.joined_at is None:
+        check_record_open(panellist.study.study_status, action="inviting a panellist")
+        action = "panel.reinvited"
+    elif not link_signs_in(panellist):
+        raise DomainError(
+            f"{panellist.name} has a password or another account with us, so a link from you "
+            "cannot sign them in: they sign in with their password, or ask for an emailed "
+            "sign-in link on the sign-in page."
+        )
+    else:
+        action = "panel.sign_in_link"
     token = issue_invitation(panellist)
-    audit.record(panellist.study_id, "panel.reinvited", by=actor.id, pseudonym=panellist.pseudonym)
+    audit.record(panellist.study_id, action, by=actor.id, pseudonym=panellist.pseudonym)
     return deliver(panellist.study, [(panellist, token)], link_for)
 
 
@@ -215,18 +232,21 @@ def open_links(
     """The study's links waiting to be passed on, oldest first, and how many of them can no
     longer be shown (made under another SECRET_KEY: their seed gives another token)."""
     now = now or utcnow()
-    invitations = db.session.scalars(
+    query = (
         select(Invitation)
         .join(Panellist, Panellist.id == Invitation.panellist_id)
         .where(
             Panellist.study_id == study.id,
-            Panellist.joined_at.is_(None),
             Invitation.used_at.is_(None),
             Invitation.expires_at > now,
             Invitation.link_seed.is_not(None),
         )
         .order_by(Invitation.created_at, Invitation.id)
-    ).all()
+    )
+    if study.study_status is StudyStatus.COMPLETED:
+        # Nobody can join a completed study: only sign-in links for its panel still work.
+        query = query.where(Panellist.joined_at.is_not(None))
+    invitations = db.session.scalars(query).all()
     secret = settings().link_secret
     links, unavailable = [], 0
     for invitation in invitations:
@@ -263,6 +283,7 @@ def import_panel(
 ) -> tuple[ImportReport, InviteOutcome | None]:
     """All rows or none, with a line-by-line report of what is wrong; everyone imported is
     invited (the outcome is None when nothing was imported)."""
+    check_record_open(study.study_status, action="inviting panellists")
     report = ImportReport()
     try:
         rows = read_table(filename, data, ["name", "email", "group", "role"])
@@ -340,19 +361,37 @@ def opens_new_account(invitation: Invitation) -> bool:
     Only when the account exists for this invitation alone: no password, never signed in,
     facilitating nothing and on no other panel. Any other account belongs to someone who
     must sign in with their own credentials to accept: a link a facilitator can see must
-    never open an account that has anything in it.
+    never open an account that has anything in it. A panellist who has joined is the
+    exception `link_signs_in` describes.
     """
-    user = invitation.panellist.user
-    if user.password_hash is not None or user.last_login_at is not None:
+    panellist = invitation.panellist
+    if panellist.joined_at is not None:
+        return link_signs_in(panellist)
+    if panellist.user.last_login_at is not None:
         return False
-    if user.can_create_studies:
+    return _only_this_panel(panellist)
+
+
+def link_signs_in(panellist: Panellist) -> bool:
+    """Whether a link from the facilitators may sign this joined panellist in.
+
+    Only when the account has nothing but this panel: no password, facilitating nothing, on
+    no other panel. It was set up by this study's invitation, so a new link from the same
+    facilitators gives them no more than the first one did; the audit log keeps who made
+    it. Anyone else signs in with their password or an emailed link."""
+    return _only_this_panel(panellist)
+
+
+def _only_this_panel(panellist: Panellist) -> bool:
+    user = panellist.user
+    if user.password_hash is not None or user.can_create_studies:
         return False
     facilitates = db.session.scalar(
         select(StudyFacilitator.id).where(StudyFacilitator.user_id == user.id).limit(1)
     )
     elsewhere = db.session.scalar(
         select(Panellist.id)
-        .where(Panellist.user_id == user.id, Panellist.id != invitation.panellist_id)
+        .where(Panellist.user_id == user.id, Panellist.id != panellist.id)
         .limit(1)
     )
     return facilitates is None and elsewhere is None
@@ -366,6 +405,10 @@ def accept_invitation(
 
     Audited as done by the person joining."""
     now = now or utcnow()
+    panellist = invitation.panellist
+    returning = panellist.joined_at is not None
+    if not returning:
+        check_record_open(panellist.study.study_status, action="joining the panel")
     # A conditional update, so two clicks racing on one link cannot both use it.
     claimed = db.session.execute(
         update(Invitation)
@@ -374,11 +417,13 @@ def accept_invitation(
     ).rowcount
     if claimed != 1:
         raise InvitationUsed("This invitation link has already been used. Sign in to take part.")
-    panellist = invitation.panellist
     panellist.joined_at = panellist.joined_at or now
     if password:
         sessions.set_password(panellist.user, password)
     audit.record(
-        panellist.study_id, "panel.joined", by=panellist.user_id, pseudonym=panellist.pseudonym
+        panellist.study_id,
+        "panel.signed_in_with_link" if returning else "panel.joined",
+        by=panellist.user_id,
+        pseudonym=panellist.pseudonym,
     )
     return panellist

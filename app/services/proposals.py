@@ -9,11 +9,20 @@ from app.models import Item, Panellist, Proposal, Study, User, utcnow
 from app.services import audit
 from app.services.studies import ItemFields, add_item
 from app.services.transaction import transactional
-from delphi import DomainError, InvalidTransition, ItemKind, RoundStatus
+from delphi import (
+    DomainError,
+    InvalidTransition,
+    ItemKind,
+    RoundStatus,
+    StudyStatus,
+    check_record_open,
+)
 
 
 def proposals_accepted_now(study: Study) -> bool:
     """Open for proposals: the study allows them and round 2 has not started."""
+    if study.study_status is StudyStatus.COMPLETED:
+        return False
     if not study.proposals_open or len(study.rounds) > 1:
         return False
     return not study.rounds or study.rounds[0].round_status is not RoundStatus.CLOSED
@@ -30,6 +39,7 @@ def propose(
     text: str,
     reason: str,
 ) -> Proposal:
+    check_record_open(study.study_status, action="proposing an item")
     if not proposals_accepted_now(study):
         raise InvalidTransition("This study is not taking proposals at the moment.")
     if not panellist.panel_role.can_rate:
@@ -57,6 +67,7 @@ def decide(
     proposal: Proposal, outcome: str, response: str, user: User, merge_into: Item | None = None
 ) -> Item | None:
     """Accept (a new item), merge (into an existing item's next revision) or decline."""
+    check_record_open(proposal_study(proposal).study_status, action="answering a proposal")
     if proposal.status != "pending":
         raise InvalidTransition("This proposal has already been answered.")
     if not response.strip():

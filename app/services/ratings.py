@@ -17,7 +17,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.extensions import db
 from app.models import Panellist, Rating, Round, RoundItem, utcnow
 from app.services.transaction import unit_of_work
-from delphi import RatingChoice, RoundStatus, Scale, check_not_overwriting, validate_rating
+from delphi import (
+    RatingChoice,
+    RoundStatus,
+    Scale,
+    check_not_overwriting,
+    check_record_open,
+    validate_rating,
+)
 from delphi.errors import DomainError, RoundClosed
 from delphi.ratings import ROUND_CLOSED_MESSAGE
 
@@ -89,6 +96,7 @@ def save_rating(
     nothing. Returns the stored rating (detached from the session).
     """
     study = round_.study
+    check_record_open(study.study_status, action="rating")
     try:
         choice = validate_rating(
             round_status=round_.round_status,

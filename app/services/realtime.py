@@ -11,7 +11,7 @@ from app.models import LiveSnapshot, Round, Study, User
 from app.services import audit
 from app.services.results import compute_results, ratings_frame, scoring_rule, unrated_figures
 from app.services.transaction import transactional
-from delphi import InvalidTransition, RoundStatus, StudyMode, disclose_group
+from delphi import InvalidTransition, RoundStatus, StudyMode, check_record_open, disclose_group
 from scoring import Scale, group_summary, item_figures, item_summary
 
 
@@ -45,6 +45,7 @@ def live_feedback(round_: Round, version_ids: list[int]) -> dict[int, dict[str, 
 
 @transactional
 def freeze_snapshot(round_: Round, user: User, label: str = "") -> LiveSnapshot:
+    check_record_open(round_.study.study_status, action="freezing a snapshot")
     if round_.round_status is not RoundStatus.OPEN:
         raise InvalidTransition("Snapshots are taken while the real-time round is open.")
     snapshot = LiveSnapshot(

@@ -38,6 +38,7 @@ from delphi import (
     check_can_open,
     check_can_reopen,
     check_decision,
+    check_record_open,
 )
 
 
@@ -163,6 +164,7 @@ def record_decisions(
     Returns the problems found, (item id, message) per item: nothing is saved if there are
     any.
     """
+    check_record_open(round_.study.study_status, action="changing a decision")
     if round_.round_status is not RoundStatus.CLOSED:
         raise InvalidTransition("Decisions are made after the round closes.")
     later = [r for r in round_.study.rounds if r.number > round_.number]

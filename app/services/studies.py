@@ -14,7 +14,7 @@ from app.models import Item, ItemVersion, StakeholderGroup, Study, StudyFacilita
 from app.services import audit
 from app.services.tabular import ImportReport, TableError, read_table
 from app.services.transaction import transactional
-from delphi import DomainError, ItemKind
+from delphi import DomainError, ItemKind, check_record_open
 from delphi.items import Candidate, duplicate_problems, missing_fields, wording_key
 
 TEXT_MAX = 2000
@@ -49,6 +49,7 @@ class StudySettings:
     max_rounds: int
     mode: str
     proposals_open: bool
+    share_specification: bool = False
 
 
 # Fixed once round 1 has opened, as the Delphi method requires.
@@ -92,6 +93,7 @@ def create_study(settings: StudySettings, creator: User) -> Study:
 @transactional
 def change_settings(study: Study, settings: StudySettings, actor: User) -> None:
     """Save the study's settings; the scale and rule cannot change once round 1 has opened."""
+    check_record_open(study.study_status, action="changing the settings")
     if study.rounds and any(
         getattr(settings, name) != getattr(study, name) for name in FIXED_AFTER_ROUND_1
     ):
@@ -103,6 +105,7 @@ def change_settings(study: Study, settings: StudySettings, actor: User) -> None:
 @transactional
 def create_group(study: Study, name: str, actor: User) -> StakeholderGroup:
     """Add a stakeholder group; names are unique within the study."""
+    check_record_open(study.study_status, action="adding a stakeholder group")
     group = add_group(study, name)
     try:
         db.session.flush()
@@ -114,6 +117,7 @@ def create_group(study: Study, name: str, actor: User) -> StakeholderGroup:
 
 @transactional
 def create_item(study: Study, fields: ItemFields, actor: User) -> Item:
+    check_record_open(study.study_status, action="adding an item")
     item = add_item(study, fields, actor)
     audit.record(study.id, "item.added", by=actor.id, ref=item.ref)
     return item
@@ -252,6 +256,7 @@ def import_items(study: Study, filename: str, data: bytes, user: User) -> Import
     A row that repeats another row, or an item already in the study (the same file
     imported twice), is a bad row: duplicates would be rated as two items.
     """
+    check_record_open(study.study_status, action="importing items")
     report = ImportReport()
     try:
         rows = read_table(filename, data, ITEM_COLUMNS)

@@ -69,6 +69,9 @@ class StudyForm(AppForm):
     proposals_open = BooleanField(
         "Panellists may propose new items and better wording during round 1"
     )
+    share_specification = BooleanField(
+        "Panellists may read the specification (without names) once the study is completed"
+    )
     max_rounds = IntegerField(
         "Maximum number of rounds",
         default=3,

@@ -15,6 +15,7 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.models import Panellist, Study, StudyFacilitator
 from app.rounds.forms import OpenRoundForm
+from app.services.cycle import reopenings, study_outcome
 from app.services.results import participation, rule_description
 from app.services.setup import put_to_panel
 from app.services.studies import (
@@ -63,6 +64,7 @@ def _study_settings(form: StudyForm) -> StudySettings:
         max_rounds=int(form.max_rounds.data or 3),
         mode=form.mode.data or "rounds",
         proposals_open=bool(form.proposals_open.data),
+        share_specification=bool(form.share_specification.data),
     )
 
 
@@ -100,6 +102,7 @@ def settings(slug: str) -> Response:
         form.max_rounds.data = study.max_rounds
         form.mode.data = study.mode
         form.proposals_open.data = study.proposals_open
+        form.share_specification.data = study.share_specification
     elif form.validate_on_submit():
         try:
             change_settings(study, _study_settings(form), current_user)
@@ -129,6 +132,7 @@ def show(slug: str) -> Response:
         from app.services.overview import closed_rounds, decisions_for_panel
         from app.services.proposals import proposals_accepted_now, proposals_for
 
+        completed = study.status == StudyStatus.COMPLETED
         return render(
             "studies/panellist_home.html",
             study=study,
@@ -139,6 +143,10 @@ def show(slug: str) -> Response:
             decisions=decisions_for_panel(study),
             proposals_open=proposals_accepted_now(study),
             my_proposals=len(proposals_for(study, member.panellist)) if member.panellist else 0,
+            outcome=study_outcome(study) if completed else None,
+            last_closed=next(
+                (r for r in reversed(study.rounds) if r.status == RoundStatus.CLOSED), None
+            ),
         )
     open_form = OpenRoundForm()
     from app.models import Proposal
@@ -164,6 +172,7 @@ def show(slug: str) -> Response:
         ),
         open_form=open_form,
         group_form=GroupForm(),
+        reopenings=reopenings(study),
     )
 
 

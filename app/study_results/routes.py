@@ -4,15 +4,17 @@ feedback page for its panellists, which never shows who gave which rating."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, item_of, membership, round_of
 from app.htmx import render
+from app.services.export import build_specification
 from app.services.overview import feedback_for_round, item_history, study_overview
 from app.services.proposals import proposals_accepted_now
 from app.services.results import snapshot_of
+from delphi import StudyStatus
 
 bp = Blueprint("study_results", __name__, url_prefix="/studies/<slug>")
 
@@ -59,4 +61,28 @@ def feedback(slug: str, number: int) -> Response:
         and member.panellist is not None
         and member.panellist.panel_role.can_rate,
         scale=study.scale,
+    )
+
+
+@bp.get("/specification")
+@login_required
+def specification(slug: str) -> Response:
+    """The specification for the panel, without names: once the study is completed, when its
+    facilitators chose to share it (the study's settings)."""
+    from app.export.formats import HELPERS
+
+    study = membership(slug).study
+    if study.study_status is not StudyStatus.COMPLETED:
+        abort(
+            403,
+            description="The specification is shared with the panel once the study is completed.",
+        )
+    if not study.share_specification:
+        abort(403, description="The facilitators have not shared the specification with the panel.")
+    return render(
+        "export/specification.html",
+        study=study,
+        spec=build_specification(study),
+        in_app=False,
+        **HELPERS,
     )

@@ -2,14 +2,14 @@
 change them and panellists see the change.
 
 Revision ID: 0010_panel_views
-Revises: 0008_invitation_link_seeds
+Revises: 0009_study_reopen
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_panel_views"
-down_revision = "0008_invitation_link_seeds"
+down_revision = "0009_study_reopen"
 branch_labels = None
 depends_on = None
 

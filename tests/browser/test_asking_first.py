@@ -131,8 +131,11 @@ def test_completing_the_study_asks_first(facilitator, live_server, width):
     page.fill("#reason", "Every item has a decision.")
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_title(re.compile(r"^Complete the study\?"))
-    assert "This cannot be undone" in page.inner_text("main")
+    assert "The record becomes final" in page.inner_text("main")
     assert axe_violations(page) == []
     screenshot(page, f"complete-confirm-{width}")
     page.get_by_role("button", name="Complete the study").click()
-    expect(page.locator(".nhsuk-notification-banner")).to_contain_text("The study is completed")
+    # (a second banner says whether the panel was emailed the outcome)
+    expect(page.locator(".nhsuk-notification-banner--success")).to_contain_text(
+        "The study is completed"
+    )

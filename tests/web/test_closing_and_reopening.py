@@ -107,7 +107,7 @@ def test_completing_the_study_asks_first_and_says_what_will_happen(client, panel
     assert question.status_code == 200
     shown = text_of(question)
     assert "Complete the study?" in shown and reason in shown
-    assert "read-only" in shown and "This cannot be undone" in shown
+    assert "read-only" in shown and "The record becomes final" in shown
     assert "2 items agreed, 1 excluded, 1 with no consensus" in shown
     db.session.expire_all()
     assert panel.study.status != "completed"

@@ -207,3 +207,42 @@ def test_the_version_kind_and_theme_migration_goes_down_and_up_on_sqlite(tmp_pat
 def test_the_version_kind_and_theme_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0010_records_each_versions_kind_and_theme(url)
+
+
+def _round_trip_0009_keeps_the_studies(url: str) -> None:
+    from sqlalchemy import text
+
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="shared")
+        panel.study.share_specification = True
+        db.session.commit()
+        db.session.remove()
+
+        def studies() -> int:
+            with db.engine.connect() as connection:
+                return connection.execute(text("SELECT count(*) FROM studies")).scalar_one()
+
+        downgrade(revision="0008_invitation_link_seeds")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("studies")}
+        assert "share_specification" not in columns
+        assert studies() == 1
+        upgrade()
+        _every_model_column_exists()
+        assert studies() == 1
+        with db.engine.connect() as connection:
+            shared = connection.execute(text("SELECT share_specification FROM studies"))
+            assert not shared.scalar_one()  # a study shares nothing until its facilitator says
+        db.engine.dispose()
+
+
+def test_the_share_specification_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0009_keeps_the_studies(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+
+
+def test_the_share_specification_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0009_keeps_the_studies(url)

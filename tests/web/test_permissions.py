@@ -67,6 +67,8 @@ ROUTES = [
     ("POST", f"{S}/proposals/1/decide", [302, 403, 403, 403, 404, 404]),
     ("GET", f"{S}/complete", [302, 403, 403, 403, 200, 404]),
     ("POST", f"{S}/complete", [302, 403, 403, 403, 422, 404]),
+    ("GET", f"{S}/reopen", [302, 403, 403, 403, 200, 404]),
+    ("POST", f"{S}/reopen", [302, 403, 403, 403, 422, 404]),
     # panel
     ("GET", f"{S}/panel", [302, 403, 403, 403, 200, 404]),
     ("POST", f"{S}/panel/invite", [302, 403, 403, 403, 422, 404]),
@@ -99,6 +101,8 @@ ROUTES = [
     ("GET", f"{S}/rounds/1/feedback", [302, 200, 200, 200, 200, 404]),
     ("GET", f"{S}/rounds/2/feedback", [302, 200, 200, 200, 200, 404]),
     ("GET", f"{S}/results", [302, 403, 403, 403, 200, 404]),
+    # shared with the panel only once the study is completed (and the setting allows)
+    ("GET", f"{S}/specification", [302, 403, 403, 403, 403, 404]),
     ("GET", f"{S}/results/items/P1", [302, 403, 403, 403, 200, 404]),
     ("GET", f"{S}/results/items/NOPE", [302, 403, 403, 403, 404, 404]),
     ("POST", f"{S}/rounds/1/decisions", [302, 403, 403, 403, 409, 404]),
