@@ -1,0 +1,218 @@
+"""Small things a new facilitator saw (issue 13, point 18), each looked at in the browser at
+1280 and 375 pixels: a number typed wrongly, a hide reason's full stop, the feedback chart's
+labels, the results grouped by theme, the decision select, pages at phone widths, the guide's
+bands for the study's own scale and the abbreviations explained."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from flask import render_template_string
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import Rating
+from app.security import hash_password
+from app.services.discussion import Viewer
+from app.services.discussion_writes import post_message
+from app.services.rounds import close_round, open_round
+from delphi import Scale
+from tests.browser.conftest import screenshot, sign_in_page
+from tests.conftest import PASSWORD, build_panel
+
+pytestmark = pytest.mark.browser
+
+S = "/studies/test-study"
+WIDTHS = [1280, 375]
+
+
+@pytest.fixture
+def signed_in(app, live_server, new_page):
+    """A study ready for round 1 whose facilitator and panellists have passwords; `page_at`
+    signs a person in at a width."""
+    panel = build_panel(partners=3, patients=3)
+    for user in [panel.facilitator] + [p.user for p in panel.raters]:
+        user.password_hash = hash_password(PASSWORD)
+    db.session.commit()
+
+    def page_at(user, width: int):
+        page = new_page(width, 900)
+        sign_in_page(page, live_server, user.email)
+        return page
+
+    return panel, page_at
+
+
+def _rate_and_close(panel, scores: list[list[int]]) -> None:
+    """Round 1 opened, rated (one list of scores per rater, in item order) and closed."""
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    for panellist, row in zip(panel.raters, scores, strict=True):
+        for round_item, score in zip(round_.round_items, row, strict=True):
+            db.session.add(
+                Rating(
+                    round_id=round_.id,
+                    panellist_id=panellist.id,
+                    item_version_id=round_item.item_version_id,
+                    score=score,
+                )
+            )
+    db.session.commit()
+    close_round(round_.id, actor=panel.facilitator)
+
+
+# ------------------------------------------------------------- a. a number typed wrongly
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_number_typed_wrongly_gets_one_plain_message_and_stays_in_the_box(
+    signed_in, live_server, width
+):
+    panel, page_at = signed_in
+    page = page_at(panel.facilitator, width)
+    page.goto(f"{live_server}{S}/settings")
+    page.fill("#max_iqr", "2,5")
+    page.fill("#max_rounds", "three")
+    page.get_by_role("button", name=re.compile("Save")).click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    screenshot(page, f"details-number-typed-wrongly-{width}")
+    summary = page.locator(".nhsuk-error-summary li").all_inner_texts()
+    assert summary == ["Enter a number from 0 to 8", "Enter a number of rounds from 1 to 10"]
+    beside = " ".join(page.locator("#max_iqr-error").inner_text().split())
+    assert beside == "Error: Enter a number from 0 to 8"
+    assert "Not a valid" not in page.inner_text("main")
+    # What was typed is still there to correct.
+    assert page.input_value("#max_iqr") == "2,5"
+    assert page.input_value("#max_rounds") == "three"
+
+
+# ------------------------------------------------------------- b. a hide reason's full stop
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_hide_reason_ending_in_a_full_stop_is_not_given_another(signed_in, live_server, width):
+    panel, page_at = signed_in
+    open_round(panel.study, actor=panel.facilitator)
+    author = panel.partners[0]
+    item = panel.study.items[0]
+    message = post_message(
+        panel.study, item, Viewer(author.user_id, author, False), "Something about a named trust"
+    )
+    db.session.commit()
+    page = page_at(panel.facilitator, width)
+    page.goto(f"{live_server}{S}/discussion/messages/{message.id}/hide")
+    page.fill("#reason", "Off topic for this item.")
+    page.get_by_role("button", name="Hide the message").click()
+    note = page.locator(f"#message-{message.id} .app-message__hidden-note")
+    expect(note).to_be_visible()
+    screenshot(page, f"details-hide-reason-{width}")
+    text = note.inner_text()
+    assert "item.." not in text
+    assert text.startswith("Hidden by a facilitator: Off topic for this item. Panellists")
+
+
+# ------------------------------------------------------------- c. the feedback chart's labels
+
+
+def _overlaps(a: dict, b: dict, slack: float = 0.5) -> bool:
+    return (
+        a["x"] + slack < b["x"] + b["width"]
+        and b["x"] + slack < a["x"] + a["width"]
+        and a["y"] + slack < b["y"] + b["height"]
+        and b["y"] + slack < a["y"] + a["height"]
+    )
+
+
+# Every label of every chart (and every bar), as boxes on the page.
+_BOXES = """() => [...document.querySelectorAll('svg.app-chart__svg')].map(svg => {
+  const box = e => { const r = e.getBoundingClientRect();
+    return {x: r.x, y: r.y, width: r.width, height: r.height, text: e.textContent,
+            cls: e.getAttribute('class') || ''}; };
+  return {id: svg.closest('figure').id, svg: box(svg),
+          texts: [...svg.querySelectorAll('text')].map(box),
+          bars: [...svg.querySelectorAll('rect')].map(box).filter(r => r.height > 0)};
+})"""
+
+
+def _chart_cases() -> list[tuple[int, list[int], int | None]]:
+    """(scale high, counts, own score): the shapes where labels meet: the viewer's rating on
+    the tallest bar, on an empty point, beside tall neighbours, large counts, all equal."""
+    cases = []
+    for high in (9, 5):
+        n = high
+        for own in [None, *range(1, high + 1)]:
+            shapes = [
+                [0] * n,
+                [1] * n,
+                [24] + [0] * (n - 1),
+                [0] * (n - 1) + [24],
+                [3, 12, 24, 100, 7, 0, 1, 24, 24][:n],
+            ]
+            if own is not None:
+                lone = [0] * n
+                lone[own - 1] = 9
+                tall = [9] * n
+                shapes += [lone, tall, [c if i != own - 1 else 0 for i, c in enumerate(tall)]]
+            cases += [(high, shape, own) for shape in shapes]
+    return cases
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_label_on_the_distribution_chart_overlaps_another_at_any_count_or_scale(
+    app, live_server, new_page, width
+):
+    cases = _chart_cases()
+    with app.test_request_context():
+        html = render_template_string(
+            """{% import "_charts.html" as charts %}<!doctype html><html><head>
+            <link rel="stylesheet" href="{{ base }}/static/vendor/nhsuk-frontend/nhsuk-frontend.min.css">
+            <link rel="stylesheet" href="{{ base }}/static/css/app.css"></head><body>
+            {% for high, counts, own in cases %}{% for small in (false, true) %}
+            <div id="case-{{ loop.index }}-{{ small }}">{{ charts.distribution("c" ~ loop.index,
+               counts, Scale(1, high), "chart", own=own, small=small, table=false) }}</div>
+            {% endfor %}{% endfor %}</body></html>""",
+            cases=[(h, c, o) for h, c, o in cases],
+            Scale=Scale,
+            base=live_server,
+        )
+    page = new_page(width, 900)
+    page.set_content(html, wait_until="load")
+    charts = page.evaluate(_BOXES)
+    assert len(charts) == 2 * len(cases)
+    problems = []
+    for (high, counts, own), chart in zip(
+        [c for c in cases for _ in (0, 1)], charts, strict=True
+    ):
+        for a, b in itertools.combinations(chart["texts"], 2):
+            if _overlaps(a, b):
+                problems.append((high, counts, own, a["text"], b["text"]))
+        for label in chart["texts"]:
+            for bar in chart["bars"]:
+                if _overlaps(label, bar, slack=1):
+                    problems.append((high, counts, own, label["text"], "a bar"))
+            s = chart["svg"]
+            if label["y"] < s["y"] - 0.5 or label["y"] + label["height"] > s["y"] + s["height"] + 0.5:
+                problems.append((high, counts, own, label["text"], "outside the chart"))
+    assert problems[:10] == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_you_label_stands_clear_of_the_count_on_a_panellists_feedback(
+    signed_in, live_server, width
+):
+    panel, page_at = signed_in
+    # The first rater gave P1 an 8, as did most of the panel: "you" sits on the tallest bar.
+    _rate_and_close(panel, [[8, 2, 5, 8], [8, 2, 5, 8], [8, 1, 6, 4], [8, 2, 5, 8], [9, 1, 6, 4], [8, 2, 5, 8]])
+    page = page_at(panel.raters[0].user, width)
+    page.goto(f"{live_server}{S}/rounds/1/feedback")
+    chart = page.locator("svg.app-chart__svg").first
+    expect(chart).to_be_visible()
+    chart.scroll_into_view_if_needed()
+    screenshot(page, f"details-feedback-chart-{width}")
+    you = page.locator("svg.app-chart__svg").first.locator(".app-chart__you").bounding_box()
+    own_bar = page.locator("svg.app-chart__svg").first.locator(".app-chart__bar--own")
+    count = own_bar.locator(".app-chart__count").bounding_box()
+    assert you is not None and count is not None
+    assert not _overlaps(you, count)
+    assert you["y"] + you["height"] <= count["y"] + 0.5  # "you" above its count
