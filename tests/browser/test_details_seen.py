@@ -216,3 +216,108 @@ def test_the_you_label_stands_clear_of_the_count_on_a_panellists_feedback(
     assert you is not None and count is not None
     assert not _overlaps(you, count)
     assert you["y"] + you["height"] <= count["y"] + 0.5  # "you" above its count
+
+
+# ------------------------------------------------ d, e, h. the round results and decisions
+
+
+LONG = (
+    "How does the board assure itself that patients in every specialty, including those "
+    "seen only in outpatient clinics or in the community, are offered the chance to take "
+    "part in research that is relevant to their condition?"
+)
+
+
+@pytest.fixture
+def closed_round(signed_in):
+    """Round 1 closed with items of two themes interleaved (P4 of the first theme added
+    after the indicator of the second), some with long wording."""
+    from app.services.studies import ItemFields, add_item
+    from delphi import ItemKind
+
+    panel, page_at = signed_in
+    add_item(panel.study, ItemFields(ItemKind.PROMPT, "Offers research", LONG))
+    panel.study.items[0].current.text = LONG
+    db.session.commit()
+    _rate_and_close(panel, [[8, 2, 5, 8, 9]] * 3 + [[9, 1, 6, 4, 3]] * 3)
+    return panel, page_at
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_round_results_are_grouped_by_theme_as_on_the_ballot(
+    closed_round, live_server, width
+):
+    panel, page_at = closed_round
+    page = page_at(panel.facilitator, width)
+    page.goto(f"{live_server}{S}/rounds/1/results")
+    screenshot(page, f"details-results-by-theme-{width}")
+    groups = page.evaluate(
+        """() => [...document.querySelectorAll('#decisions tbody')].map(body => [
+            body.querySelector('.app-results__theme').textContent.trim(),
+            [...body.querySelectorAll('tr:not(.app-results__theme) td:first-child strong')]
+              .map(ref => ref.textContent.trim())])"""
+    )
+    assert groups == [["Offers research", ["P1", "P2", "P3", "P4"]], ["Conduct", ["I1"]]]
+    expect(page.locator(".app-results__theme th", has_text="Offers research")).to_be_visible()
+
+
+# The widest option's text against the room inside the select (padding and arrow taken off).
+_SELECTS = """() => [...document.querySelectorAll('#decisions select')].map(select => {
+  const style = getComputedStyle(select);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const widest = Math.max(...[...select.options].map(o => ctx.measureText(o.text).width));
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+  const box = select.getBoundingClientRect();
+  return {id: select.id, widest, room, left: box.left, right: box.right};
+})"""
+
+
+@pytest.mark.parametrize("width", [1280, 375, 320])
+def test_every_decision_choice_reads_in_full_and_the_select_is_on_screen(
+    closed_round, live_server, width
+):
+    panel, page_at = closed_round
+    page = page_at(panel.facilitator, width)
+    page.goto(f"{live_server}{S}/rounds/1/results")
+    page.locator("#decisions select").first.scroll_into_view_if_needed()
+    screenshot(page, f"details-decision-select-{width}")
+    selects = page.evaluate(_SELECTS)
+    assert len(selects) == 5
+    for s in selects:
+        assert s["widest"] <= s["room"], s
+        # Usable without scrolling sideways: the whole control is within the window.
+        assert 0 <= s["left"] and s["right"] <= width, s
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # Nothing in the table is cut off at the edge of its scrolling region either.
+    region = page.locator("#decisions")
+    sizes = region.evaluate("r => [r.scrollWidth, r.clientWidth]")
+    assert sizes[0] <= sizes[1] + 4, sizes  # NHS.UK tables hang 4px over, for their borders
+    for box in [e.bounding_box() for e in page.locator("#decisions input, #decisions select").all()]:
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_disagreement_index_and_iqr_are_explained_where_shown(
+    closed_round, live_server, width
+):
+    panel, page_at = closed_round
+    page = page_at(panel.facilitator, width)
+    page.goto(f"{live_server}{S}/rounds/1/results")
+    table = page.locator("#decisions table")
+    assert table.locator("thead abbr", has_text="DI").get_attribute("title") == (
+        "disagreement index"
+    )
+    assert table.locator("thead abbr", has_text="IQR").get_attribute("title") == (
+        "interquartile range"
+    )
+    help_text = page.locator("#results-help").inner_text()
+    assert "DI: disagreement index" in help_text and "above 1" in help_text
+    assert "IQR: interquartile range" in help_text
+    # Each cell names its column where the table is laid out as cards (phones).
+    if width < 700:
+        labels = page.locator("#decisions tbody tr:not(.app-results__theme)").first.evaluate(
+            "row => [...row.cells].map(c => getComputedStyle(c, '::before').content)"
+        )
+        assert '"Disagreement index (DI)"' in labels and '"Median (IQR)"' in labels
+    screenshot(page, f"details-results-explained-{width}")
