@@ -381,3 +381,46 @@ def test_no_facilitator_setup_page_scrolls_sideways_on_a_phone(
     if page.evaluate("document.documentElement.scrollWidth") > width:
         wide["refused group"] = page.evaluate("document.documentElement.scrollWidth")
     assert wide == {}
+
+
+# ------------------------------------------------ g. the guide's bands are the study's own
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_guide_reached_from_a_1_to_5_study_states_that_studys_bands(
+    live_server, new_page, width
+):
+    panel = build_panel(scale_max=5)
+    panellist = panel.patients[0]
+    panellist.user.password_hash = hash_password(PASSWORD)
+    db.session.commit()
+    page = new_page(width, 900)
+    sign_in_page(page, live_server, panellist.user.email)
+    page.goto(f"{live_server}{S}")
+    if width < 700:
+        menu = page.locator(".nhsuk-header__navigation-list")
+        if not menu.get_by_role("link", name="How this works").is_visible():
+            page.locator(".nhsuk-header__menu-toggle").click()
+    page.get_by_role("link", name="How this works").click()
+    expect(page).to_have_title(re.compile(r"^How this works"))
+    assert page.url == f"{live_server}{S}/how-this-works"
+    screenshot(page, f"details-guide-1-to-5-{width}")
+    bands = page.locator("main ul.nhsuk-list--bullet li").all_inner_texts()
+    # From the study's scale (scale_bands/), top band first.
+    assert bands == [
+        "4 to 5: critical or appropriate; it should be included",
+        "3: uncertain; important but not critical",
+        "1 to 2: not important; it should be left out",
+    ]
+    text = page.inner_text("main")
+    assert "rates items from 1 to 5" in text
+    assert "7 to 9" not in text and "7-9" not in text
+    assert "at least 70% rate 4-5 and at most 15% rate 1-2" in text
+
+
+def test_the_guide_outside_any_study_shows_both_scales(live_server, new_page):
+    page = new_page(1280, 900)
+    page.goto(f"{live_server}/how-this-works")
+    headings = page.locator("main h3").all_inner_texts()
+    assert headings == ["On a 1 to 9 scale", "On a 1 to 5 scale"]
+    assert "1 to 2: not important" in page.inner_text("main")
