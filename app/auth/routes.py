@@ -9,8 +9,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.auth.forms import AcceptForm, JoinForm, LoginForm, SignInLinkForm
 from app.access import membership
+from app.auth.forms import AcceptForm, JoinForm, LoginForm, SignInLinkForm
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render

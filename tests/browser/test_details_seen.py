@@ -166,7 +166,7 @@ def test_no_label_on_the_distribution_chart_overlaps_another_at_any_count_or_sca
     with app.test_request_context():
         html = render_template_string(
             """{% import "_charts.html" as charts %}<!doctype html><html><head>
-            <link rel="stylesheet" href="{{ base }}/static/vendor/nhsuk-frontend/nhsuk-frontend.min.css">
+            <link rel="stylesheet" href="{{ base }}/static/{{ nhsuk }}">
             <link rel="stylesheet" href="{{ base }}/static/css/app.css"></head><body>
             {% for high, counts, own in cases %}{% for small in (false, true) %}
             <div id="case-{{ loop.index }}-{{ small }}">{{ charts.distribution("c" ~ loop.index,
@@ -175,15 +175,14 @@ def test_no_label_on_the_distribution_chart_overlaps_another_at_any_count_or_sca
             cases=[(h, c, o) for h, c, o in cases],
             Scale=Scale,
             base=live_server,
+            nhsuk="vendor/nhsuk-frontend/nhsuk-frontend.min.css",
         )
     page = new_page(width, 900)
     page.set_content(html, wait_until="load")
     charts = page.evaluate(_BOXES)
     assert len(charts) == 2 * len(cases)
     problems = []
-    for (high, counts, own), chart in zip(
-        [c for c in cases for _ in (0, 1)], charts, strict=True
-    ):
+    for (high, counts, own), chart in zip([c for c in cases for _ in (0, 1)], charts, strict=True):
         for a, b in itertools.combinations(chart["texts"], 2):
             if _overlaps(a, b):
                 problems.append((high, counts, own, a["text"], b["text"]))
@@ -192,7 +191,8 @@ def test_no_label_on_the_distribution_chart_overlaps_another_at_any_count_or_sca
                 if _overlaps(label, bar, slack=1):
                     problems.append((high, counts, own, label["text"], "a bar"))
             s = chart["svg"]
-            if label["y"] < s["y"] - 0.5 or label["y"] + label["height"] > s["y"] + s["height"] + 0.5:
+            bottom = label["y"] + label["height"]
+            if label["y"] < s["y"] - 0.5 or bottom > s["y"] + s["height"] + 0.5:
                 problems.append((high, counts, own, label["text"], "outside the chart"))
     assert problems[:10] == []
 
@@ -203,7 +203,8 @@ def test_the_you_label_stands_clear_of_the_count_on_a_panellists_feedback(
 ):
     panel, page_at = signed_in
     # The first rater gave P1 an 8, as did most of the panel: "you" sits on the tallest bar.
-    _rate_and_close(panel, [[8, 2, 5, 8], [8, 2, 5, 8], [8, 1, 6, 4], [8, 2, 5, 8], [9, 1, 6, 4], [8, 2, 5, 8]])
+    usual, other = [8, 2, 5, 8], [8, 1, 6, 4]
+    _rate_and_close(panel, [usual, usual, other, usual, [9, 1, 6, 4], usual])
     page = page_at(panel.raters[0].user, width)
     page.goto(f"{live_server}{S}/rounds/1/feedback")
     chart = page.locator("svg.app-chart__svg").first
@@ -244,9 +245,7 @@ def closed_round(signed_in):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_round_results_are_grouped_by_theme_as_on_the_ballot(
-    closed_round, live_server, width
-):
+def test_the_round_results_are_grouped_by_theme_as_on_the_ballot(closed_round, live_server, width):
     panel, page_at = closed_round
     page = page_at(panel.facilitator, width)
     page.goto(f"{live_server}{S}/rounds/1/results")
@@ -267,7 +266,8 @@ _SELECTS = """() => [...document.querySelectorAll('#decisions select')].map(sele
   const ctx = document.createElement('canvas').getContext('2d');
   ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
   const widest = Math.max(...[...select.options].map(o => ctx.measureText(o.text).width));
-  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  const room = select.clientWidth - padding - 20;
   const box = select.getBoundingClientRect();
   return {id: select.id, widest, room, left: box.left, right: box.right};
 })"""
@@ -293,14 +293,13 @@ def test_every_decision_choice_reads_in_full_and_the_select_is_on_screen(
     region = page.locator("#decisions")
     sizes = region.evaluate("r => [r.scrollWidth, r.clientWidth]")
     assert sizes[0] <= sizes[1] + 4, sizes  # NHS.UK tables hang 4px over, for their borders
-    for box in [e.bounding_box() for e in page.locator("#decisions input, #decisions select").all()]:
+    controls = page.locator("#decisions input, #decisions select").all()
+    for box in [control.bounding_box() for control in controls]:
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_disagreement_index_and_iqr_are_explained_where_shown(
-    closed_round, live_server, width
-):
+def test_the_disagreement_index_and_iqr_are_explained_where_shown(closed_round, live_server, width):
     panel, page_at = closed_round
     page = page_at(panel.facilitator, width)
     page.goto(f"{live_server}{S}/rounds/1/results")
@@ -342,9 +341,7 @@ MATRICES = {"Rounds of this study", "Items by status per round"}
 
 
 @pytest.mark.parametrize("width", [375, 320])
-def test_no_facilitator_setup_page_scrolls_sideways_on_a_phone(
-    closed_round, live_server, width
-):
+def test_no_facilitator_setup_page_scrolls_sideways_on_a_phone(closed_round, live_server, width):
 
     panel, page_at = closed_round
     page = page_at(panel.facilitator, width)
