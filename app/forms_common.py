@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, Form, PasswordField, StringField
+from wtforms import DecimalField, Field, Form, IntegerField, PasswordField, StringField
+from wtforms.validators import NumberRange, StopValidation
 
 from app.inputs import clean_filter
 
@@ -25,6 +26,34 @@ class AppForm(FlaskForm):
                 own = tuple(unbound_field.kwargs.get("filters", ()))
                 options = {**options, "filters": (clean_filter, *own)}
             return super().bind_field(form, unbound_field, options)
+
+
+class _OneNumberMessage:
+    """A number field that says one thing when what was typed is not a number.
+
+    WTForms reports "Not a valid decimal value" and then, as the value is missing, the range
+    validator's message too: two messages, one of them jargon. Here the field's own range
+    message ("Enter a number from 0 to 8") is the only one, and the page shows what was typed
+    (`_value()` gives the raw text back) so it can be corrected rather than retyped.
+    """
+
+    validators: tuple[Any, ...]
+    process_errors: list[Any]
+    errors: list[Any]
+
+    def pre_validate(self, form: Form) -> None:
+        if self.process_errors:
+            self.errors = []
+            ranges = [v for v in self.validators if isinstance(v, NumberRange) and v.message]
+            raise StopValidation(ranges[0].message if ranges else "Enter a number")
+
+
+class NumberField(_OneNumberMessage, DecimalField):
+    """A decimal number such as 70 or 2.5, with one message for text that is not one."""
+
+
+class WholeNumberField(_OneNumberMessage, IntegerField):
+    """A whole number, with one message for text that is not one."""
 
 
 def field_errors(form: Form) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.access import membership
 from app.auth.forms import AcceptForm, JoinForm, LoginForm, SignInLinkForm
 from app.extensions import db
 from app.forms_common import field_errors
@@ -19,6 +20,7 @@ from app.redirects import safe_next
 from app.security import check_password
 from app.services import login_limits, sessions
 from app.services.panel import accept_invitation, find_invitation, opens_new_account
+from app.services.results import rule_description
 from app.services.transaction import database_answers
 from delphi import Scale, check_record_open
 
@@ -45,11 +47,24 @@ def healthz() -> tuple[dict[str, str], int]:
     return {"status": "ok", "database": "ok"}, 200
 
 
+# The scales a study may choose (app/studies/forms.py): the guide outside a study shows both.
+STUDY_SCALES = (Scale(1, 9), Scale(1, 5))
+
+
 @bp.get("/how-this-works")
 def how_it_works() -> Response:
-    """The guide for panellists; it describes the default scale (a study's own is on its
-    ballot)."""
-    return render("help/how_it_works.html", scale=Scale())
+    """The guide for panellists, outside any study: every scale a study may use."""
+    return render("help/how_it_works.html", scales=STUDY_SCALES, study=None, rule=None)
+
+
+@bp.get("/studies/<slug>/how-this-works")
+@login_required
+def study_how_it_works(slug: str) -> Response:
+    """The guide for one study's panel: its own scale and bands, and its own rule."""
+    study = membership(slug).study
+    return render(
+        "help/how_it_works.html", scales=(study.scale,), study=study, rule=rule_description(study)
+    )
 
 
 @bp.get("/")

@@ -57,6 +57,7 @@ def _page(
         study=study,
         round=round_,
         snapshot=snapshot,
+        sections=by_theme(snapshot, versions),
         versions=versions,
         decisions=decisions,
         chosen=chosen or {},
@@ -69,6 +70,29 @@ def _page(
         live_snapshots=snapshots_of(round_) if is_realtime(study) else [],
         status=status,
     )
+
+
+def by_theme(
+    snapshot: dict | None, versions: dict[int, ItemVersion]
+) -> list[tuple[str, list[tuple[str, dict]]]]:
+    """The snapshot's item rows grouped by theme, themes and items in the ballot's order:
+    (theme name, [(version id key, row)])."""
+    if not snapshot:
+        return []
+    sections: dict[int, tuple[str, list[tuple[tuple[int, int], str, dict]]]] = {}
+    for key, row in snapshot["items"].items():
+        version = versions.get(int(key))
+        if version is None:  # not expected: a round's items do not change once it has run
+            theme_id, name, order = 0, "Other items", (1 << 30, 0)
+        else:
+            theme = version.item.theme
+            theme_id, name, order = theme.id, theme.name, (theme.position, version.item.position)
+        sections.setdefault(theme_id, (name, []))[1].append((order, key, row))
+    ordered = sorted(sections.values(), key=lambda section: min(r[0] for r in section[1]))
+    return [
+        (name, [(key, row) for _, key, row in sorted(rows, key=lambda r: r[0])])
+        for name, rows in ordered
+    ]
 
 
 def change_reasons(round_: Round) -> dict[str, list[tuple[str, str]]]:
@@ -124,6 +148,7 @@ def live_snapshot(slug: str, number: int, snapshot_id: int) -> Response:
         study=study,
         round=round_,
         snapshot=snapshot.results,
+        sections=by_theme(snapshot.results, versions),
         versions=versions,
         decisions={},
         chosen={},

@@ -1,8 +1,8 @@
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DecimalField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from app.forms_common import AppForm
+from app.forms_common import AppForm, NumberField, WholeNumberField
 from delphi import ItemKind, StudyMode
 from delphi.items import missing_fields
 
@@ -32,7 +32,7 @@ class StudyForm(AppForm):
         default="percentage",
         validators=[InputRequired("Choose a consensus rule")],
     )
-    pct_in = DecimalField(
+    pct_in = NumberField(
         "Consensus in: at least this % in the top band",
         default=70,
         places=None,
@@ -41,7 +41,7 @@ class StudyForm(AppForm):
             NumberRange(50, 100, "Enter a percentage from 50 to 100"),
         ],
     )
-    pct_out_max = DecimalField(
+    pct_out_max = NumberField(
         "And at most this % in the bottom band",
         default=15,
         places=None,
@@ -50,7 +50,7 @@ class StudyForm(AppForm):
             NumberRange(0, 50, "Enter a percentage from 0 to 50"),
         ],
     )
-    max_iqr = DecimalField(
+    max_iqr = NumberField(
         "Median and IQR rule: largest interquartile range",
         default=2,
         places=None,
@@ -72,7 +72,7 @@ class StudyForm(AppForm):
     share_specification = BooleanField(
         "Panellists may read the specification (without names) once the study is completed"
     )
-    max_rounds = IntegerField(
+    max_rounds = WholeNumberField(
         "Maximum number of rounds",
         default=3,
         validators=[

@@ -253,7 +253,7 @@ def test_results_page_shows_figures_status_and_suggested_decision(client, panel,
     close_round(round1.id, actor=panel.facilitator)
     sign_in(client, panel.facilitator)
     response = client.get("/studies/test-study/rounds/1/results")
-    rows = page(response).select("table.app-results tbody tr")
+    rows = page(response).select("table.app-results tbody tr:not(.app-results__theme)")
     first = [c.get_text(" ", strip=True) for c in rows[0].select("td")]
     assert first[0].startswith("P1") and first[1] == "5"
     assert first[2] == "8 (8-9)"
