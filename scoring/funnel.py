@@ -213,7 +213,12 @@ def _row(label: Hashable) -> str:
 
 
 def _numbers(table: pd.DataFrame, column: str) -> np.ndarray:
-    values = pd.to_numeric(table[column], errors="coerce")
+    cells = table[column]
+    if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
+        fast = cells.to_numpy(dtype=float, na_value=np.nan)
+        if np.isfinite(fast).all():
+            return fast
+    values = pd.to_numeric(cells, errors="coerce")
     bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
     if bad.any():
         label = bad[bad].index[0]
@@ -227,22 +232,25 @@ def _first(mask: np.ndarray, index: pd.Index) -> Hashable:
     return cast(Hashable, index[int(np.argmax(mask))])
 
 
+def _cell(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
 def _units(table: pd.DataFrame, column: str) -> list[str]:
-    raw = table[column].astype(object)
-    names = [
-        ("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip())
-        for v in raw
-    ]
-    seen: dict[str, Hashable] = {}
-    for label, name in zip(table.index, names, strict=True):
-        if not name:
-            raise ScoringInputError(f"{_row(label)}: the {column} is empty")
-        if name.casefold() in seen:
-            raise ScoringInputError(
-                f"{_row(label)}: {column} {name!r} appears twice "
-                f"(first on {_row(seen[name.casefold()])})"
-            )
-        seen[name.casefold()] = label
+    names = [_cell(v) for v in table[column].to_numpy(dtype=object)]
+    folded = [name.casefold() for name in names]
+    if "" in folded or len(set(folded)) < len(folded):
+        seen: dict[str, Hashable] = {}
+        for label, name, key in zip(table.index, names, folded, strict=True):
+            if not name:
+                raise ScoringInputError(f"{_row(label)}: the {column} is empty")
+            if key in seen:
+                raise ScoringInputError(
+                    f"{_row(label)}: {column} {name!r} appears twice (first on {_row(seen[key])})"
+                )
+            seen[key] = label
     return names
 
 
@@ -253,36 +261,39 @@ def rating_codes(
 
     With ``order`` the words are matched case-insensitively to their place in it; without it
     numbers are used as they are, and the words of the CQC rating in their order."""
-    raw = ratings.astype(object)
-    blank = raw.map(
-        lambda v: (
-            v is None
-            or (isinstance(v, float) and math.isnan(v))
-            or (isinstance(v, str) and not v.strip())
-        )
-    )
-    text = raw.map(
-        lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
-    )
+    # A rating takes few values: work on the distinct ones, then spread them back.
+    positions, distinct = pd.factorize(ratings.to_numpy(dtype=object), use_na_sentinel=True)
+    words = [_cell(v) for v in distinct]
+
+    def spread(mapped: list[float]) -> np.ndarray:
+        lookup = np.append(np.asarray(mapped, dtype=float), np.nan)  # -1 (blank) → NaN
+        return np.asarray(lookup[positions])
+
     if order is None:
-        numeric = pd.to_numeric(text.where(~blank, None), errors="coerce")
-        if not (numeric.isna() & ~blank).any():
-            codes = numeric.to_numpy(dtype=float)
-            found = sorted({float(v) for v in codes[~np.isnan(codes)]})
-            return codes, [(str(_number(v)), v) for v in found]
+        numbers = [_float(w) for w in words]
+        if all(w == "" or v is not None for w, v in zip(words, numbers, strict=True)):
+            mapped = [np.nan if v is None else v for v in numbers]
+            found = sorted({v for v in mapped if not math.isnan(v)})
+            return spread(mapped), [(str(_number(v)), v) for v in found]
         order = CQC_ORDER
-    places = {name.strip().casefold(): place for place, name in enumerate(order)}
-    codes = np.full(len(text), np.nan)
-    for i, (label, value) in enumerate(zip(ratings.index, text, strict=True)):
-        if not value:
-            continue
-        place = places.get(value.casefold())
-        if place is None:
+    places = {name.strip().casefold(): float(place) for place, name in enumerate(order)}
+    for word in words:
+        if word and word.casefold() not in places:
+            slot = words.index(word)
+            label = ratings.index[int(np.argmax(positions == slot))]
             raise ScoringInputError(
-                f"{_row(label)}: rating {value!r} is not one of " + ", ".join(order)
+                f"{_row(label)}: rating {word!r} is not one of " + ", ".join(order)
             )
-        codes[i] = place
-    return codes, [(str(name).strip(), float(place)) for place, name in enumerate(order)]
+    mapped = [places.get(w.casefold(), np.nan) for w in words]
+    return spread(mapped), [(str(name).strip(), float(place)) for place, name in enumerate(order)]
+
+
+def _float(word: str) -> float | None:
+    try:
+        value = float(word)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def analyse(
