@@ -80,8 +80,9 @@ def test_saving_the_preview_stores_every_row_and_names_flagged_trusts(facilitato
     response = get_page(facilitator, URL)
     text = text_of(response)
     # Tiny Trust (1 of 400) is far below the rest: named as needing improvement.
-    flagged = [li.get_text(" ", strip=True) for li in page(response).select(".app-funnel__flagged li")]
-    assert any(line.startswith("Tiny Trust (R21)") and "needs improvement" in line for line in flagged)
+    items = page(response).select(".app-funnel__flagged li")
+    flagged = [li.get_text(" ", strip=True) for li in items]
+    assert any(t.startswith("Tiny Trust (R21)") and "needs improvement" in t for t in flagged)
     assert "Do trusts differ more than chance?" in text
     assert "Reliability" in text
     assert "Spearman's rho" in text
