@@ -13,6 +13,7 @@ from app.inputs import form_text
 from app.models import ItemVersion, Panellist, Round
 from app.services.ballot import build_ballot, moved_band, previous_rating_for
 from app.services.cycle import is_invited
+from app.services.indicator_testing import summaries_shown_to_panel
 from app.services.ratings import (
     answered_count,
     parse_answer,
@@ -81,6 +82,7 @@ def _page(
         note=note,
         unsaved=unsaved or {},
         live=_live_for_page(round_, panellist),
+        testing=summaries_shown_to_panel(round_.study),
         status=status,
     )
 

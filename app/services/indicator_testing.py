@@ -597,3 +597,13 @@ def set_shown_to_panel(item: Item, shown: bool, *, actor: User | None) -> None:
         by=actor.id if actor else None,
         item=item.ref,
     )
+
+
+def shown_summary(item: Item | None) -> Summary | None:
+    """The summary panellists see beside `item`, if its facilitators chose to show it."""
+    if item is None or item.item_kind is not ItemKind.INDICATOR:
+        return None
+    data = test_data_for(item)
+    if data is None or not data.shown_to_panel:
+        return None
+    return summarise(data, item)

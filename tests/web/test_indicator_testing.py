@@ -183,3 +183,23 @@ def test_uploading_without_a_csrf_token_is_refused(app, panel):
     response = client.post(f"{URL}/preview", data={"period": "x"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count(Item.id))) > 0 and stored() is None
+
+
+def test_the_ballot_and_the_thread_show_the_summary_once_it_is_shown(app, facilitator, panel):
+    save(facilitator)
+    post_form(facilitator, f"{S}/rounds/open", {}, status=303)
+    partner = app.test_client()
+    sign_in(partner, panel.partners[0].user)
+    ballot = get_page(partner, f"{S}/rounds/1/ballot")
+    assert "Tested on trust data" not in text_of(ballot)
+    thread = get_page(partner, f"{S}/discussion/I1")
+    assert "Tested on trust data" not in text_of(thread)
+    post_form(facilitator, f"{URL}/visibility", {"shown": "yes"}, status=303)
+    ballot = get_page(partner, f"{S}/rounds/1/ballot")
+    brief = page(ballot).select_one(".app-funnel-brief")
+    assert brief is not None
+    assert "1 of 21 trusts would be flagged as needing improvement" in brief.get_text(" ")
+    assert brief.select_one(f"a[href='{URL}']") is not None
+    thread = get_page(partner, f"{S}/discussion/I1")
+    assert "Tested on trust data" in text_of(thread)
+    assert "Tested on trust data" not in text_of(get_page(partner, f"{S}/discussion/P1"))
