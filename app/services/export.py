@@ -32,6 +32,7 @@ from app.models import (
     utcnow,
 )
 from app.services.export_data import raw_ratings
+from app.services.indicator_testing import specification_section
 from app.services.results import RULE_LABELS, rule_description
 from delphi import (
     MIN_GROUP_RATERS,
@@ -358,6 +359,7 @@ def build_specification(
         "themes": [{"name": name, "items": entries} for name, entries in themes.items()],
         "excluded": excluded,
         "no_consensus": undecided,
+        "indicator_testing": specification_section(study),
         "methods": {},
         "panel_names": None,
     }

@@ -380,15 +380,36 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def _plot(result: FunnelResult, per: int, lower_is_better: bool) -> Plot:
-    width, height, left, top, right, bottom = 640, 380, 64, 16, 16, 52
     u = result.units
     c = curves(result, points=80)
-    n = u["denominator"].to_numpy(dtype=float)
-    values = u["value"].to_numpy(dtype=float)
-    x_max = float(n.max()) * 1.05
+    return plot_geometry(
+        n=u["denominator"].tolist(),
+        values=u["value"].tolist(),
+        judged=[assessment(b, lower_is_better) for b in u["band"]],
+        codes=u["unit"].tolist(),
+        target=result.target,
+        limit_curves={k: c[k].tolist() for k in c.columns},
+        per=per,
+    )
+
+
+def plot_geometry(
+    *,
+    n: list[float],
+    values: list[float],
+    judged: list[str],
+    codes: list[str],
+    target: float,
+    limit_curves: dict[str, list[float]],
+    per: int,
+) -> Plot:
+    """Where everything goes on the funnel plot, from plain numbers (so the specification's
+    renderers can draw it from the exported data alone)."""
+    width, height, left, top, right, bottom = 640, 380, 64, 16, 16, 52
+    x_max = max(n) * 1.05
     x_min = 0.0
-    inner_lo = min(float(values.min()), float(c["lo998"].iloc[-1]), result.target)
-    inner_hi = max(float(values.max()), float(c["hi998"].iloc[-1]), result.target)
+    inner_lo = min(min(values), limit_curves["lo998"][-1], target)
+    inner_hi = max(max(values), limit_curves["hi998"][-1], target)
     pad = (inner_hi - inner_lo) * 0.08 or 0.01
     y_min, y_max = max(0.0, inner_lo - pad), min(1.0, inner_hi + pad)
     pw, ph = width - left - right, height - top - bottom
@@ -401,14 +422,14 @@ def _plot(result: FunnelResult, per: int, lower_is_better: bool) -> Plot:
         return round(top + ph * (y_max - v) / (y_max - y_min), 1)
 
     curve_points = {
-        name: [(x(a), y(b)) for a, b in zip(c["denominator"], c[name], strict=True)]
+        name: [
+            (x(a), y(b))
+            for a, b in zip(limit_curves["denominator"], limit_curves[name], strict=True)
+        ]
         for name in ("lo95", "hi95", "lo998", "hi998")
     }
-    points = [
-        (x(a), y(b), assessment(band, lower_is_better), code)
-        for a, b, band, code in zip(n, values, u["band"], u["unit"], strict=True)
-    ]
-    per_words = "%" if per == 100 else f" per {per:,}"
+    points = [(x(a), y(b), j, code) for a, b, j, code in zip(n, values, judged, codes, strict=True)]
+    per_words = "%" if per == 100 else f"per {per:,}"
     return Plot(
         width=width,
         height=height,
@@ -416,14 +437,14 @@ def _plot(result: FunnelResult, per: int, lower_is_better: bool) -> Plot:
         top=top,
         right=right,
         bottom=bottom,
-        target_y=y(result.target),
+        target_y=y(target),
         curves={k: " ".join(f"{a},{b}" for a, b in v) for k, v in curve_points.items()},
         curve_points=curve_points,
         points=points,
         x_ticks=[(x(t), f"{t:,.0f}") for t in _nice_ticks(x_min, x_max)],
         y_ticks=[(y(t), f"{t * per:g}") for t in _nice_ticks(y_min, y_max)],
         x_label="Denominator (size of the trust's count)",
-        y_label=f"Value ({per_words.strip()})",
+        y_label=f"Value ({per_words})",
     )
 
 
@@ -607,3 +628,195 @@ def shown_summary(item: Item | None) -> Summary | None:
     if data is None or not data.shown_to_panel:
         return None
     return summarise(data, item)
+
+
+# --- the specification's "Indicator testing" section ------------------------------------
+
+
+def section_of(s: Summary) -> dict[str, Any]:
+    """One indicator's testing as JSON-ready data: what the export says and draws."""
+    r = s.result
+    c = curves(r, points=80)
+    u = r.units
+    names = {t.code: t for t in s.trusts}
+    trusts = [
+        {
+            "code": str(row.unit),
+            "name": names[str(row.unit)].name,
+            "numerator": int(row.numerator),
+            "denominator": int(row.denominator),
+            "rating": names[str(row.unit)].rating or None,
+            "value": float(row.value),
+            "z": float(row.z),
+            "z_adjusted": float(row.z_adjusted),
+            "band": str(row.band),
+            "judgement": names[str(row.unit)].assessment,
+            "limits": {
+                "95": [float(row.lo95), float(row.hi95)],
+                "99.8": [float(row.lo998), float(row.hi998)],
+            },
+            "reliability": float(row.reliability),
+        }
+        for row in u.itertuples(index=False)
+    ]
+    return {
+        "ref": s.ref,
+        "indicator": s.indicator,
+        "synthetic": s.synthetic,
+        "label": SYNTHETIC_LABEL if s.synthetic else None,
+        "source": s.source,
+        "period": s.period,
+        "filename": s.filename,
+        "shown_to_panel": s.shown_to_panel,
+        "method": {
+            "overdispersion": s.method,
+            "description": s.method_words,
+            "winsorise": r.winsorise,
+            "limits": ["95", "99.8"],
+            "higher_is_better": not s.lower_is_better,
+            "per": s.per,
+            "reference": "Spiegelhalter 2005, Stat Med 24:1185; Qual Saf Health Care 14:347",
+        },
+        "target": r.target,
+        "target_shown": s.target,
+        "units": s.units,
+        "phi": r.phi,
+        "tau2": r.tau2,
+        "overdispersed": r.overdispersed,
+        "reliability": r.reliability,
+        "counts": s.counts,
+        "sentences": {
+            "counts": s.count_sentences,
+            "dispersion": s.dispersion_sentence,
+            "reliability": s.reliability_sentence,
+            "association": s.association_sentence,
+        },
+        "flagged": [
+            {"code": t.code, "name": t.name, "value": t.value, "judgement": t.words}
+            for t in s.flagged
+        ],
+        "association": s.association,
+        "by_rating": s.by_rating,
+        "trusts": trusts,
+        "curves": {k: c[k].tolist() for k in c.columns},
+    }
+
+
+def specification_section(study: Study) -> list[dict[str, Any]]:
+    """Every indicator of the study that has test data, in item order."""
+    found = test_data_by_item(study)
+    return [
+        section_of(summarise(found[item.id], item))
+        for item in sorted(study.items, key=lambda i: i.position)
+        if item.id in found
+    ]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """What the plot macro reads, rebuilt from an exported section."""
+
+    ref: str
+    synthetic: bool
+    units: int
+    target: str
+    count_sentences: list[str]
+    plot: Plot
+
+
+def view_of_section(t: dict[str, Any]) -> SectionView:
+    trusts = t["trusts"]
+    return SectionView(
+        ref=t["ref"],
+        synthetic=bool(t["synthetic"]),
+        units=int(t["units"]),
+        target=t["target_shown"],
+        count_sentences=list(t["sentences"]["counts"]),
+        plot=plot_geometry(
+            n=[float(x["denominator"]) for x in trusts],
+            values=[float(x["value"]) for x in trusts],
+            judged=[x["judgement"] for x in trusts],
+            codes=[x["code"] for x in trusts],
+            target=float(t["target"]),
+            limit_curves=t["curves"],
+            per=int(t["method"]["per"]),
+        ),
+    )
+
+
+# --- the data zip ------------------------------------------------------------------------
+
+TESTING_COLUMNS: dict[str, dict[str, str]] = {
+    "indicator_test_data": {
+        "item": "The indicator's reference (I1 ...).",
+        "code": "The trust code, as uploaded.",
+        "name": "The trust's name, as uploaded.",
+        "numerator": "As uploaded.",
+        "denominator": "As uploaded.",
+        "rating": "The trust's quality rating, as uploaded (empty if none).",
+        "period": "The period the data cover.",
+        "source": "Where the data come from.",
+        "synthetic": "True for made-up data (the demo study): synthetic, for illustration.",
+    },
+    "indicator_results": {
+        "item": "The indicator's reference.",
+        "code": "The trust code.",
+        "value": "numerator / denominator.",
+        "z": "(value - target) / binomial standard error.",
+        "z_adjusted": "z with the over-dispersion adjustment of the chosen method.",
+        "band": "much-lower, lower, expected, higher or much-higher (from z_adjusted).",
+        "judgement": "needs-improvement, as-expected or good (with the indicator's direction).",
+        "lo95": "Lower 95% control limit at this trust's denominator.",
+        "hi95": "Upper 95% control limit.",
+        "lo998": "Lower 99.8% control limit.",
+        "hi998": "Upper 99.8% control limit.",
+        "reliability": "tau2 / (tau2 + s^2): the share of the trust's difference that is real.",
+        "synthetic": "True for made-up data: synthetic, for illustration.",
+    },
+}
+
+
+def testing_tables(spec: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The uploaded rows and the per-trust results of every tested indicator."""
+    found = spec.get("indicator_testing") or []
+    uploaded, results = [], []
+    for t in found:
+        for x in t["trusts"]:
+            uploaded.append(
+                {
+                    "item": t["ref"],
+                    "code": x["code"],
+                    "name": x["name"],
+                    "numerator": x["numerator"],
+                    "denominator": x["denominator"],
+                    "rating": x["rating"] or "",
+                    "period": t["period"],
+                    "source": t["source"],
+                    "synthetic": t["synthetic"],
+                }
+            )
+            results.append(
+                {
+                    "item": t["ref"],
+                    "code": x["code"],
+                    "value": x["value"],
+                    "z": x["z"],
+                    "z_adjusted": x["z_adjusted"],
+                    "band": x["band"],
+                    "judgement": x["judgement"],
+                    "lo95": x["limits"]["95"][0],
+                    "hi95": x["limits"]["95"][1],
+                    "lo998": x["limits"]["99.8"][0],
+                    "hi998": x["limits"]["99.8"][1],
+                    "reliability": x["reliability"],
+                    "synthetic": t["synthetic"],
+                }
+            )
+    return {
+        "indicator_test_data": pd.DataFrame(
+            uploaded, columns=list(TESTING_COLUMNS["indicator_test_data"])
+        ),
+        "indicator_results": pd.DataFrame(
+            results, columns=list(TESTING_COLUMNS["indicator_results"])
+        ),
+    }

@@ -20,9 +20,13 @@ URL = f"{S}/items/I1/testing"
 
 RATINGS = ["Good", "Outstanding", "Inadequate", "Requires improvement"]
 # Twenty trusts near 20% and one far below it: only that one is outside the limits.
-GOOD = "code,name,numerator,denominator,rating\n" + "".join(
-    f"R{i:02d},Trust {i},{100 + (i % 5) * 3 - 6},{500},{RATINGS[i % 4]}\n" for i in range(1, 21)
-) + "R21,Tiny Trust,1,400,Inadequate\n"
+GOOD = (
+    "code,name,numerator,denominator,rating\n"
+    + "".join(
+        f"R{i:02d},Trust {i},{100 + (i % 5) * 3 - 6},{500},{RATINGS[i % 4]}\n" for i in range(1, 21)
+    )
+    + "R21,Tiny Trust,1,400,Inadequate\n"
+)
 
 
 def upload(client, text: str = GOOD, *, status: int = 200, **fields: str):
@@ -66,8 +70,11 @@ def test_a_preview_shows_the_funnel_plot_and_saves_nothing(facilitator):
     assert "Preview: 21 trusts read from trusts.csv" in text
     assert "Nothing is saved yet" in text
     assert "of 21 trusts would be flagged as needing improvement" in text
-    assert page(response).select_one(".app-funnel svg title").get_text().startswith(
-        "Funnel plot for I1"
+    assert (
+        page(response)
+        .select_one(".app-funnel svg title")
+        .get_text()
+        .startswith("Funnel plot for I1")
     )
     assert stored() is None
 
@@ -87,9 +94,12 @@ def test_saving_the_preview_stores_every_row_and_names_flagged_trusts(facilitato
     assert "Reliability" in text
     assert "Spearman's rho" in text
     assert "Only facilitators see this" in text
-    assert db.session.scalar(
-        select(func.count()).where(AuditEvent.action == "indicator.test_data_saved")
-    ) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).where(AuditEvent.action == "indicator.test_data_saved")
+        )
+        == 1
+    )
 
 
 def test_errors_are_listed_line_by_line_and_nothing_is_imported(facilitator):
@@ -114,8 +124,9 @@ def test_errors_are_listed_line_by_line_and_nothing_is_imported(facilitator):
 
 
 def test_too_few_trusts_is_explained(facilitator):
-    response = upload(facilitator, "code,name,numerator,denominator\nA,A,1,10\nB,B,2,10\n",
-                      status=422)
+    response = upload(
+        facilitator, "code,name,numerator,denominator\nA,A,1,10\nB,B,2,10\n", status=422
+    )
     assert "a funnel plot needs at least 3" in text_of(response)
 
 
@@ -203,3 +214,55 @@ def test_the_ballot_and_the_thread_show_the_summary_once_it_is_shown(app, facili
     thread = get_page(partner, f"{S}/discussion/I1")
     assert "Tested on trust data" in text_of(thread)
     assert "Tested on trust data" not in text_of(get_page(partner, f"{S}/discussion/P1"))
+
+
+# --- the specification's "Indicator testing" section -------------------------------------
+
+
+def _stored_synthetic(panel) -> None:
+    from app.services.indicator_testing import Settings, check_rows, save_test_data
+    from app.services.tabular import read_table
+
+    item = next(i for i in panel.study.items if i.ref == "I1")
+    rows = check_rows(read_table("t.csv", GOOD.encode(), ["code", "name"])).rows
+    save_test_data(
+        item,
+        rows,
+        Settings(period="2024/25", source="Made up"),
+        filename="t.csv",
+        actor=panel.facilitator,
+        synthetic=True,
+    )
+
+
+def test_every_export_format_has_the_indicator_testing_section(facilitator, panel):
+    import zipfile
+
+    import jsonschema
+    from docx import Document
+
+    from tests.web.test_export import SCHEMA
+
+    _stored_synthetic(panel)
+    html = get_page(facilitator, f"{S}/export/html").get_data(as_text=True)
+    assert "Indicator testing" in html and "Synthetic, for illustration" in html
+    assert 'id="testing-I1-plot-title"' in html and "<polyline" in html
+    md = get_page(facilitator, f"{S}/export/md").get_data(as_text=True)
+    assert "## Indicator testing" in md and "Synthetic, for illustration" in md
+    assert "1 of 21 trusts would be flagged as needing improvement" in md
+    spec = json.loads(get_page(facilitator, f"{S}/export/json").get_data(as_text=True))
+    jsonschema.Draft202012Validator(SCHEMA).validate(spec)
+    (section,) = spec["indicator_testing"]
+    assert section["synthetic"] and section["label"] == "Synthetic, for illustration"
+    assert section["counts"]["needs-improvement"] == 1 and len(section["trusts"]) == 21
+    doc = Document(io.BytesIO(get_page(facilitator, f"{S}/export/docx").data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Indicator testing" in text and "Synthetic, for illustration" in text
+    assert len(doc.inline_shapes) == 1  # the funnel plot as a picture
+    assert get_page(facilitator, f"{S}/export/pdf").data.startswith(b"%PDF")
+    data = zipfile.ZipFile(io.BytesIO(get_page(facilitator, f"{S}/export/data").data))
+    uploaded = data.read("indicator_test_data.csv").decode()
+    assert "Tiny Trust" in uploaded and len(uploaded.splitlines()) == 22
+    results = data.read("indicator_results.csv").decode()
+    assert "needs-improvement" in results
+    assert "indicator_results.csv" in data.read("README.md").decode()
