@@ -295,10 +295,19 @@ def _count_sentence(n: int, total: int, what: str) -> str:
     return f"{n} of {total} {trusts} would be flagged as {what}"
 
 
+def _plain_number(value: float) -> str:
+    """Two significant figures without an exponent (0.0000064, not 6.4e-06)."""
+    if value == 0:
+        return "0"
+    digits = max(0, 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{digits}f}"
+
+
 def _dispersion_sentence(result: FunnelResult) -> str:
     if result.overdispersed:
         how = {
-            "additive": f"widened by adding τ² = {result.tau2:.3g} to each trust's variance",
+            "additive": f"widened by adding τ² = {_plain_number(result.tau2)} to each trust's "
+            "variance",
             "multiplicative": f"widened by a factor √φ = {math.sqrt(result.phi):.2f}",
             "none": "not widened (the chosen method ignores it), so more trusts are flagged",
         }[result.method]
