@@ -24,7 +24,8 @@ from app.services.indicator_testing import (
     summarise,
     test_data_for,
 )
-from delphi import DomainError, ItemKind
+from delphi import DomainError, ItemKind, StudyStatus
+from delphi.rounds import check_record_open
 
 bp = Blueprint("indicators", __name__, url_prefix="/studies/<slug>/items/<ref>/testing")
 
@@ -127,6 +128,10 @@ def preview(slug: str, ref: str) -> Response:
     study = facilitated_study(slug)
     item = _indicator(study, ref)
     form = TestDataUploadForm()
+    try:
+        check_record_open(StudyStatus(study.status), action="changing an indicator's test data")
+    except DomainError as error:
+        return _page(study, item, upload=form, errors=[("file", str(error))], status=409)
     if not form.validate_on_submit():
         return _page(study, item, upload=form, errors=field_errors(form), status=422)
     file = form.file.data

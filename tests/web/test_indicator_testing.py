@@ -180,6 +180,8 @@ def test_a_completed_study_refuses_new_test_data(facilitator, panel):
     response = post_form(facilitator, URL, confirm_fields(preview), status=409)
     assert "This study is completed" in text_of(response)
     assert stored() is None
+    response = upload(facilitator, status=409)
+    assert "This study is completed" in text_of(response)
 
 
 def test_the_items_page_links_to_each_indicators_test_data(facilitator):
