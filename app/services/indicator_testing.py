@@ -43,7 +43,7 @@ METHOD_WORDS = {
 }
 
 
-class TestDataError(DomainError):
+class IndicatorDataError(DomainError):
     """Test data that cannot be stored (not an indicator, a completed study)."""
 
     status_code = 422
@@ -273,11 +273,6 @@ class Summary:
     trusts: list[TrustRow]
     plot: Plot
     result: FunnelResult
-
-    @property
-    def short(self) -> str:
-        """One line for the ballot: the counts, over-dispersion and reliability."""
-        return " ".join([*self.count_sentences[:1], self.dispersion_sentence.split(":")[0] + "."])
 
 
 def shown_value(value: float, per: int) -> str:
@@ -571,7 +566,7 @@ class Settings:
 def _check(item: Item, action: str) -> None:
     check_record_open(StudyStatus(item.study.status), action=action)
     if item.item_kind is not ItemKind.INDICATOR:
-        raise TestDataError(f"{item.ref} is a prompt: only indicators take test data.")
+        raise IndicatorDataError(f"{item.ref} is a prompt: only indicators take test data.")
 
 
 @transactional
@@ -587,9 +582,9 @@ def save_test_data(
     """Store (or replace, whole) an indicator's test data; rows come from `check_rows`."""
     _check(item, "changing an indicator's test data")
     if settings.method not in METHODS:
-        raise TestDataError(f"Unknown method {settings.method}.")
+        raise IndicatorDataError(f"Unknown method {settings.method}.")
     if settings.per not in PERS:
-        raise TestDataError("Show values per 100 or per 1,000.")
+        raise IndicatorDataError("Show values per 100 or per 1,000.")
     data = test_data_for(item)
     if data is None:
         data = IndicatorTestData(item_id=item.id, shown_to_panel=False)
@@ -619,7 +614,7 @@ def set_shown_to_panel(item: Item, shown: bool, *, actor: User | None) -> None:
     _check(item, "changing what panellists see of an indicator's test data")
     data = test_data_for(item)
     if data is None:
-        raise TestDataError(f"{item.ref} has no test data to show.")
+        raise IndicatorDataError(f"{item.ref} has no test data to show.")
     data.shown_to_panel = shown
     audit.record(
         item.study_id,
