@@ -123,6 +123,9 @@ def register_blueprints(app: Flask) -> None:
     from app.study_results.routes import bp as study_results_bp
 
     app.register_blueprint(study_results_bp)
+    from app.indicators.routes import bp as indicators_bp
+
+    app.register_blueprint(indicators_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -297,6 +297,9 @@ def seed_demo(seed: int = 20261123) -> Study:
     ]
     with unit_of_work():
         _rate(rng, round2, round2_raters, appeal, first=False)
+    from app.demo_indicators import seed_indicator_test_data
+
+    seed_indicator_test_data(study, facilitator)
     return study
 
 

@@ -594,3 +594,30 @@ class LiveSnapshot(db.Model):  # type: ignore[name-defined]
     def results(self) -> dict[str, Any]:
         """The payload as anyone may see it (`delphi.disclosure`): read this, not `payload`."""
         return disclose_round_results(self.payload)
+
+
+class IndicatorTestData(db.Model):  # type: ignore[name-defined]
+    """Trust-level data uploaded for an indicator, analysed with a funnel plot
+    (`scoring.funnel`): evidence shown to the panel, never a rating. One set per indicator;
+    a new upload replaces it whole."""
+
+    __tablename__ = "indicator_test_data"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), unique=True
+    )
+    period: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    # [{"code", "name", "numerator", "denominator", "rating"}], in the file's order: written
+    # in one row, so an upload is stored whole or not at all.
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    lower_is_better: Mapped[bool] = mapped_column(Boolean, default=False)
+    method: Mapped[str] = mapped_column(String(20), default="additive")
+    # Values are shown per 100 (a percentage) or per 1,000.
+    per: Mapped[int] = mapped_column(Integer, default=100)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    shown_to_panel: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

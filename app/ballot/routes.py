@@ -13,6 +13,7 @@ from app.inputs import form_text
 from app.models import ItemVersion, Panellist, Round
 from app.services.ballot import build_ballot, moved_band, previous_rating_for
 from app.services.cycle import is_invited
+from app.services.indicator_testing import summaries_shown_to_panel
 from app.services.proposals import proposals_accepted_now
 from app.services.ratings import (
     answered_count,
@@ -85,6 +86,7 @@ def _page(
         proposals_open=proposals_accepted_now(round_.study)
         and panellist is not None
         and panellist.panel_role.can_rate,
+        testing=summaries_shown_to_panel(round_.study),
         status=status,
     )
 

@@ -28,6 +28,7 @@ from app.models import DiscussionMessage, Item, Study, utcnow
 from app.services import discussion as svc
 from app.services.discussion import CHANNEL
 from app.services.discussion_writes import mark_read
+from app.services.indicator_testing import shown_summary
 from delphi import RoundStatus, StudyStatus
 from delphi.discussion import MAX_LENGTH, Category
 
@@ -124,6 +125,7 @@ def thread_page(
         status=status,
         max_length=MAX_LENGTH,
         next_url=thread_url(study, item),
+        testing=shown_summary(item),
     )
 
 

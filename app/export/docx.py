@@ -13,6 +13,7 @@ from docx.shared import Pt, RGBColor
 from docx.table import Table
 
 from app.export import tables
+from app.export.indicator_testing import docx_section
 from app.export.tables import TextTable, date, num, pct, top_band
 
 
@@ -179,6 +180,7 @@ def render_docx(spec: dict[str, Any]) -> bytes:
             doc.add_paragraph("None.")
             continue
         _table(doc, tables.appendix_table(spec[key], top))
+    docx_section(doc, spec, _heading, _table)
     _methods(doc, spec)
     out = io.BytesIO()
     doc.save(out)

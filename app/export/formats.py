@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import current_app, render_template
 
+from app.export.indicator_testing import markdown_section, testing_view
 from app.export.tables import (
     TextTable,
     alpha_groups,
@@ -89,6 +90,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "alpha_text": alpha_text,
     "top_band": top_band,
     "all_items": all_items,
+    "testing_view": testing_view,
 }
 
 
@@ -312,6 +314,7 @@ def render_markdown(spec: dict[str, Any]) -> str:
             add("")
             continue
         out.extend(_md_table(appendix_table(entries, top)))
+    out.extend(markdown_section(s))
     _md_methods(s, out)
     return "\n".join(out).rstrip() + "\n"
 

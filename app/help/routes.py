@@ -26,3 +26,12 @@ def _guide(name: str) -> Markup:
 def api_guide() -> Response:
     """The JSON API guide (docs/api.md) as a page."""
     return render("help/guide.html", title="The JSON API", body=_guide("api.md"))
+
+
+@bp.get("/indicators")
+def indicators_guide() -> Response:
+    """How indicators are tested on trust data, and how to read a funnel plot
+    (docs/indicators.md) as a page."""
+    return render(
+        "help/guide.html", title="Testing an indicator on trust data", body=_guide("indicators.md")
+    )

@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.services.cycle import reopenings, stability_between
 from app.services.export_data import raw_ratings
+from app.services.indicator_testing import specification_section
 from app.services.results import RULE_LABELS, rule_description
 from app.text.dates import london
 from delphi import (
@@ -353,6 +354,7 @@ def build_specification(
         "themes": [{"name": name, "items": entries} for name, entries in themes.items()],
         "excluded": excluded,
         "no_consensus": undecided,
+        "indicator_testing": specification_section(study),
         "methods": {},
         "panel_names": None,
     }

@@ -28,6 +28,7 @@ from app.models import (
     Study,
     Theme,
 )
+from app.services.indicator_testing import TESTING_COLUMNS, testing_tables
 from app.text.cells import neutralise_formula
 from delphi import MIN_GROUP_RATERS, WITHHELD_NOTE
 
@@ -139,6 +140,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "state": "shown, hidden (by a facilitator) or deleted (by its author).",
         "body": "The text; empty for hidden and deleted messages.",
     },
+    **TESTING_COLUMNS,
 }
 NAME_COLUMN = "name"
 
@@ -442,5 +444,6 @@ def data_tables(
         "participation": participation_table(spec),
         "panel": panel_table(study, include_names=include_names),
         "discussion": discussion_table(study),
+        **testing_tables(spec),
     }
     return {name: neutralise(frame) for name, frame in tables.items()}

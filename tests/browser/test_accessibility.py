@@ -152,6 +152,7 @@ def pages_for(role: str, demo) -> list[tuple[str, str]]:
         ("discussion", f"{S}/discussion"),
         ("thread", f"{S}/discussion/{carried}"),
         ("proposals", f"{S}/proposals"),
+        ("indicator-testing", f"{S}/items/I1/testing"),
         ("how-it-works", "/how-this-works"),
         ("forbidden", f"{S}/results"),
     ]
@@ -165,6 +166,8 @@ def pages_for(role: str, demo) -> list[tuple[str, str]]:
         ("items", f"{S}/items"),
         ("new-item", f"{S}/items/new"),
         ("revise", f"{S}/items/{carried}/revise"),
+        ("indicator-testing", f"{S}/items/I1/testing"),
+        ("indicators-guide", "/help/indicators"),
         ("panel", f"{S}/panel"),
         ("round", f"{S}/rounds/2"),
         ("close-round", f"{S}/rounds/2/close"),
@@ -196,6 +199,7 @@ SCREENSHOT_PAGES = {
     "overview",
     "item-history",
     "thread",
+    "indicator-testing",
 }
 
 

@@ -88,3 +88,22 @@ def test_demo_if_empty_does_nothing_when_a_study_exists(app):
     result = runner.invoke(args=["demo", "--if-empty"])
     assert "already has studies" in result.output
     assert db.session.scalar(select(func.count(Study.id))) == 1
+
+
+def test_the_demo_study_carries_synthetic_test_data_for_two_indicators(app, client):
+    from app.models import IndicatorTestData
+    from tests.conftest import sign_in
+    from tests.web.helpers import get_page, text_of
+
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    found = db.session.scalars(select(IndicatorTestData)).all()
+    assert len(found) == 2
+    assert all(d.synthetic and d.shown_to_panel and len(d.rows) == 150 for d in found)
+    panellist = db.session.scalar(select(User).where(User.email == "patient1@demo.test"))
+    sign_in(client, panellist)
+    for ref in ("I1", "I2"):
+        text = text_of(get_page(client, f"/studies/research-well-led/items/{ref}/testing"))
+        assert "Synthetic, for illustration" in text
+        assert "of 150 trusts would be flagged as needing improvement" in text
+    ballot = text_of(get_page(client, "/studies/research-well-led/rounds/1/ballot"))
+    assert "Tested on trust data" in ballot and "Synthetic, for illustration" in ballot

@@ -30,6 +30,13 @@ ROUTES = {
     "/studies/<slug>/discussion/<ref>/export.<fmt>": ("GET", "facilitator", {}),
     "/studies/<slug>/discussion/<ref>/read": ("POST", "partner", {}),
 }
+# Routes that take only an indicator (I1): method and the answer both cases must give.
+INDICATOR_ROUTES = [
+    ("/studies/<slug>/items/<ref>/testing", "GET", 200),
+    ("/studies/<slug>/items/<ref>/testing/preview", "POST", 422),
+    ("/studies/<slug>/items/<ref>/testing", "POST", 422),
+    ("/studies/<slug>/items/<ref>/testing/visibility", "POST", 404),
+]
 
 
 @pytest.fixture
@@ -45,7 +52,18 @@ def test_every_route_that_takes_a_reference_is_in_the_table(app):
         for rule in app.url_map.iter_rules()
         if "ref" in rule.arguments and "ref" not in (rule.defaults or {})
     }
-    assert rules == set(ROUTES)
+    assert rules == set(ROUTES) | {rule for rule, _, _ in INDICATOR_ROUTES}
+
+
+@pytest.mark.parametrize(("rule", "method", "expected"), INDICATOR_ROUTES)
+def test_an_indicator_reference_in_lower_case_finds_the_same_indicator(
+    app, world, rule, method, expected
+):
+    for ref in ("I1", "i1"):
+        client = app.test_client()
+        sign_in(client, world.facilitator)
+        path = rule.replace("<slug>", "test-study").replace("<ref>", ref)
+        assert client.open(path, method=method, data={}).status_code == expected, ref
 
 
 @pytest.mark.parametrize("rule", sorted(ROUTES))

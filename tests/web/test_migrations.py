@@ -246,3 +246,40 @@ def test_the_share_specification_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_share_specification_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0009_keeps_the_studies(url)
+
+
+def _round_trip_0014_indicator_test_data(url: str) -> None:
+    from sqlalchemy import text
+
+    from app.models import IndicatorTestData, Item
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="funnel")
+        indicator = next(i for i in panel.study.items if i.kind == "indicator")
+        rows = [{"code": "R1", "name": "A trust", "numerator": 1, "denominator": 9}]
+        db.session.add(IndicatorTestData(item_id=indicator.id, rows=rows, period="2025"))
+        db.session.commit()
+        stored = db.session.scalar(db.select(IndicatorTestData))
+        assert stored is not None and stored.rows == rows
+        db.session.remove()
+        downgrade(revision="0008_invitation_link_seeds")
+        assert "indicator_test_data" not in inspect(db.engine).get_table_names()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() > 0
+        upgrade()
+        _every_model_column_exists()
+        assert db.session.scalar(db.select(db.func.count(Item.id))) > 0
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_indicator_test_data_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0014_indicator_test_data(f"sqlite:///{tmp_path / 'funnel.sqlite3'}")
+
+
+def test_the_indicator_test_data_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0014_indicator_test_data(url)

@@ -1,0 +1,1 @@
+"""Indicator test data: upload, funnel plot, and whether panellists see it."""
