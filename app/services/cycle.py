@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -19,12 +20,13 @@ from app.models import (
     Reminder,
     Round,
     RoundItem,
+    RoundSnapshot,
     Study,
     User,
     utcnow,
 )
 from app.services import audit
-from app.services.results import ratings_frame
+from app.services.results import compute_stability
 from app.services.transaction import transactional
 from app.text.dates import london
 from delphi import (
@@ -36,7 +38,6 @@ from delphi import (
     StudyStatus,
     check_can_complete,
 )
-from scoring import Scale, stability
 
 REVISABLE = ("text", "definition", "numerator", "denominator", "data_source", "rationale")
 
@@ -227,32 +228,57 @@ def undecided_items(study: Study) -> list[Item]:
     return [i for i in study.items if i.decision is None]
 
 
-def stability_between_last_rounds(study: Study) -> dict[str, object] | None:
-    """Per-item stability between the last two closed rounds, on items rated in both."""
+def stability_between_last_rounds(study: Study) -> dict[str, Any] | None:
+    """Per-item stability between the last two closed rounds, on items rated in both:
+    ``rounds`` (the two numbers), ``items`` (rows of `results.STABILITY_KEYS` with
+    ``item_id``) and ``all_stable``. Read from the last round's snapshot, where closing it
+    stored them; a round closed before they were stored has them computed and kept on
+    first reading."""
     closed = [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
     if len(closed) < 2:
         return None
-    previous, last = closed[-2], closed[-1]
-    before, after = ratings_frame(previous), ratings_frame(last)
-    # Ratings attach to versions; stability compares the same item across rounds.
-    to_item = dict(db.session.execute(select(ItemVersion.id, ItemVersion.item_id)).all())
-    before["item"] = before["item"].map(to_item)
-    after["item"] = after["item"].map(to_item)
-    common = set(before["item"]) & set(after["item"])
-    if not common:
+    snapshot = db.session.scalar(
+        select(RoundSnapshot).where(RoundSnapshot.round_id == closed[-1].id)
+    )
+    if snapshot is None:
         return None
-    scale = Scale(low=study.scale_min, high=study.scale_max)
-    table = stability(before[before["item"].isin(common)], after[after["item"].isin(common)], scale)
-    stable = bool(table["stable"].eq(True).all()) if len(table) else False
-    return {"rounds": (previous.number, last.number), "table": table, "all_stable": stable}
+    if "stability" in snapshot.payload:
+        figures = snapshot.payload["stability"]
+    else:
+        figures = keep_stability(snapshot.id)
+    if not figures:
+        return None
+    return {
+        "rounds": tuple(figures["rounds"]),
+        "items": figures["items"],
+        "all_stable": bool(figures["all_stable"]),
+    }
 
 
-def stop_reasons(study: Study) -> list[str]:
-    """Why the study may stop now, in the words shown to the facilitator."""
+@transactional
+def keep_stability(snapshot_id: int) -> dict[str, Any] | None:
+    """Compute and store the stability of a round whose snapshot predates stored stability."""
+    snapshot = db.session.get(RoundSnapshot, snapshot_id)
+    if snapshot is None:
+        return None
+    round_ = db.session.get(Round, snapshot.round_id)
+    assert round_ is not None
+    figures = compute_stability(round_)
+    # A new dict: the JSON column notices an assignment, not a change inside the old one.
+    snapshot.payload = {**snapshot.payload, "stability": figures}
+    return figures
+
+
+_LOOK_UP: Any = object()
+
+
+def stop_reasons(study: Study, stability: dict[str, Any] | None = _LOOK_UP) -> list[str]:
+    """Why the study may stop now, in the words shown to the facilitator. `stability`: what
+    `stability_between_last_rounds` gave, when the caller has it already."""
     reasons = []
     if study.items and not undecided_items(study):
         reasons.append("Every item has been accepted or excluded.")
-    result = stability_between_last_rounds(study)
+    result = stability_between_last_rounds(study) if stability is _LOOK_UP else stability
     if result and result["all_stable"]:
         first, second = result["rounds"]  # type: ignore[misc]
         reasons.append(f"Ratings were stable between rounds {first} and {second}.")

@@ -69,6 +69,8 @@ class Overview:
     board: list[BoardRow]
     stability: list[dict[str, Any]] | None
     stability_rounds: tuple[int, int] | None
+    # What `stability_between_last_rounds` gave, for `stop_reasons` on the same page.
+    stability_found: dict[str, Any] | None = None
 
     @property
     def numbers(self) -> list[int]:
@@ -148,32 +150,19 @@ def study_overview(study: Study) -> Overview:
     stability_rounds = None
     result = stability_between_last_rounds(study) if len(figures) >= 2 else None
     if result:
-        table = result["table"]
         refs = {i.id: i.ref for i in study.items}
-        stability_rows = []
-        for item_id, row in table.iterrows():  # type: ignore[attr-defined]
-            stability_rows.append(
-                {
-                    "ref": refs.get(int(item_id), str(item_id)),
-                    **{k: _none_if_nan(v) for k, v in row.to_dict().items()},
-                }
-            )
+        stability_rows = [
+            {"ref": refs.get(row["item_id"], str(row["item_id"])), **row}
+            for row in result["items"]
+        ]
         stability_rows.sort(key=lambda r: _ref_key(r["ref"]))
-        stability_rounds = result["rounds"]  # type: ignore[assignment]
-    return Overview(study, figures, board, stability_rows, stability_rounds)
+        stability_rounds = result["rounds"]
+    return Overview(study, figures, board, stability_rows, stability_rounds, result)
 
 
 def _ref_key(ref: str) -> tuple[str, int]:
     digits = "".join(c for c in ref if c.isdigit())
     return (ref.rstrip("0123456789"), int(digits) if digits else 0)
-
-
-def _none_if_nan(value: Any) -> Any:
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
 
 
 @dataclass

@@ -11,9 +11,21 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Panellist, Rating, Round, RoundSnapshot, StakeholderGroup, Study
+from app.models import (
+    Item,
+    ItemVersion,
+    Panellist,
+    Rating,
+    Round,
+    RoundItem,
+    RoundSnapshot,
+    StakeholderGroup,
+    Study,
+)
+from app.services.export_data import read_frame
 from app.settings import settings
 from delphi import ConsensusStatus, PanelRole, disclose_round_results, suggest_decision
 from scoring import (
@@ -27,6 +39,7 @@ from scoring import (
     item_summary,
     plain,
     rule_from_name,
+    stability,
 )
 
 RULE_LABELS = {
@@ -68,14 +81,18 @@ def rule_description(study: Study) -> str:
 
 
 def ratings_frame(round_: Round) -> pd.DataFrame:
-    """Long form: panellist, item (item version id), rating (NaN = unable to rate), group."""
-    rows = db.session.execute(
+    """Long form: panellist, item (item version id), rating (NaN = unable to rate), group.
+
+    Read from the driver's cursor as the export does: building SQLAlchemy `Row`s first (which
+    pandas then probes one by one) took seconds for a 100,000-rating round.
+    """
+    frame = read_frame(
         select(Rating.panellist_id, Rating.item_version_id, Rating.score, StakeholderGroup.name)
         .join(Panellist, Panellist.id == Rating.panellist_id)
         .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
-        .where(Rating.round_id == round_.id)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["panellist", "item", "rating", "group"])
+        .where(Rating.round_id == round_.id),
+        ["panellist", "item", "rating", "group"],
+    )
     frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce").astype(float)
     return frame
 
@@ -100,17 +117,21 @@ def participation(round_: Round) -> list[dict[str, Any]]:
             .group_by(Rating.panellist_id)
         ).all()
     )
+    # One query for every group's raters, not one per group.
+    by_group: dict[int, list[int]] = {}
+    for panellist_id, group_id in db.session.execute(
+        select(Panellist.id, Panellist.group_id).where(
+            Panellist.study_id == round_.study_id,
+            Panellist.role != PanelRole.OBSERVER.value,
+            Panellist.joined_at.is_not(None),
+        )
+    ):
+        by_group.setdefault(group_id, []).append(panellist_id)
     out = []
     for group in round_.study.groups:
-        members = db.session.scalars(
-            select(Panellist).where(
-                Panellist.group_id == group.id,
-                Panellist.role != PanelRole.OBSERVER.value,
-                Panellist.joined_at.is_not(None),
-            )
-        ).all()
-        responded = [p for p in members if answered.get(p.id)]
-        completed = [p for p in members if answered.get(p.id, 0) >= item_count > 0]
+        members = by_group.get(group.id, [])
+        responded = [p for p in members if answered.get(p)]
+        completed = [p for p in members if answered.get(p, 0) >= item_count > 0]
         out.append(
             {
                 "group": group.name,
@@ -137,7 +158,7 @@ def compute_results(round_: Round) -> dict[str, Any]:
         frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id
     )
     out_items: dict[str, Any] = {}
-    for round_item in round_.round_items:
+    for round_item in _round_items_loaded(round_):
         version = round_item.item_version
         key = version.id
         figures = item_figures(items.loc[key]) if key in items.index else unrated_figures(study)
@@ -165,6 +186,73 @@ def compute_results(round_: Round) -> dict[str, Any]:
         "participation": participation(round_),
     }
     return disclose_round_results(results)
+
+
+def _round_items_loaded(round_: Round) -> list[RoundItem]:
+    """The round's items with their versions and items, in one query each kind."""
+    return list(
+        db.session.scalars(
+            select(RoundItem)
+            .where(RoundItem.round_id == round_.id)
+            .order_by(RoundItem.position)
+            .options(selectinload(RoundItem.item_version).selectinload(ItemVersion.item))
+        )
+    )
+
+
+STABILITY_KEYS = (
+    "n_paired",
+    "n_changed_band",
+    "pct_changed_band",
+    "n_changed_rating",
+    "wilcoxon_stat",
+    "p_value",
+    "stable",
+    "verdict",
+)
+
+
+def compute_stability(round_: Round) -> dict[str, Any] | None:
+    """Per-item stability between this round and the closed round before it, on items rated
+    in both (compared by item, as ratings attach to versions), JSON-safe: stored with the
+    round's results when it closes. None when there is no earlier closed round or no item in
+    common."""
+    previous = previous_closed_round(round_)
+    if previous is None:
+        return None
+    before, after = ratings_frame(previous), ratings_frame(round_)
+    to_item = dict(
+        db.session.execute(
+            select(ItemVersion.id, ItemVersion.item_id)
+            .join(Item, Item.id == ItemVersion.item_id)
+            .where(Item.study_id == round_.study_id)
+        ).all()
+    )
+    before["item"] = before["item"].map(to_item)
+    after["item"] = after["item"].map(to_item)
+    common = set(before["item"]) & set(after["item"])
+    if not common:
+        return None
+    study = round_.study
+    scale = Scale(low=study.scale_min, high=study.scale_max)
+    table = stability(before[before["item"].isin(common)], after[after["item"].isin(common)], scale)
+    rows = [
+        {"item_id": int(item_id), **{k: _plain_value(row[k]) for k in STABILITY_KEYS}}
+        for item_id, row in table.iterrows()
+    ]
+    return {
+        "rounds": [previous.number, round_.number],
+        "items": rows,
+        "all_stable": bool(rows) and all(r["stable"] is True for r in rows),
+    }
+
+
+def _plain_value(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 def snapshot_of(round_: Round) -> dict[str, Any] | None:

@@ -140,15 +140,20 @@ def show(slug: str) -> Response:
             Proposal.study_id == study.id, Proposal.status == "pending"
         )
     )
+    overview = study_overview(study)
     return render(
         "studies/dashboard.html",
         pending_proposals=pending,
-        stop_reasons=stop_reasons(study) if study.status != StudyStatus.COMPLETED else [],
+        stop_reasons=(
+            stop_reasons(study, overview.stability_found)
+            if study.status != StudyStatus.COMPLETED
+            else []
+        ),
         study=study,
         current=current,
         rule=rule_description(study),
         participation=participation(current) if current else [],
-        overview=study_overview(study),
+        overview=overview,
         missing=(
             non_responders(current) if current and current.status == RoundStatus.OPEN else []
         ),
