@@ -1,6 +1,6 @@
 """A study of any size, bulk-inserted: the benchmarks' and the query-count test's builder.
 
-Panellists in 7 stakeholder groups, items in 3 themes (every tenth an indicator, and every
+Panellists in stakeholder groups (7 unless said), items in 3 themes (every tenth an indicator, and every
 tenth reworded for round 2), rounds closed with snapshots computed by the app's own
 `close_round` figures (`round_payload`) and decisions, optionally the last round left open
 with most of the panel part-way through it, and discussion messages (a seventh of them in the
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-GROUPS = 7
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,7 @@ class Size:
     items: int
     rounds: int
     messages: int = 0
+    groups: int = 7
 
     @property
     def label(self) -> str:
@@ -77,7 +77,7 @@ def build_study(
     db.session.add(StudyFacilitator(study_id=study.id, user_id=facilitator.id))
     groups = [
         StakeholderGroup(study_id=study.id, name=f"Group {g + 1}", position=g)
-        for g in range(GROUPS)
+        for g in range(size.groups)
     ]
     themes = [Theme(study_id=study.id, name=f"Theme {t + 1}", position=t) for t in range(3)]
     db.session.add_all(groups + themes)
@@ -104,9 +104,9 @@ def build_study(
             {
                 "study_id": study.id,
                 "user_id": uid,
-                "group_id": groups[n % GROUPS].id,
+                "group_id": groups[n % size.groups].id,
                 "role": "partner",
-                "pseudonym": f"Group {n % GROUPS + 1} partner {n // GROUPS + 1}",
+                "pseudonym": f"Group {n % size.groups + 1} partner {n // size.groups + 1}",
                 "invited_at": now - timedelta(days=60),
                 "joined_at": now - timedelta(days=59),
             }

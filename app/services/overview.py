@@ -21,6 +21,7 @@ from app.models import (
     Study,
 )
 from app.services.cycle import DiffPart, stability_between_last_rounds, word_diff
+from app.services.results import round_items_loaded
 from delphi import ConsensusStatus, RoundStatus
 
 
@@ -244,7 +245,7 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
     }
     out = []
     ordered = sorted(
-        round_.round_items,
+        round_items_loaded(round_, with_versions=True),
         key=lambda ri: (ri.item_version.item.theme.position, ri.item_version.item.position),
     )
     for round_item in ordered:

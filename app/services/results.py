@@ -158,7 +158,7 @@ def compute_results(round_: Round) -> dict[str, Any]:
         frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id
     )
     out_items: dict[str, Any] = {}
-    for round_item in _round_items_loaded(round_):
+    for round_item in round_items_loaded(round_):
         version = round_item.item_version
         key = version.id
         figures = item_figures(items.loc[key]) if key in items.index else unrated_figures(study)
@@ -188,14 +188,24 @@ def compute_results(round_: Round) -> dict[str, Any]:
     return disclose_round_results(results)
 
 
-def _round_items_loaded(round_: Round) -> list[RoundItem]:
-    """The round's items with their versions and items, in one query each kind."""
+def round_items_loaded(round_: Round, *, with_versions: bool = False) -> list[RoundItem]:
+    """The round's items in order, each with its version, item and theme loaded (and, with
+    `with_versions`, every version of the item, for `Item.current`): one query per kind of
+    row, however many items, where walking `round_.round_items` loads each one by one."""
+    item = selectinload(RoundItem.item_version).selectinload(ItemVersion.item)
+    options = [item.selectinload(Item.theme)]
+    if with_versions:
+        options.append(
+            selectinload(RoundItem.item_version)
+            .selectinload(ItemVersion.item)
+            .selectinload(Item.versions)
+        )
     return list(
         db.session.scalars(
             select(RoundItem)
             .where(RoundItem.round_id == round_.id)
             .order_by(RoundItem.position)
-            .options(selectinload(RoundItem.item_version).selectinload(ItemVersion.item))
+            .options(*options)
         )
     )
 
