@@ -1,10 +1,10 @@
 """A study of any size, bulk-inserted: the benchmarks' and the query-count test's builder.
 
-Panellists in stakeholder groups (7 unless said), items in 3 themes (every tenth an indicator, and every
-tenth reworded for round 2), rounds closed with snapshots computed by the app's own
-`close_round` figures (`round_payload`) and decisions, optionally the last round left open
-with most of the panel part-way through it, and discussion messages (a seventh of them in the
-first item's thread, the rest spread over the other items and the study channel).
+Panellists in stakeholder groups (7 unless said); items in 3 themes, every tenth an
+indicator and every tenth reworded for round 2; closed rounds with the results `close_round`
+stores (`round_payload`) and decisions; optionally the last round left open with two thirds
+of the panel part-way through it; discussion messages, a seventh of them in the first item's
+thread and the rest spread over the other items and the study channel.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,26 @@ class Built:
     facilitator_id: int
     panellist_user_id: int  # the first panellist's account: the one whose pages are read
     busiest_ref: str  # the item whose thread holds the most messages
+
+
+def page_urls(size: Size, slug: str, busiest_ref: str) -> dict[str, tuple[str, str]]:
+    """The pages measured by `bench_pages` and counted by tests/web/test_query_counts.py, for
+    a study built with `open_last`: name -> (who reads it, URL)."""
+    last_closed = size.rounds - 1
+    return {
+        "dashboard": ("facilitator", f"/studies/{slug}"),
+        "results_across_rounds": ("facilitator", f"/studies/{slug}/results"),
+        "ballot": ("panellist", f"/studies/{slug}/rounds/{size.rounds}/ballot"),
+        "feedback": ("panellist", f"/studies/{slug}/rounds/{last_closed}/feedback"),
+        "round_results": ("facilitator", f"/studies/{slug}/rounds/{last_closed}/results"),
+        "export_spec": ("facilitator", f"/studies/{slug}/export"),
+        "thread": ("facilitator", f"/studies/{slug}/discussion/{busiest_ref}"),
+        "panellist_study": ("panellist", f"/studies/{slug}"),
+        "api_round_results": (
+            "facilitator",
+            f"/api/v1/studies/{slug}/rounds/{last_closed}/results",
+        ),
+    }
 
 
 def build_study(

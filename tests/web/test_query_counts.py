@@ -18,25 +18,12 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import User
-from bench.study_builder import Size, build_study
+from bench.study_builder import Size, build_study, page_urls
 from tests.conftest import sign_in
 
 SMALL = Size(panellists=14, items=6, rounds=3, messages=14, groups=3)
 LARGE = Size(panellists=42, items=24, rounds=3, messages=84)
 ALLOWED_GROWTH = 2
-
-# Round 3 is open; rounds 1 and 2 are closed.
-PAGES = {
-    "facilitator dashboard": ("facilitator", "/studies/{slug}"),
-    "results across rounds": ("facilitator", "/studies/{slug}/results"),
-    "round results": ("facilitator", "/studies/{slug}/rounds/2/results"),
-    "export page (HTML specification)": ("facilitator", "/studies/{slug}/export"),
-    "item thread": ("facilitator", "/studies/{slug}/discussion/{ref}"),
-    "JSON API round results": ("facilitator", "/api/v1/studies/{slug}/rounds/2/results"),
-    "ballot of the open round": ("panellist", "/studies/{slug}/rounds/3/ballot"),
-    "feedback, last closed round": ("panellist", "/studies/{slug}/rounds/2/feedback"),
-    "panellist's study page": ("panellist", "/studies/{slug}"),
-}
 
 
 @contextmanager
@@ -64,8 +51,7 @@ def statements_per_page(app: Flask, size: Size, slug: str) -> dict[str, tuple[in
         sign_in(client, db.session.get(User, user_id))
         clients[role] = client
     out = {}
-    for name, (role, pattern) in PAGES.items():
-        url = pattern.format(slug=slug, ref=built.busiest_ref)
+    for name, (role, url) in page_urls(size, slug, built.busiest_ref).items():
         first = clients[role].get(url)
         assert first.status_code == 200, (name, first.status_code)
         db.session.remove()
@@ -84,11 +70,11 @@ def counts(app: Flask) -> tuple[dict, dict]:
 
 def test_no_page_runs_more_statements_for_a_larger_study(counts: tuple[dict, dict]) -> None:
     small, large = counts
-    for name in PAGES:
+    for name in small:
         print(f"{name}: {small[name][0]} -> {large[name][0]}")
     grown = {
         name: (small[name][0], large[name][0])
-        for name in PAGES
+        for name in small
         if large[name][0] - small[name][0] > ALLOWED_GROWTH
     }
     detail = "\n".join(
