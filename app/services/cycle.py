@@ -231,9 +231,9 @@ def undecided_items(study: Study) -> list[Item]:
 def stability_between_last_rounds(study: Study) -> dict[str, Any] | None:
     """Per-item stability between the last two closed rounds, on items rated in both:
     ``rounds`` (the two numbers), ``items`` (rows of `results.STABILITY_KEYS` with
-    ``item_id``) and ``all_stable``. Read from the last round's snapshot, where closing it
-    stored them; a round closed before they were stored has them computed and kept on
-    first reading."""
+    ``item_id``; None when no item was rated in both) and ``all_stable``. Read from the last
+    round's snapshot, where closing it stored them; a round closed before they were stored
+    has them computed and kept on first reading."""
     closed = [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
     if len(closed) < 2:
         return None
@@ -246,11 +246,12 @@ def stability_between_last_rounds(study: Study) -> dict[str, Any] | None:
         figures = snapshot.payload["stability"]
     else:
         figures = keep_stability(snapshot.id)
-    if not figures:
+    both = [row for row in (figures or {}).get("items", []) if row.get("in_both")]
+    if not figures or not both:
         return None
     return {
         "rounds": tuple(figures["rounds"]),
-        "items": figures["items"],
+        "items": both,
         "all_stable": bool(figures["all_stable"]),
     }
 

@@ -25,6 +25,7 @@ from app.models import (
     ItemDecision,
     ItemVersion,
     Panellist,
+    Rating,
     Round,
     RoundItem,
     RoundSnapshot,
@@ -199,9 +200,10 @@ def build_specification(
 ) -> dict[str, Any]:
     """Everything the specification says, as plain JSON-ready data (see docs/).
 
-    `raw` is the study's ratings from `raw_ratings`, when the caller has read them already.
+    `raw` is the study's ratings from `raw_ratings`, when the caller has read them already;
+    without it the specification reads only who responded in each round, and stability as
+    stored when each round closed (all ratings only for rounds closed before it was stored).
     """
-    raw = raw_ratings(study) if raw is None else raw
     items = db.session.scalars(
         select(Item)
         .where(Item.study_id == study.id)
@@ -411,7 +413,7 @@ def _methods(
     version_in_round: dict[tuple[int, int], tuple[int, int]],
     decisions: dict[int, dict[int, ItemDecision]],
     spec: dict[str, Any],
-    raw: pd.DataFrame,
+    raw: pd.DataFrame | None,
 ) -> dict[str, Any]:
     panellists = _panellists(study)
     panel = []
@@ -431,10 +433,19 @@ def _methods(
             }
         )
 
-    responders: dict[int, set[int]] = {
-        int(round_id): set(map(int, ids))
-        for round_id, ids in raw.groupby("round_id")["panellist_id"].unique().items()
-    }
+    responders: dict[int, set[int]] = defaultdict(set)
+    if raw is not None:
+        for round_id, ids in raw.groupby("round_id")["panellist_id"].unique().items():
+            responders[int(round_id)] = set(map(int, ids))
+    else:
+        for round_id, panellist_id in db.session.execute(
+            select(Rating.round_id, Rating.panellist_id)
+            .distinct()
+            .join(Round, Round.id == Rating.round_id)
+            .where(Round.study_id == study.id)
+        ):
+            responders[round_id].add(panellist_id)
+    responders = dict(responders)
     first = responders.get(rounds[0].id, set()) if rounds else set()
     participation = []
     for r in rounds:
@@ -511,7 +522,9 @@ def _methods(
         "merging_note": (
             "Merged items are recorded as an exclusion of the merged item, with the reason."
         ),
-        "stability": _stability(study, rounds, items, raw),
+        "stability": stored
+        if (stored := _stored_stability(rounds, items, snapshots)) is not None
+        else _stability(study, rounds, items, raw_ratings(study) if raw is None else raw),
         "anonymity": ANONYMITY,
         "discussion": [
             {"ref": entry["ref"], **entry["discussion_summary"]}
@@ -524,6 +537,45 @@ def _methods(
             if entry["discussion_summary"]
         ],
     }
+
+
+def _stored_stability(
+    rounds: list[Round], items: list[Item], snapshots: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]] | None:
+    """Stability per pair of consecutive closed rounds as each later round stored it when it
+    closed (`results.compute_stability`); None if a round closed before it was stored."""
+    closed = [r for r in rounds if r.closed_at]
+    if len(closed) < 2:
+        return []
+    refs = {i.id: i.ref for i in items}
+    out = []
+    for curr in closed[1:]:
+        payload = snapshots.get(curr.number)
+        if payload is None or "stability" not in payload:
+            return None
+        pair = payload["stability"]
+        if not pair:
+            continue
+        rows = [
+            {
+                "ref": refs.get(row["item_id"], str(row["item_id"])),
+                "n_paired": row["n_paired"],
+                "pct_changed_band": row["pct_changed_band"],
+                "p_value": row["p_value"],
+                "stable": row["stable"],
+                "verdict": row["verdict"],
+            }
+            for row in pair["items"]
+        ]
+        out.append(
+            {
+                "from_round": pair["rounds"][0],
+                "to_round": pair["rounds"][1],
+                "items": rows,
+                "stable_items": sum(1 for row in rows if row["stable"]),
+            }
+        )
+    return out
 
 
 def _stability(

@@ -153,8 +153,7 @@ def study_overview(study: Study) -> Overview:
     if result:
         refs = {i.id: i.ref for i in study.items}
         stability_rows = [
-            {"ref": refs.get(row["item_id"], str(row["item_id"])), **row}
-            for row in result["items"]
+            {"ref": refs.get(row["item_id"], str(row["item_id"])), **row} for row in result["items"]
         ]
         stability_rows.sort(key=lambda r: _ref_key(r["ref"]))
         stability_rounds = result["rounds"]

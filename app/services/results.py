@@ -223,10 +223,14 @@ STABILITY_KEYS = (
 
 
 def compute_stability(round_: Round) -> dict[str, Any] | None:
-    """Per-item stability between this round and the closed round before it, on items rated
-    in both (compared by item, as ratings attach to versions), JSON-safe: stored with the
-    round's results when it closes. None when there is no earlier closed round or no item in
-    common."""
+    """Per-item stability between this round and the closed round before it, compared by
+    item (ratings attach to versions), JSON-safe: stored with the round's results when it
+    closes, and read by the dashboard, the results across rounds and the specification.
+
+    ``items``: a row (`STABILITY_KEYS`, ``item_id``, ``in_both``: the item has ratings in
+    both rounds) for every item rated in this round, in the round's order; ``all_stable``:
+    every item rated in both rounds is stable. None when there is no earlier closed round or
+    nothing was rated in this one."""
     previous = previous_closed_round(round_)
     if previous is None:
         return None
@@ -240,20 +244,38 @@ def compute_stability(round_: Round) -> dict[str, Any] | None:
     )
     before["item"] = before["item"].map(to_item)
     after["item"] = after["item"].map(to_item)
-    common = set(before["item"]) & set(after["item"])
-    if not common:
+    current = set(after["item"])
+    if not current:
         return None
+    rated_before = set(before["item"])
     study = round_.study
     scale = Scale(low=study.scale_min, high=study.scale_max)
-    table = stability(before[before["item"].isin(common)], after[after["item"].isin(common)], scale)
+    table = stability(before[before["item"].isin(current)], after, scale)
+    order = {
+        to_item.get(version_id): position
+        for position, version_id in enumerate(
+            db.session.scalars(
+                select(RoundItem.item_version_id)
+                .where(RoundItem.round_id == round_.id)
+                .order_by(RoundItem.position)
+            )
+        )
+    }
     rows = [
-        {"item_id": int(item_id), **{k: _plain_value(row[k]) for k in STABILITY_KEYS}}
+        {
+            "item_id": int(item_id),
+            "in_both": item_id in rated_before,
+            **{k: _plain_value(row[k]) for k in STABILITY_KEYS},
+        }
         for item_id, row in table.iterrows()
+        if item_id in current
     ]
+    rows.sort(key=lambda r: order.get(r["item_id"], len(order)))
+    both = [r for r in rows if r["in_both"]]
     return {
         "rounds": [previous.number, round_.number],
         "items": rows,
-        "all_stable": bool(rows) and all(r["stable"] is True for r in rows),
+        "all_stable": bool(both) and all(r["stable"] is True for r in both),
     }
 
 
