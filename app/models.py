@@ -344,7 +344,11 @@ class RoundItem(db.Model):  # type: ignore[name-defined]
 
 class Rating(db.Model):  # type: ignore[name-defined]
     __tablename__ = "ratings"
-    __table_args__ = (UniqueConstraint("panellist_id", "item_version_id", "round_id"),)
+    __table_args__ = (
+        UniqueConstraint("panellist_id", "item_version_id", "round_id"),
+        # A round's ratings (its figures, results page, progress): migration 0013.
+        Index("ix_ratings_round_id_panellist_id", "round_id", "panellist_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))

@@ -84,6 +84,8 @@ def _prepare(label: str, size: Size, keep: bool) -> Site:
             with app.app_context():
                 if db.session.scalar(select(Study.id).where(Study.slug == SLUG)) is None:
                     app = None
+                else:
+                    upgrade()  # a kept database gets the migrations added since
                 db.engine.dispose()
         except Exception:  # noqa: BLE001 - no such database yet: build it
             app = None
