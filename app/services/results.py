@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
@@ -192,14 +192,13 @@ def round_items_loaded(round_: Round, *, with_versions: bool = False) -> list[Ro
     """The round's items in order, each with its version, item and theme loaded (and, with
     `with_versions`, every version of the item, for `Item.current`): one query per kind of
     row, however many items, where walking `round_.round_items` loads each one by one."""
-    item = selectinload(RoundItem.item_version).selectinload(ItemVersion.item)
-    options = [item.selectinload(Item.theme)]
+    # Versions, items and themes are one each per round item: joined into the one query.
+    item = joinedload(RoundItem.item_version, innerjoin=True).joinedload(
+        ItemVersion.item, innerjoin=True
+    )
+    options = [item.joinedload(Item.theme, innerjoin=True)]
     if with_versions:
-        options.append(
-            selectinload(RoundItem.item_version)
-            .selectinload(ItemVersion.item)
-            .selectinload(Item.versions)
-        )
+        options.append(item.selectinload(Item.versions))
     return list(
         db.session.scalars(
             select(RoundItem)
