@@ -448,18 +448,19 @@ def _methods(
     responders = dict(responders)
     first = responders.get(rounds[0].id, set()) if rounds else set()
     participation = []
+    # Each group's raters as (id, invited at), read off the ORM objects once, not per round.
+    raters: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    for p in panellists:
+        if p.role != PanelRole.OBSERVER.value:
+            raters[p.group_id].append((p.id, p.invited_at))
     for r in rounds:
         cutoff = r.closed_at or utcnow()
         for group in study.groups:
-            members = [
-                p
-                for p in panellists
-                if p.group_id == group.id and p.role != PanelRole.OBSERVER.value
-            ]
-            responded = {p.id for p in members} & responders.get(r.id, set())
+            members = raters.get(group.id, [])
+            responded = {pid for pid, _ in members} & responders.get(r.id, set())
             # Invited before the round closed; anyone who responded was invited, whatever
             # the clock says (imported or back-dated panels).
-            ids = {p.id for p in members if p.invited_at <= cutoff} | responded
+            ids = {pid for pid, invited_at in members if invited_at <= cutoff} | responded
             participation.append(
                 {
                     "round": r.number,
