@@ -372,6 +372,9 @@ class RoundSnapshot(db.Model):  # type: ignore[name-defined]
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), unique=True)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the dashboard and the results across rounds show, a few per cent of the payload
+    # (`app.services.results.summarise`); None for rounds closed before it was kept.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     @property
     def results(self) -> dict[str, Any]:

@@ -79,6 +79,7 @@ def build_study(
         User,
         utcnow,
     )
+    from app.services.results import summarise
     from app.services.rounds import round_payload
 
     rng = random.Random(seed)
@@ -212,7 +213,9 @@ def build_study(
         if is_open:
             continue
         payload = round_payload(round_)
-        db.session.add(RoundSnapshot(round_id=round_.id, payload=payload))
+        db.session.add(
+            RoundSnapshot(round_id=round_.id, payload=payload, summary=summarise(payload))
+        )
         final = number == size.rounds
         for entry in payload["items"].values():
             decision = entry["suggested"] if final else "carry_forward"

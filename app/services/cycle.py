@@ -246,6 +246,12 @@ def stability_between_last_rounds(study: Study) -> dict[str, Any] | None:
         figures = snapshot.payload["stability"]
     else:
         figures = keep_stability(snapshot.id)
+    return stability_view(figures)
+
+
+def stability_view(figures: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Stored stability (`results.compute_stability`) as `stability_between_last_rounds`
+    gives it: only the items rated in both rounds; None when there are none."""
     both = [row for row in (figures or {}).get("items", []) if row.get("in_both")]
     if not figures or not both:
         return None
@@ -267,6 +273,8 @@ def keep_stability(snapshot_id: int) -> dict[str, Any] | None:
     figures = compute_stability(round_)
     # A new dict: the JSON column notices an assignment, not a change inside the old one.
     snapshot.payload = {**snapshot.payload, "stability": figures}
+    if snapshot.summary is not None:
+        snapshot.summary = {**snapshot.summary, "stability": figures}
     return figures
 
 

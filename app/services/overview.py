@@ -20,14 +20,21 @@ from app.models import (
     RoundSnapshot,
     Study,
 )
-from app.services.cycle import DiffPart, stability_between_last_rounds, word_diff
-from app.services.results import round_items_loaded
-from delphi import ConsensusStatus, RoundStatus
+from app.services.cycle import (
+    DiffPart,
+    stability_between_last_rounds,
+    stability_view,
+    word_diff,
+)
+from app.services.results import round_items_loaded, summarise
+from app.services.transaction import transactional
+from delphi import ConsensusStatus, RoundStatus, disclose_round_results
 
 
 @dataclass
 class RoundFigures:
-    """One closed round's stored results, group figures disclosed (`delphi.disclosure`)."""
+    """One closed round's stored figures (its summary, or with `round_figures(full=True)` its
+    whole results), group figures disclosed (`delphi.disclosure`)."""
 
     number: int
     results: dict[str, Any]  # RoundSnapshot.results: group figures disclosed
@@ -98,17 +105,45 @@ def closed_rounds(study: Study) -> list[Round]:
     return [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
 
 
-def round_figures(study: Study) -> list[RoundFigures]:
+def round_figures(study: Study, *, full: bool = False) -> list[RoundFigures]:
+    """Each closed round's stored figures, in order: its summary (`results.summarise`: what
+    the dashboard and the results across rounds show), or with `full` its whole results."""
     rounds = closed_rounds(study)
     if not rounds:
         return []
-    snaps = {
-        s.round_id: s
-        for s in db.session.scalars(
-            select(RoundSnapshot).where(RoundSnapshot.round_id.in_([r.id for r in rounds]))
-        )
-    }
-    return [RoundFigures(r.number, snaps[r.id].results) for r in rounds if r.id in snaps]
+    ids = [r.id for r in rounds]
+    if full:
+        snaps = {
+            s.round_id: s.results
+            for s in db.session.scalars(
+                select(RoundSnapshot).where(RoundSnapshot.round_id.in_(ids))
+            )
+        }
+    else:
+        rows = db.session.execute(
+            select(RoundSnapshot.id, RoundSnapshot.round_id, RoundSnapshot.summary).where(
+                RoundSnapshot.round_id.in_(ids)
+            )
+        ).all()
+        missing = [snapshot_id for snapshot_id, _, summary in rows if summary is None]
+        made = keep_summaries(missing) if missing else {}
+        snaps = {
+            round_id: disclose_round_results(summary if summary is not None else made[snapshot_id])
+            for snapshot_id, round_id, summary in rows
+        }
+    return [RoundFigures(r.number, snaps[r.id]) for r in rounds if r.id in snaps]
+
+
+@transactional
+def keep_summaries(snapshot_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Make and keep the summary of rounds closed before summaries were kept."""
+    out = {}
+    for snapshot in db.session.scalars(
+        select(RoundSnapshot).where(RoundSnapshot.id.in_(snapshot_ids))
+    ):
+        snapshot.summary = summarise(snapshot.payload)
+        out[snapshot.id] = snapshot.summary
+    return out
 
 
 def decisions_by_round(study: Study, *, confirmed_only: bool = False) -> dict[int, dict[int, str]]:
@@ -149,7 +184,13 @@ def study_overview(study: Study) -> Overview:
             board.append(row)
     stability_rows: list[dict[str, Any]] | None = None
     stability_rounds = None
-    result = stability_between_last_rounds(study) if len(figures) >= 2 else None
+    result = None
+    if len(figures) >= 2:
+        last = figures[-1]
+        if "stability" in last.results and last.number == closed_rounds(study)[-1].number:
+            result = stability_view(last.results["stability"])
+        else:  # closed before stability was stored: computed once and kept
+            result = stability_between_last_rounds(study)
     if result:
         refs = {i.id: i.ref for i in study.items}
         stability_rows = [
@@ -178,7 +219,7 @@ def item_history(study: Study, item: Item) -> list[HistoryEntry]:
     decisions = decisions_by_round(study)
     versions = {v.id: v for v in item.versions}
     out = []
-    for figures in round_figures(study):
+    for figures in round_figures(study, full=True):
         for key, entry in figures.results.get("items", {}).items():
             if entry.get("item_id") == item.id:
                 out.append(

@@ -286,6 +286,28 @@ def _plain_value(value: Any) -> Any:
     return value
 
 
+SUMMARY_ITEM_KEYS = ("item_id", "ref", "status", "median", "pct_top")
+
+
+def summarise(payload: dict[str, Any]) -> dict[str, Any]:
+    """The part of a round's stored results that the dashboard and the results across rounds
+    show (kept as `RoundSnapshot.summary`): per item its status, median and % in the top
+    band; alpha (per group too), participation and stability. No group figure per item."""
+    out = {
+        "round": payload.get("round"),
+        "items": {
+            key: {k: entry.get(k) for k in SUMMARY_ITEM_KEYS}
+            for key, entry in (payload.get("items") or {}).items()
+        },
+        "alpha": payload.get("alpha"),
+        "alpha_groups": payload.get("alpha_groups"),
+        "participation": payload.get("participation"),
+    }
+    if "stability" in payload:
+        out["stability"] = payload["stability"]
+    return out
+
+
 def snapshot_of(round_: Round) -> dict[str, Any] | None:
     """The closed round's stored results, group figures disclosed."""
     snap = db.session.scalar(select(RoundSnapshot).where(RoundSnapshot.round_id == round_.id))

@@ -25,7 +25,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.discussion_writes import post_round_notice
-from app.services.results import compute_results, compute_stability
+from app.services.results import compute_results, compute_stability, summarise
 from app.services.transaction import transactional
 from delphi import (
     Decision,
@@ -141,7 +141,7 @@ def close_round(round_id: int, *, actor: User | None, now: datetime | None = Non
     db.session.flush()
     post_round_notice(round_)
     payload = round_payload(round_)
-    db.session.add(RoundSnapshot(round_id=round_.id, payload=payload))
+    db.session.add(RoundSnapshot(round_id=round_.id, payload=payload, summary=summarise(payload)))
     for entry in payload["items"].values():
         db.session.add(
             ItemDecision(

@@ -181,11 +181,17 @@ def _round_trip_0013_indexes_ratings_by_round(url: str) -> None:
                 i["name"]: i["column_names"] for i in inspect(db.engine).get_indexes("ratings")
             }
 
+        def snapshot_columns() -> set[str]:
+            return {c["name"] for c in inspect(db.engine).get_columns("round_snapshots")}
+
         assert indexes()["ix_ratings_round_id_panellist_id"] == ["round_id", "panellist_id"]
+        assert "summary" in snapshot_columns()
         downgrade(revision="0008_invitation_link_seeds")
         assert "ix_ratings_round_id_panellist_id" not in indexes()
+        assert "summary" not in snapshot_columns()
         upgrade()
         assert "ix_ratings_round_id_panellist_id" in indexes()
+        _every_model_column_exists()
         db.engine.dispose()
 
 

@@ -117,3 +117,42 @@ def test_a_round_closed_before_stability_was_stored_gets_it_on_first_reading(
 
     monkeypatch.setattr(results_module, "ratings_frame", refuse)
     assert stability_between_last_rounds(study) == first
+
+
+def test_the_dashboard_and_results_across_rounds_read_summaries_not_whole_results(
+    app: Flask, client
+) -> None:
+    from tests.web.test_query_counts import counting
+
+    built = build_study(db, SIZE, open_last=True)
+    summary = db.session.scalar(
+        select(RoundSnapshot.summary).where(RoundSnapshot.round_id == _round(built.study_id, 2).id)
+    )
+    assert set(summary["items"][next(iter(summary["items"]))]) == {
+        "item_id",
+        "ref",
+        "status",
+        "median",
+        "pct_top",
+    }
+    assert summary["stability"]["rounds"] == [1, 2]
+    sign_in(client, db.session.get(User, built.facilitator_id))
+    for url in (f"/studies/{built.slug}", f"/studies/{built.slug}/results"):
+        db.session.remove()
+        with counting() as statements:
+            get_page(client, url)
+        assert not [s for s in statements if "round_snapshots.payload" in s], url
+
+
+def test_a_round_closed_before_summaries_were_kept_gets_one_on_first_reading(
+    app: Flask, client
+) -> None:
+    built = build_study(db, SIZE, open_last=True)
+    for snapshot in db.session.scalars(select(RoundSnapshot)):
+        snapshot.summary = None
+    db.session.commit()
+    sign_in(client, db.session.get(User, built.facilitator_id))
+    first = text_of(get_page(client, f"/studies/{built.slug}/results"))
+    db.session.remove()
+    assert all(s is not None for s in db.session.scalars(select(RoundSnapshot.summary)))
+    assert text_of(get_page(client, f"/studies/{built.slug}/results")) == first
