@@ -12,6 +12,7 @@ import io
 from flask import Blueprint, current_app, flash, make_response, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study
@@ -64,7 +65,10 @@ def _page(
     form = form or _invite_form(study)
     upload = upload or UploadForm()
     panellists = db.session.scalars(
-        select(Panellist).where(Panellist.study_id == study.id).order_by(Panellist.id)
+        select(Panellist)
+        .where(Panellist.study_id == study.id)
+        .order_by(Panellist.id)
+        .options(joinedload(Panellist.user), joinedload(Panellist.group))
     ).all()
     latest = {}
     for inv in db.session.scalars(

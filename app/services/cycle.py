@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.mail import MailError, mail_enabled, send_mail
@@ -112,6 +113,7 @@ def invited_panellists(round_: Round) -> list[Panellist]:
             Panellist.joined_at.is_not(None),
         )
         .order_by(Panellist.id)
+        .options(joinedload(Panellist.user), joinedload(Panellist.group))
     ).all()
     if round_.invite_rule != "completed_previous":
         return list(raters)

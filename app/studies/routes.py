@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, membership
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
-from app.models import Panellist, Study, StudyFacilitator
+from app.models import Item, Panellist, Study, StudyFacilitator
 from app.rounds.forms import OpenRoundForm
 from app.services.results import participation, rule_description
 from app.services.studies import (
@@ -184,7 +185,18 @@ def add_group_view(slug: str) -> Response:
 @login_required
 def items(slug: str) -> Response:
     study = facilitated_study(slug)
-    return render("studies/items.html", study=study, upload=UploadForm())
+    # Every item with all its versions (for `Item.current`) in two queries; `study.items`
+    # then finds them loaded, instead of one query per item (kept referenced until the page
+    # is drawn: the session holds loaded objects only weakly).
+    loaded = db.session.scalars(
+        select(Item)
+        .where(Item.study_id == study.id)
+        .options(selectinload(Item.versions))
+        .execution_options(populate_existing=True)
+    ).all()
+    page = render("studies/items.html", study=study, upload=UploadForm())
+    del loaded
+    return page
 
 
 @bp.route("/<slug>/items/new", methods=["GET", "POST"])

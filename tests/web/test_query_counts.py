@@ -51,7 +51,16 @@ def statements_per_page(app: Flask, size: Size, slug: str) -> dict[str, tuple[in
         sign_in(client, db.session.get(User, user_id))
         clients[role] = client
     out = {}
-    for name, (role, url) in page_urls(size, slug, built.busiest_ref).items():
+    pages = page_urls(size, slug, built.busiest_ref) | {
+        "panel": ("facilitator", f"/studies/{slug}/panel"),
+        "items": ("facilitator", f"/studies/{slug}/items"),
+        "open round": ("facilitator", f"/studies/{slug}/rounds/{size.rounds}"),
+        "responders": ("facilitator", f"/studies/{slug}/rounds/{size.rounds}/responders"),
+        "item history": ("facilitator", f"/studies/{slug}/results/items/{built.busiest_ref}"),
+        "channel": ("panellist", f"/studies/{slug}/discussion"),
+        "panellist's thread": ("panellist", f"/studies/{slug}/discussion/{built.busiest_ref}"),
+    }
+    for name, (role, url) in pages.items():
         first = clients[role].get(url)
         assert first.status_code == 200, (name, first.status_code)
         db.session.remove()
