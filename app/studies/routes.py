@@ -155,9 +155,7 @@ def show(slug: str) -> Response:
         rule=rule_description(study),
         participation=participation(current) if current else [],
         overview=overview,
-        missing=(
-            non_responders(current) if current and current.status == RoundStatus.OPEN else []
-        ),
+        missing=(non_responders(current) if current and current.status == RoundStatus.OPEN else []),
         open_form=open_form,
         group_form=GroupForm(),
     )
