@@ -381,6 +381,13 @@ class RoundSnapshot(db.Model):  # type: ignore[name-defined]
         """The payload as anyone may see it (`delphi.disclosure`): read this, not `payload`."""
         return disclose_round_results(self.payload)
 
+    def keep_stability(self, figures: dict[str, Any] | None) -> None:
+        """Add the stability of a round closed before it was stored (no group figures)."""
+        # New dicts: a JSON column notices an assignment, not a change inside the old value.
+        self.payload = {**self.payload, "stability": figures}
+        if self.summary is not None:
+            self.summary = {**self.summary, "stability": figures}
+
 
 class ItemDecision(db.Model):  # type: ignore[name-defined]
     """The facilitator's decision on an item after a round, beside the rule's suggestion."""

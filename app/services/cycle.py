@@ -244,8 +244,9 @@ def stability_between_last_rounds(study: Study) -> dict[str, Any] | None:
     )
     if snapshot is None:
         return None
-    if "stability" in snapshot.payload:
-        figures = snapshot.payload["stability"]
+    stored = snapshot.results
+    if "stability" in stored:
+        figures = stored["stability"]
     else:
         figures = keep_stability(snapshot.id)
     return stability_view(figures)
@@ -273,10 +274,7 @@ def keep_stability(snapshot_id: int) -> dict[str, Any] | None:
     round_ = db.session.get(Round, snapshot.round_id)
     assert round_ is not None
     figures = compute_stability(round_)
-    # A new dict: the JSON column notices an assignment, not a change inside the old one.
-    snapshot.payload = {**snapshot.payload, "stability": figures}
-    if snapshot.summary is not None:
-        snapshot.summary = {**snapshot.summary, "stability": figures}
+    snapshot.keep_stability(figures)
     return figures
 
 

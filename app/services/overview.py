@@ -141,7 +141,7 @@ def keep_summaries(snapshot_ids: list[int]) -> dict[int, dict[str, Any]]:
     for snapshot in db.session.scalars(
         select(RoundSnapshot).where(RoundSnapshot.id.in_(snapshot_ids))
     ):
-        snapshot.summary = summarise(snapshot.payload)
+        snapshot.summary = summarise(snapshot.results)
         out[snapshot.id] = snapshot.summary
     return out
 
