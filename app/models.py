@@ -360,7 +360,11 @@ class RoundItem(db.Model):  # type: ignore[name-defined]
 
 class Rating(db.Model):  # type: ignore[name-defined]
     __tablename__ = "ratings"
-    __table_args__ = (UniqueConstraint("panellist_id", "item_version_id", "round_id"),)
+    __table_args__ = (
+        UniqueConstraint("panellist_id", "item_version_id", "round_id"),
+        # A round's ratings (its figures, results page, progress): migration 0013.
+        Index("ix_ratings_round_id_panellist_id", "round_id", "panellist_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
@@ -384,11 +388,21 @@ class RoundSnapshot(db.Model):  # type: ignore[name-defined]
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), unique=True)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the dashboard and the results across rounds show, a few per cent of the payload
+    # (`app.services.results.summarise`); None for rounds closed before it was kept.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     @property
     def results(self) -> dict[str, Any]:
         """The payload as anyone may see it (`delphi.disclosure`): read this, not `payload`."""
         return disclose_round_results(self.payload)
+
+    def keep_stability(self, figures: dict[str, Any] | None) -> None:
+        """Add the stability of a round closed before it was stored (no group figures)."""
+        # New dicts: a JSON column notices an assignment, not a change inside the old value.
+        self.payload = {**self.payload, "stability": figures}
+        if self.summary is not None:
+            self.summary = {**self.summary, "stability": figures}
 
 
 class ItemDecision(db.Model):  # type: ignore[name-defined]

@@ -8,182 +8,23 @@ web view and `flask export` do. Baseline: reading the 300,000 ratings into a Dat
 
 from __future__ import annotations
 
-import random
 import resource
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-PANELLISTS, ITEMS, ROUNDS, GROUPS = 500, 200, 3, 7
+PANELLISTS, ITEMS, ROUNDS = 500, 200, 3
 BUDGET_S = 10.0
 
 
 def _build(db: Any) -> Any:
-    from sqlalchemy import insert
+    """The study, by the builder the page benchmark and the query-count test share."""
+    from app.models import Study
+    from bench.study_builder import Size, build_study
 
-    from app.models import (
-        Item,
-        ItemDecision,
-        ItemVersion,
-        Panellist,
-        Rating,
-        Round,
-        RoundItem,
-        RoundSnapshot,
-        StakeholderGroup,
-        Study,
-        Theme,
-        User,
-        utcnow,
-    )
-    from app.services.results import compute_results
-
-    rng = random.Random(7)
-    now = utcnow()
-    study = Study(slug="bench", title="Benchmark study", purpose="Export benchmark", max_rounds=3)
-    db.session.add(study)
-    db.session.flush()
-    groups = [
-        StakeholderGroup(study_id=study.id, name=f"Group {g + 1}", position=g)
-        for g in range(GROUPS)
-    ]
-    themes = [Theme(study_id=study.id, name=f"Theme {t + 1}", position=t) for t in range(3)]
-    db.session.add_all(groups + themes)
-    db.session.flush()
-    db.session.execute(
-        insert(User),
-        [
-            {
-                "email": f"p{n}@bench.test",
-                "name": f"Person {n}",
-                "session_version": 1,
-                "can_create_studies": False,
-                "created_at": now,
-            }
-            for n in range(PANELLISTS)
-        ],
-    )
-    users = db.session.scalars(db.select(User.id).order_by(User.id)).all()
-    db.session.execute(
-        insert(Panellist),
-        [
-            {
-                "study_id": study.id,
-                "user_id": uid,
-                "group_id": groups[n % GROUPS].id,
-                "role": "partner",
-                "pseudonym": f"Group {n % GROUPS + 1} partner {n // GROUPS + 1}",
-                "invited_at": now - timedelta(days=60),
-                "joined_at": now - timedelta(days=59),
-            }
-            for n, uid in enumerate(users)
-        ],
-    )
-    panellists = db.session.scalars(
-        db.select(Panellist.id).where(Panellist.study_id == study.id).order_by(Panellist.id)
-    ).all()
-    items = []
-    for n in range(ITEMS):
-        kind = "indicator" if n % 10 == 0 else "prompt"
-        item = Item(
-            study_id=study.id,
-            theme_id=themes[n % 3].id,
-            kind=kind,
-            ref=f"{'I' if kind == 'indicator' else 'P'}{n + 1}",
-            position=n + 1,
-        )
-        item.versions.append(
-            ItemVersion(
-                number=1,
-                text=f"Candidate {kind} number {n + 1}: how does the board assure itself?",
-                definition="A definition" if kind == "indicator" else "",
-                threshold="Good: 10 or more" if kind == "indicator" else "",
-            )
-        )
-        items.append(item)
-    db.session.add_all(items)
-    db.session.flush()
-    centre = [rng.uniform(3, 8.5) for _ in range(ITEMS)]
-    for number in range(1, ROUNDS + 1):
-        round_ = Round(
-            study_id=study.id,
-            number=number,
-            status="closed",
-            opened_at=now - timedelta(days=40 - 10 * number),
-            closed_at=now - timedelta(days=35 - 10 * number),
-        )
-        db.session.add(round_)
-        db.session.flush()
-        if number == 2:  # a tenth of the items are reworded for round 2
-            for item in items[::10]:
-                item.versions.append(
-                    ItemVersion(
-                        number=2,
-                        text=item.current.text + " (revised)",
-                        change_note="Clearer wording",
-                    )
-                )
-            db.session.flush()
-        db.session.add_all(
-            RoundItem(round_id=round_.id, item_version_id=item.current.id, position=k)
-            for k, item in enumerate(items)
-        )
-        db.session.flush()
-        rows = []
-        for k, item in enumerate(items):
-            vid = item.current.id
-            mean = centre[k] + 0.3 * (number - 1) * (1 if centre[k] > 6 else -1)
-            for pid in panellists:
-                if rng.random() < 0.03:
-                    rows.append(
-                        {
-                            "round_id": round_.id,
-                            "panellist_id": pid,
-                            "item_version_id": vid,
-                            "score": None,
-                            "unable": True,
-                            "reason": "",
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                    )
-                else:
-                    score = max(1, min(9, round(rng.gauss(mean, 1.4))))
-                    rows.append(
-                        {
-                            "round_id": round_.id,
-                            "panellist_id": pid,
-                            "item_version_id": vid,
-                            "score": score,
-                            "unable": False,
-                            "reason": "=SUM(A1)" if rng.random() < 0.01 else "",
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                    )
-        db.session.execute(insert(Rating), rows)
-        payload = compute_results(round_)
-        db.session.add(RoundSnapshot(round_id=round_.id, payload=payload))
-        for entry in payload["items"].values():
-            final = number == ROUNDS
-            decision = entry["suggested"] if final else "carry_forward"
-            db.session.add(
-                ItemDecision(
-                    round_id=round_.id,
-                    item_id=entry["item_id"],
-                    suggested=entry["suggested"],
-                    decision=decision,
-                    reason="" if final else "Rated in every round",
-                    decided_at=now,
-                )
-            )
-            if final:
-                item = next(i for i in items if i.id == entry["item_id"])
-                item.decision = decision if decision != "carry_forward" else None
-        db.session.commit()
-    return study
+    built = build_study(db, Size(PANELLISTS, ITEMS, ROUNDS))
+    return db.session.get(Study, built.study_id)
 
 
 def _cpu() -> float:

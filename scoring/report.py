@@ -44,6 +44,12 @@ ITEM_KEYS = (
 
 def plain(value: Any) -> Any:
     """JSON-safe copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    # The plain Python types first: a specification holds tens of thousands of them.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):

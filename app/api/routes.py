@@ -134,25 +134,21 @@ def _stability(study: Study) -> dict[str, Any] | None:
         return None
     refs = {i.id: i.ref for i in study.items}
     order = {i.id: n for n, i in enumerate(study.items)}
-    table = result["table"]
-    first, second = result["rounds"]  # type: ignore[misc]
+    first, second = result["rounds"]
     return {
         "from_round": first,
         "to_round": second,
         "items": [
             {
-                "ref": refs[item_id],
-                "n_paired": int(row["n_paired"]),
+                "ref": refs[row["item_id"]],
+                "n_paired": int(row["n_paired"] or 0),
                 "pct_changed_band": _number(row["pct_changed_band"]),
                 "p_value": _number(row["p_value"]),
                 "stable": None if row["stable"] is None else bool(row["stable"]),
                 "verdict": row["verdict"],
-                "wording_changed": bool(row["wording_changed"]),
+                "wording_changed": bool(row.get("wording_changed")),
             }
-            for item_id, row in sorted(
-                table.iterrows(),  # type: ignore[attr-defined]
-                key=lambda pair: order.get(pair[0], len(order)),
-            )
+            for row in sorted(result["items"], key=lambda r: order.get(r["item_id"], len(order)))
         ],
     }
 

@@ -12,6 +12,7 @@ import io
 from flask import Blueprint, current_app, flash, make_response, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study
@@ -25,9 +26,9 @@ from app.services.panel import (
     InviteOutcome,
     import_panel,
     invite_panellist,
-    link_signs_in,
     normalise_email,
     open_links,
+    panellists_a_link_signs_in,
     reinvite_panellist,
 )
 from app.studies.forms import UploadForm
@@ -65,7 +66,10 @@ def _page(
     form = form or _invite_form(study)
     upload = upload or UploadForm()
     panellists = db.session.scalars(
-        select(Panellist).where(Panellist.study_id == study.id).order_by(Panellist.id)
+        select(Panellist)
+        .where(Panellist.study_id == study.id)
+        .order_by(Panellist.id)
+        .options(joinedload(Panellist.user), joinedload(Panellist.group))
     ).all()
     latest = {}
     for inv in db.session.scalars(
@@ -86,7 +90,7 @@ def _page(
         latest=latest,
         links=links,
         unavailable=unavailable,
-        signs_in={p.id for p in panellists if p.joined_at and link_signs_in(p)},
+        signs_in=panellists_a_link_signs_in(panellists),
         report_errors=report_errors or [],
         errors=errors,
         status=status,

@@ -22,7 +22,7 @@ from app.models import (
     Study,
 )
 from app.services.realtime import freeze_snapshot, is_realtime, snapshots_of
-from app.services.results import compute_results, snapshot_of
+from app.services.results import compute_results, round_items_loaded, snapshot_of
 from app.services.rounds import record_decisions
 from app.web import london
 from delphi import Decision, RoundStatus, StudyStatus
@@ -50,7 +50,7 @@ def _page(
             db.select(ItemDecision).where(ItemDecision.round_id == round_.id)
         )
     }
-    versions = {ri.item_version_id: ri.item_version for ri in round_.round_items}
+    versions = {ri.item_version_id: ri.item_version for ri in round_items_loaded(round_)}
     return render(
         "results/show.html",
         change_reasons=change_reasons(round_),
@@ -142,7 +142,7 @@ def live_snapshot(slug: str, number: int, snapshot_id: int) -> Response:
     snapshot = db.session.get(LiveSnapshot, snapshot_id)
     if snapshot is None or snapshot.round_id != round_.id:
         abort(404)
-    versions = {ri.item_version_id: ri.item_version for ri in round_.round_items}
+    versions = {ri.item_version_id: ri.item_version for ri in round_items_loaded(round_)}
     return render(
         "results/show.html",
         study=study,

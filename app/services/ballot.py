@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import ItemDecision, ItemVersion, Panellist, Rating, Round, Theme
 from app.services.cycle import ChangeShown, content_of, version_changes
 from app.services.ratings import ratings_by_version
-from app.services.results import feedback_by_item, previous_closed_round
+from app.services.results import feedback_by_item, previous_closed_round, round_items_loaded
 from delphi import DecisionForPanel, ItemField, Scale, decision_for_panel
 
 
@@ -66,7 +66,9 @@ def build_ballot(
     previous = previous_closed_round(round_)
     earlier_versions: dict[int, ItemVersion] = {}
     if previous is not None:
-        earlier_versions = {ri.item_version.item_id: ri.item_version for ri in previous.round_items}
+        earlier_versions = {
+            ri.item_version.item_id: ri.item_version for ri in round_items_loaded(previous)
+        }
     earlier: dict[int, Rating] = {}
     if previous is not None and panellist is not None:
         for rating, item_id in db.session.execute(
@@ -87,7 +89,7 @@ def build_ballot(
         }
     sections: dict[int, ThemeSection] = {}
     ordered = sorted(
-        round_.round_items,
+        round_items_loaded(round_),
         key=lambda ri: (ri.item_version.item.theme.position, ri.item_version.item.position),
     )
     for round_item in ordered:

@@ -6,9 +6,10 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.mail import MailError, mail_enabled, send_mail
@@ -22,12 +23,13 @@ from app.models import (
     Reminder,
     Round,
     RoundItem,
+    RoundSnapshot,
     Study,
     User,
     utcnow,
 )
 from app.services import audit
-from app.services.results import ratings_frame
+from app.services.results import compute_stability
 from app.services.studies import theme_named
 from app.services.transaction import transactional
 from app.text.dates import london
@@ -44,12 +46,8 @@ from delphi import (
     check_can_reopen_study,
     check_record_open,
     item_changes,
-    pair_for_stability,
-    wording_changed_verdict,
 )
 from delphi.items import VERSION_FIELDS
-from scoring import Scale, stability
-from scoring.stability import COLUMNS as STABILITY_COLUMNS
 
 # What a revision may change: the wording, every other field, the kind and the theme.
 REVISABLE = ("text", *(f.name for f in VERSION_FIELDS))
@@ -177,6 +175,7 @@ def invited_panellists(round_: Round) -> list[Panellist]:
             Panellist.joined_at.is_not(None),
         )
         .order_by(Panellist.id)
+        .options(joinedload(Panellist.user), joinedload(Panellist.group))
     ).all()
     if round_.invite_rule != "completed_previous":
         return list(raters)
@@ -293,95 +292,74 @@ def undecided_items(study: Study) -> list[Item]:
     return [i for i in study.items if i.decision is None]
 
 
-def stability_between(previous: Round, last: Round) -> pd.DataFrame:
-    """Per item rated in both rounds, indexed by item id: `scoring.stability`'s columns and
-    `wording_changed`. Only ratings of the same version are compared
-    (`delphi.pair_for_stability`); an item reworded between the rounds gets no figures and
-    the verdict that its wording changed."""
-    versions_before = {ri.item_version.item_id: ri.item_version_id for ri in previous.round_items}
-    versions_after = {ri.item_version.item_id: ri.item_version_id for ri in last.round_items}
-    pairing = pair_for_stability(versions_before, versions_after)
-    same = {versions_after[i]: i for i in pairing.comparable}
-    before, after = ratings_frame(previous), ratings_frame(last)
-    before = before[before["item"].isin(same.keys())].assign(item=lambda f: f["item"].map(same))
-    after = after[after["item"].isin(same.keys())].assign(item=lambda f: f["item"].map(same))
-    study = last.study
-    scale = Scale(low=study.scale_min, high=study.scale_max)
-    table = (
-        stability(before, after, scale)
-        if len(before) or len(after)
-        else pd.DataFrame(columns=list(STABILITY_COLUMNS))
-    )
-    # Comparable items nobody rated in either round still get their row.
-    missing = [i for i in pairing.comparable if i not in table.index]
-    rows = [
-        *(_no_figures(i, "not rated in both rounds") for i in missing),
-        *(
-            _no_figures(i, wording_changed_verdict(previous.number, last.number))
-            for i in pairing.reworded
-        ),
-    ]
-    if rows:
-        extra = pd.DataFrame(
-            [r for _, r in rows], index=pd.Index([i for i, _ in rows], name="item")
-        )
-        table = pd.concat([table.astype(object), extra.astype(object)])
-    table = table.astype(object)
-    table["wording_changed"] = [i in pairing.reworded for i in table.index]
-    return table
-
-
-def _no_figures(item_id: int, verdict: str) -> tuple[int, dict[str, object]]:
-    return item_id, {
-        "n_paired": 0,
-        "n_changed_band": 0,
-        "pct_changed_band": None,
-        "n_changed_rating": 0,
-        "wilcoxon_stat": None,
-        "p_value": None,
-        "stable": None,
-        "verdict": verdict,
-    }
-
-
-def stability_between_last_rounds(study: Study) -> dict[str, object] | None:
-    """Per-item stability between the last two closed rounds (`stability_between`).
-
-    `all_stable` only when every item rated in both was compared and found stable: an item
-    reworded between them has no verdict, so the ratings are not shown to be stable."""
+def stability_between_last_rounds(study: Study) -> dict[str, Any] | None:
+    """Per-item stability between the last two closed rounds, on items rated in both:
+    ``rounds`` (the two numbers), ``items`` (rows of `results.STABILITY_KEYS` with
+    ``item_id``; None when no item was rated in both) and ``all_stable``. Read from the last
+    round's snapshot, where closing it stored them; a round closed before they were stored
+    has them computed and kept on first reading."""
     closed = [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
     if len(closed) < 2:
         return None
-    previous, last = closed[-2], closed[-1]
-    table = stability_between(previous, last)
-    if not len(table):
+    snapshot = db.session.scalar(
+        select(RoundSnapshot).where(RoundSnapshot.round_id == closed[-1].id)
+    )
+    if snapshot is None:
         return None
-    reworded = int(table["wording_changed"].sum())
-    stable = bool(table["stable"].eq(True).all())
+    stored = snapshot.results
+    if "stability" in stored:
+        figures = stored["stability"]
+    else:
+        figures = keep_stability(snapshot.id)
+    return stability_view(figures)
+
+
+def stability_view(figures: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Stored stability (`results.compute_stability`) as `stability_between_last_rounds`
+    gives it: only the items rated in both rounds; None when there are none."""
+    both = [row for row in (figures or {}).get("items", []) if row.get("in_both")]
+    if not figures or not both:
+        return None
     return {
-        "rounds": (previous.number, last.number),
-        "table": table,
-        "all_stable": stable,
-        "reworded": reworded,
+        "rounds": tuple(figures["rounds"]),
+        "items": both,
+        "all_stable": bool(figures["all_stable"]),
     }
 
 
-def stop_reasons(study: Study) -> list[str]:
-    """Why the study may stop now, in the words shown to the facilitator."""
+@transactional
+def keep_stability(snapshot_id: int) -> dict[str, Any] | None:
+    """Compute and store the stability of a round whose snapshot predates stored stability."""
+    snapshot = db.session.get(RoundSnapshot, snapshot_id)
+    if snapshot is None:
+        return None
+    round_ = db.session.get(Round, snapshot.round_id)
+    assert round_ is not None
+    figures = compute_stability(round_)
+    snapshot.keep_stability(figures)
+    return figures
+
+
+_LOOK_UP: Any = object()
+
+
+def stop_reasons(study: Study, stability: dict[str, Any] | None = _LOOK_UP) -> list[str]:
+    """Why the study may stop now, in the words shown to the facilitator. `stability`: what
+    `stability_between_last_rounds` gave, when the caller has it already."""
     reasons = []
     if study.items and not undecided_items(study):
         reasons.append("Every item has been accepted or excluded.")
-    result = stability_between_last_rounds(study)
+    result = stability_between_last_rounds(study) if stability is _LOOK_UP else stability
     if result:
-        first, second = result["rounds"]  # type: ignore[misc]
-        table = result["table"]
-        kept = table[~table["wording_changed"].astype(bool)]
+        first, second = result["rounds"]
+        rows = result["items"]
+        kept = [r for r in rows if not r.get("wording_changed")]
         if result["all_stable"]:
             reasons.append(f"Ratings were stable between rounds {first} and {second}.")
-        elif len(kept) and kept["stable"].eq(True).all():
+        elif kept and all(r["stable"] is True for r in kept):
             refs = {i.id: i.ref for i in study.items}
             reworded = ", ".join(
-                refs.get(i, str(i)) for i in table.index[table["wording_changed"].astype(bool)]
+                refs.get(r["item_id"], str(r["item_id"])) for r in rows if r.get("wording_changed")
             )
             reasons.append(
                 f"Ratings were stable between rounds {first} and {second} for every item rated "

@@ -25,16 +25,16 @@ from app.models import (
     ItemDecision,
     ItemVersion,
     Panellist,
+    Rating,
     Round,
     RoundItem,
     RoundSnapshot,
     Study,
     utcnow,
 )
-from app.services.cycle import reopenings, stability_between
-from app.services.export_data import raw_ratings
+from app.services.cycle import reopenings
 from app.services.indicator_testing import specification_section
-from app.services.results import RULE_LABELS, rule_description
+from app.services.results import RULE_LABELS, compute_stability, rule_description
 from app.text.dates import london
 from delphi import (
     MIN_GROUP_RATERS,
@@ -195,9 +195,10 @@ def build_specification(
 ) -> dict[str, Any]:
     """Everything the specification says, as plain JSON-ready data (see docs/).
 
-    `raw` is the study's ratings from `raw_ratings`, when the caller has read them already.
+    `raw` is the study's ratings from `raw_ratings`, when the caller has read them already;
+    without it the specification reads only who responded in each round, and stability as
+    stored when each round closed (all ratings only for rounds closed before it was stored).
     """
-    raw = raw_ratings(study) if raw is None else raw
     items = db.session.scalars(
         select(Item)
         .where(Item.study_id == study.id)
@@ -408,7 +409,7 @@ def _methods(
     version_in_round: dict[tuple[int, int], tuple[int, int]],
     decisions: dict[int, dict[int, ItemDecision]],
     spec: dict[str, Any],
-    raw: pd.DataFrame,
+    raw: pd.DataFrame | None,
 ) -> dict[str, Any]:
     panellists = _panellists(study)
     panel = []
@@ -428,24 +429,34 @@ def _methods(
             }
         )
 
-    responders: dict[int, set[int]] = {
-        int(round_id): set(map(int, ids))
-        for round_id, ids in raw.groupby("round_id")["panellist_id"].unique().items()
-    }
+    responders: dict[int, set[int]] = defaultdict(set)
+    if raw is not None:
+        for round_id, ids in raw.groupby("round_id")["panellist_id"].unique().items():
+            responders[int(round_id)] = set(map(int, ids))
+    else:
+        for round_id, panellist_id in db.session.execute(
+            select(Rating.round_id, Rating.panellist_id)
+            .distinct()
+            .join(Round, Round.id == Rating.round_id)
+            .where(Round.study_id == study.id)
+        ):
+            responders[round_id].add(panellist_id)
+    responders = dict(responders)
     first = responders.get(rounds[0].id, set()) if rounds else set()
     participation = []
+    # Each group's raters as (id, invited at), read off the ORM objects once, not per round.
+    raters: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    for p in panellists:
+        if p.role != PanelRole.OBSERVER.value:
+            raters[p.group_id].append((p.id, p.invited_at))
     for r in rounds:
         cutoff = r.closed_at or utcnow()
         for group in study.groups:
-            members = [
-                p
-                for p in panellists
-                if p.group_id == group.id and p.role != PanelRole.OBSERVER.value
-            ]
-            responded = {p.id for p in members} & responders.get(r.id, set())
+            members = raters.get(group.id, [])
+            responded = {pid for pid, _ in members} & responders.get(r.id, set())
             # Invited before the round closed; anyone who responded was invited, whatever
             # the clock says (imported or back-dated panels).
-            ids = {p.id for p in members if p.invited_at <= cutoff} | responded
+            ids = {pid for pid, invited_at in members if invited_at <= cutoff} | responded
             participation.append(
                 {
                     "round": r.number,
@@ -508,7 +519,7 @@ def _methods(
         "merging_note": (
             "Merged items are recorded as an exclusion of the merged item, with the reason."
         ),
-        "stability": _stability(study, rounds, items, raw),
+        "stability": _stored_stability(rounds, items, snapshots),
         "anonymity": ANONYMITY,
         "discussion": [
             {"ref": entry["ref"], **entry["discussion_summary"]}
@@ -523,36 +534,40 @@ def _methods(
     }
 
 
-def _stability(
-    study: Study, rounds: list[Round], items: list[Item], raw: pd.DataFrame
+def _stored_stability(
+    rounds: list[Round], items: list[Item], snapshots: dict[int, dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Per pair of consecutive closed rounds: per item rated in both, band changes and
-    Wilcoxon, comparing only ratings of the same wording (`cycle.stability_between`)."""
+    """Stability per pair of consecutive closed rounds as each later round stored it when it
+    closed (`results.compute_stability`: only ratings of the same wording are compared); a
+    round closed before it was stored has it computed here."""
     closed = [r for r in rounds if r.closed_at]
     refs = {i.id: i.ref for i in items}
-    order = {i.ref: n for n, i in enumerate(items)}
     out = []
-    for prev, curr in zip(closed, closed[1:], strict=False):
-        table = stability_between(prev, curr)
-        if not len(table):
+    for curr in closed[1:]:
+        payload = snapshots.get(curr.number)
+        pair = (
+            payload["stability"]
+            if payload is not None and "stability" in payload
+            else compute_stability(curr)
+        )
+        if not pair:
             continue
         rows = [
             {
-                "ref": refs.get(int(item_id), str(item_id)),
+                "ref": refs.get(row["item_id"], str(row["item_id"])),
                 "n_paired": row["n_paired"],
                 "pct_changed_band": row["pct_changed_band"],
                 "p_value": row["p_value"],
-                "stable": None if pd.isna(row["stable"]) else bool(row["stable"]),
+                "stable": row["stable"],
                 "verdict": row["verdict"],
-                "wording_changed": bool(row["wording_changed"]),
+                "wording_changed": bool(row.get("wording_changed")),
             }
-            for item_id, row in table.iterrows()
+            for row in pair["items"]
         ]
-        rows.sort(key=lambda r: order.get(r["ref"], len(order)))
         out.append(
             {
-                "from_round": prev.number,
-                "to_round": curr.number,
+                "from_round": pair["rounds"][0],
+                "to_round": pair["rounds"][1],
                 "items": rows,
                 "stable_items": sum(1 for row in rows if row["stable"]),
                 "wording_changed_items": sum(1 for row in rows if row["wording_changed"]),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
@@ -20,13 +21,27 @@ from app.models import (
     RoundSnapshot,
     Study,
 )
-from app.services.cycle import ChangeShown, stability_between_last_rounds, version_changes
-from delphi import ConsensusStatus, DecisionForPanel, RoundStatus, decision_for_panel
+from app.services.cycle import (
+    ChangeShown,
+    stability_between_last_rounds,
+    stability_view,
+    version_changes,
+)
+from app.services.results import round_items_loaded, summarise
+from app.services.transaction import transactional
+from delphi import (
+    ConsensusStatus,
+    DecisionForPanel,
+    RoundStatus,
+    decision_for_panel,
+    disclose_round_results,
+)
 
 
 @dataclass
 class RoundFigures:
-    """One closed round's stored results, group figures disclosed (`delphi.disclosure`)."""
+    """One closed round's stored figures (its summary, or with `round_figures(full=True)` its
+    whole results), group figures disclosed (`delphi.disclosure`)."""
 
     number: int
     results: dict[str, Any]  # RoundSnapshot.results: group figures disclosed
@@ -69,6 +84,8 @@ class Overview:
     board: list[BoardRow]
     stability: list[dict[str, Any]] | None
     stability_rounds: tuple[int, int] | None
+    # What `stability_between_last_rounds` gave, for `stop_reasons` on the same page.
+    stability_found: dict[str, Any] | None = None
 
     @property
     def numbers(self) -> list[int]:
@@ -95,17 +112,45 @@ def closed_rounds(study: Study) -> list[Round]:
     return [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
 
 
-def round_figures(study: Study) -> list[RoundFigures]:
+def round_figures(study: Study, *, full: bool = False) -> list[RoundFigures]:
+    """Each closed round's stored figures, in order: its summary (`results.summarise`: what
+    the dashboard and the results across rounds show), or with `full` its whole results."""
     rounds = closed_rounds(study)
     if not rounds:
         return []
-    snaps = {
-        s.round_id: s
-        for s in db.session.scalars(
-            select(RoundSnapshot).where(RoundSnapshot.round_id.in_([r.id for r in rounds]))
-        )
-    }
-    return [RoundFigures(r.number, snaps[r.id].results) for r in rounds if r.id in snaps]
+    ids = [r.id for r in rounds]
+    if full:
+        snaps = {
+            s.round_id: s.results
+            for s in db.session.scalars(
+                select(RoundSnapshot).where(RoundSnapshot.round_id.in_(ids))
+            )
+        }
+    else:
+        rows = db.session.execute(
+            select(RoundSnapshot.id, RoundSnapshot.round_id, RoundSnapshot.summary).where(
+                RoundSnapshot.round_id.in_(ids)
+            )
+        ).all()
+        missing = [snapshot_id for snapshot_id, _, summary in rows if summary is None]
+        made = keep_summaries(missing) if missing else {}
+        snaps = {
+            round_id: disclose_round_results(summary if summary is not None else made[snapshot_id])
+            for snapshot_id, round_id, summary in rows
+        }
+    return [RoundFigures(r.number, snaps[r.id]) for r in rounds if r.id in snaps]
+
+
+@transactional
+def keep_summaries(snapshot_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Make and keep the summary of rounds closed before summaries were kept."""
+    out = {}
+    for snapshot in db.session.scalars(
+        select(RoundSnapshot).where(RoundSnapshot.id.in_(snapshot_ids))
+    ):
+        snapshot.summary = summarise(snapshot.results)
+        out[snapshot.id] = snapshot.summary
+    return out
 
 
 def decisions_by_round(study: Study, *, confirmed_only: bool = False) -> dict[int, dict[int, str]]:
@@ -146,34 +191,26 @@ def study_overview(study: Study) -> Overview:
             board.append(row)
     stability_rows: list[dict[str, Any]] | None = None
     stability_rounds = None
-    result = stability_between_last_rounds(study) if len(figures) >= 2 else None
+    result = None
+    if len(figures) >= 2:
+        last = figures[-1]
+        if "stability" in last.results and last.number == closed_rounds(study)[-1].number:
+            result = stability_view(last.results["stability"])
+        else:  # closed before stability was stored: computed once and kept
+            result = stability_between_last_rounds(study)
     if result:
-        table = result["table"]
         refs = {i.id: i.ref for i in study.items}
-        stability_rows = []
-        for item_id, row in table.iterrows():  # type: ignore[attr-defined]
-            stability_rows.append(
-                {
-                    "ref": refs.get(int(item_id), str(item_id)),
-                    **{k: _none_if_nan(v) for k, v in row.to_dict().items()},
-                }
-            )
+        stability_rows = [
+            {"ref": refs.get(row["item_id"], str(row["item_id"])), **row} for row in result["items"]
+        ]
         stability_rows.sort(key=lambda r: _ref_key(r["ref"]))
-        stability_rounds = result["rounds"]  # type: ignore[assignment]
-    return Overview(study, figures, board, stability_rows, stability_rounds)
+        stability_rounds = result["rounds"]
+    return Overview(study, figures, board, stability_rows, stability_rounds, result)
 
 
 def _ref_key(ref: str) -> tuple[str, int]:
     digits = "".join(c for c in ref if c.isdigit())
     return (ref.rstrip("0123456789"), int(digits) if digits else 0)
-
-
-def _none_if_nan(value: Any) -> Any:
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
 
 
 @dataclass
@@ -189,7 +226,7 @@ def item_history(study: Study, item: Item) -> list[HistoryEntry]:
     decisions = decisions_by_round(study)
     versions = {v.id: v for v in item.versions}
     out = []
-    for figures in round_figures(study):
+    for figures in round_figures(study, full=True):
         for key, entry in figures.results.get("items", {}).items():
             if entry.get("item_id") == item.id:
                 out.append(
@@ -255,7 +292,7 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
     }
     out = []
     ordered = sorted(
-        round_.round_items,
+        round_items_loaded(round_, with_versions=True),
         key=lambda ri: (ri.item_version.item.theme.position, ri.item_version.item.position),
     )
     for round_item in ordered:
@@ -308,6 +345,8 @@ def decisions_for_panel(study: Study) -> list[tuple[int, Item, DecisionForPanel]
         .join(Item, Item.id == ItemDecision.item_id)
         .where(Round.study_id == study.id, ItemDecision.decided_at.is_not(None))
         .order_by(Round.number, Item.position)
+        # Each decision's item and its versions (for `Item.current`) with it, not one by one.
+        .options(joinedload(ItemDecision.item).selectinload(Item.versions))
     ).all()
     out = []
     for number, row in rows:

@@ -11,11 +11,30 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Panellist, Rating, Round, RoundSnapshot, StakeholderGroup, Study
+from app.models import (
+    Item,
+    ItemVersion,
+    Panellist,
+    Rating,
+    Round,
+    RoundItem,
+    RoundSnapshot,
+    StakeholderGroup,
+    Study,
+)
+from app.services.export_data import read_frame
 from app.settings import settings
-from delphi import ConsensusStatus, PanelRole, disclose_round_results, suggest_decision
+from delphi import (
+    ConsensusStatus,
+    PanelRole,
+    disclose_round_results,
+    pair_for_stability,
+    suggest_decision,
+    wording_changed_verdict,
+)
 from scoring import (
     ITEM_KEYS,
     Rule,
@@ -27,6 +46,7 @@ from scoring import (
     item_summary,
     plain,
     rule_from_name,
+    stability,
 )
 
 RULE_LABELS = {
@@ -68,14 +88,18 @@ def rule_description(study: Study) -> str:
 
 
 def ratings_frame(round_: Round) -> pd.DataFrame:
-    """Long form: panellist, item (item version id), rating (NaN = unable to rate), group."""
-    rows = db.session.execute(
+    """Long form: panellist, item (item version id), rating (NaN = unable to rate), group.
+
+    Read from the driver's cursor as the export does: building SQLAlchemy `Row`s first (which
+    pandas then probes one by one) took seconds for a 100,000-rating round.
+    """
+    frame = read_frame(
         select(Rating.panellist_id, Rating.item_version_id, Rating.score, StakeholderGroup.name)
         .join(Panellist, Panellist.id == Rating.panellist_id)
         .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
-        .where(Rating.round_id == round_.id)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["panellist", "item", "rating", "group"])
+        .where(Rating.round_id == round_.id),
+        ["panellist", "item", "rating", "group"],
+    )
     frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce").astype(float)
     return frame
 
@@ -100,17 +124,21 @@ def participation(round_: Round) -> list[dict[str, Any]]:
             .group_by(Rating.panellist_id)
         ).all()
     )
+    # One query for every group's raters, not one per group.
+    by_group: dict[int, list[int]] = {}
+    for panellist_id, group_id in db.session.execute(
+        select(Panellist.id, Panellist.group_id).where(
+            Panellist.study_id == round_.study_id,
+            Panellist.role != PanelRole.OBSERVER.value,
+            Panellist.joined_at.is_not(None),
+        )
+    ):
+        by_group.setdefault(group_id, []).append(panellist_id)
     out = []
     for group in round_.study.groups:
-        members = db.session.scalars(
-            select(Panellist).where(
-                Panellist.group_id == group.id,
-                Panellist.role != PanelRole.OBSERVER.value,
-                Panellist.joined_at.is_not(None),
-            )
-        ).all()
-        responded = [p for p in members if answered.get(p.id)]
-        completed = [p for p in members if answered.get(p.id, 0) >= item_count > 0]
+        members = by_group.get(group.id, [])
+        responded = [p for p in members if answered.get(p)]
+        completed = [p for p in members if answered.get(p, 0) >= item_count > 0]
         out.append(
             {
                 "group": group.name,
@@ -137,7 +165,7 @@ def compute_results(round_: Round) -> dict[str, Any]:
         frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id
     )
     out_items: dict[str, Any] = {}
-    for round_item in round_.round_items:
+    for round_item in round_items_loaded(round_):
         version = round_item.item_version
         key = version.id
         figures = item_figures(items.loc[key]) if key in items.index else unrated_figures(study)
@@ -165,6 +193,134 @@ def compute_results(round_: Round) -> dict[str, Any]:
         "participation": participation(round_),
     }
     return disclose_round_results(results)
+
+
+def round_items_loaded(round_: Round, *, with_versions: bool = False) -> list[RoundItem]:
+    """The round's items in order, each with its version, item and theme loaded (and, with
+    `with_versions`, every version of the item, for `Item.current`): one query per kind of
+    row, however many items, where walking `round_.round_items` loads each one by one."""
+    # Versions, items and themes are one each per round item: joined into the one query.
+    item = joinedload(RoundItem.item_version, innerjoin=True).joinedload(
+        ItemVersion.item, innerjoin=True
+    )
+    options = [item.joinedload(Item.theme, innerjoin=True)]
+    if with_versions:
+        options.append(item.selectinload(Item.versions))
+    return list(
+        db.session.scalars(
+            select(RoundItem)
+            .where(RoundItem.round_id == round_.id)
+            .order_by(RoundItem.position)
+            .options(*options)
+        )
+    )
+
+
+STABILITY_KEYS = (
+    "n_paired",
+    "n_changed_band",
+    "pct_changed_band",
+    "n_changed_rating",
+    "wilcoxon_stat",
+    "p_value",
+    "stable",
+    "verdict",
+)
+
+
+def compute_stability(round_: Round) -> dict[str, Any] | None:
+    """Per-item stability between this round and the closed round before it, JSON-safe:
+    stored with the round's results when it closes, and read by the dashboard, the results
+    across rounds, the API and the specification.
+
+    Only ratings of the same wording are compared (`delphi.pair_for_stability`): an item
+    reworded between the rounds gets no figures, ``wording_changed`` and the verdict that
+    its wording changed. ``items``: a row (`STABILITY_KEYS`, ``item_id``, ``in_both``: the
+    item has ratings in both rounds, ``wording_changed``) for every item rated in this round,
+    in the round's order; ``all_stable``: every item rated in both rounds was compared and is
+    stable. None when there is no earlier closed round or nothing was rated in this one."""
+    previous = previous_closed_round(round_)
+    if previous is None:
+        return None
+    before, after = ratings_frame(previous), ratings_frame(round_)
+    if not len(after):
+        return None
+    version_before = {
+        ri.item_version.item_id: ri.item_version_id for ri in round_items_loaded(previous)
+    }
+    in_round = round_items_loaded(round_)
+    version_after = {ri.item_version.item_id: ri.item_version_id for ri in in_round}
+    pairing = pair_for_stability(version_before, version_after)
+    rated_before = set(before["item"])
+    rated_after = set(after["item"])
+    same = {version_after[i] for i in pairing.comparable}
+    study = round_.study
+    scale = Scale(low=study.scale_min, high=study.scale_max)
+    # Nothing to compare when every item rated in both was reworded.
+    table = (
+        stability(before[before["item"].isin(same)], after[after["item"].isin(same)], scale)
+        if same
+        else None
+    )
+    rows = []
+    for ri in in_round:
+        item_id, version_id = ri.item_version.item_id, ri.item_version_id
+        if version_id not in rated_after:
+            continue
+        reworded = item_id in pairing.reworded
+        earlier = version_before.get(item_id)
+        row: dict[str, Any] = {
+            "item_id": int(item_id),
+            "in_both": earlier is not None and earlier in rated_before,
+            "wording_changed": reworded,
+        }
+        if reworded or table is None or version_id not in table.index:
+            row.update(dict.fromkeys(STABILITY_KEYS))
+            row.update(n_paired=0, n_changed_band=0, n_changed_rating=0)
+            row["verdict"] = (
+                wording_changed_verdict(previous.number, round_.number)
+                if reworded
+                else "not rated in both rounds"
+            )
+        else:
+            row.update({k: _plain_value(table.loc[version_id, k]) for k in STABILITY_KEYS})
+        rows.append(row)
+    both = [r for r in rows if r["in_both"]]
+    return {
+        "rounds": [previous.number, round_.number],
+        "items": rows,
+        "all_stable": bool(both) and all(r["stable"] is True for r in both),
+    }
+
+
+def _plain_value(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+SUMMARY_ITEM_KEYS = ("item_id", "ref", "status", "median", "pct_top")
+
+
+def summarise(payload: dict[str, Any]) -> dict[str, Any]:
+    """The part of a round's stored results that the dashboard and the results across rounds
+    show (kept as `RoundSnapshot.summary`): per item its status, median and % in the top
+    band; alpha (per group too), participation and stability. No group figure per item."""
+    out = {
+        "round": payload.get("round"),
+        "items": {
+            key: {k: entry.get(k) for k in SUMMARY_ITEM_KEYS}
+            for key, entry in (payload.get("items") or {}).items()
+        },
+        "alpha": payload.get("alpha"),
+        "alpha_groups": payload.get("alpha_groups"),
+        "participation": payload.get("participation"),
+    }
+    if "stability" in payload:
+        out["stability"] = payload["stability"]
+    return out
 
 
 def snapshot_of(round_: Round) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ Opening, closing and reopening a round each post a notice in the study channel
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 
@@ -24,7 +25,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.discussion_writes import post_round_notice
-from app.services.results import compute_results
+from app.services.results import compute_results, compute_stability, summarise
 from app.services.transaction import transactional
 from delphi import (
     Decision,
@@ -140,8 +141,8 @@ def close_round(round_id: int, *, actor: User | None, now: datetime | None = Non
     round_.closed_at = now or utcnow()
     db.session.flush()
     post_round_notice(round_)
-    payload = compute_results(round_)
-    db.session.add(RoundSnapshot(round_id=round_.id, payload=payload))
+    payload = round_payload(round_)
+    db.session.add(RoundSnapshot(round_id=round_.id, payload=payload, summary=summarise(payload)))
     for entry in payload["items"].values():
         db.session.add(
             ItemDecision(
@@ -153,6 +154,15 @@ def close_round(round_id: int, *, actor: User | None, now: datetime | None = Non
         )
     audit.record(round_.study_id, "round.closed", by=audit.actor_id(actor), round=round_.number)
     return round_
+
+
+def round_payload(round_: Round) -> dict[str, Any]:
+    """What a closed round keeps: its results and alpha (`compute_results`) and the stability
+    of ratings since the closed round before it, computed once here so that no page
+    recomputes them (reopening the round deletes them with the snapshot)."""
+    payload = compute_results(round_)
+    payload["stability"] = compute_stability(round_)
+    return payload
 
 
 @transactional

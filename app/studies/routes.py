@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -13,7 +14,7 @@ from app.errors import error_response
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
-from app.models import Panellist, Study, StudyFacilitator
+from app.models import Item, Panellist, Study, StudyFacilitator
 from app.rounds.forms import OpenRoundForm
 from app.services.cycle import reopenings, study_outcome
 from app.services.results import participation, rule_description
@@ -158,18 +159,21 @@ def show(slug: str) -> Response:
             Proposal.study_id == study.id, Proposal.status == "pending"
         )
     )
+    overview = study_overview(study)
     return render(
         "studies/dashboard.html",
         pending_proposals=pending,
-        stop_reasons=stop_reasons(study) if study.status != StudyStatus.COMPLETED else [],
+        stop_reasons=(
+            stop_reasons(study, overview.stability_found)
+            if study.status != StudyStatus.COMPLETED
+            else []
+        ),
         study=study,
         current=current,
         rule=rule_description(study),
         participation=participation(current) if current else [],
-        overview=study_overview(study),
-        missing=(
-            non_responders(current) if current and current.status == RoundStatus.OPEN else []
-        ),
+        overview=overview,
+        missing=(non_responders(current) if current and current.status == RoundStatus.OPEN else []),
         open_form=open_form,
         group_form=GroupForm(),
         reopenings=reopenings(study),
@@ -198,7 +202,18 @@ def add_group_view(slug: str) -> Response:
 @login_required
 def items(slug: str) -> Response:
     study = facilitated_study(slug)
-    return render("studies/items.html", study=study, upload=UploadForm(), **items_context(study))
+    # Every item with all its versions (for `Item.current`) in two queries; `study.items`
+    # then finds them loaded, instead of one query per item (kept referenced until the page
+    # is drawn: the session holds loaded objects only weakly).
+    loaded = db.session.scalars(
+        select(Item)
+        .where(Item.study_id == study.id)
+        .options(selectinload(Item.versions))
+        .execution_options(populate_existing=True)
+    ).all()
+    page = render("studies/items.html", study=study, upload=UploadForm(), **items_context(study))
+    del loaded
+    return page
 
 
 def items_context(study: Study) -> dict[str, object]:

@@ -1,14 +1,14 @@
 """Indicator test data: trust-level numerators and denominators for a funnel plot.
 
 Revision ID: 0014_indicator_test_data
-Revises: 0010_panel_views
+Revises: 0013_round_figures
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_indicator_test_data"
-down_revision = "0010_panel_views"
+down_revision = "0013_round_figures"
 branch_labels = None
 depends_on = None
 

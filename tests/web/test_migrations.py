@@ -283,3 +283,36 @@ def test_the_indicator_test_data_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_indicator_test_data_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0014_indicator_test_data(url)
+
+
+def _round_trip_0013_indexes_ratings_by_round(url: str) -> None:
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+
+        def indexes() -> dict[str, list[str]]:
+            return {
+                i["name"]: i["column_names"] for i in inspect(db.engine).get_indexes("ratings")
+            }
+
+        def snapshot_columns() -> set[str]:
+            return {c["name"] for c in inspect(db.engine).get_columns("round_snapshots")}
+
+        assert indexes()["ix_ratings_round_id_panellist_id"] == ["round_id", "panellist_id"]
+        assert "summary" in snapshot_columns()
+        downgrade(revision="0008_invitation_link_seeds")
+        assert "ix_ratings_round_id_panellist_id" not in indexes()
+        assert "summary" not in snapshot_columns()
+        upgrade()
+        assert "ix_ratings_round_id_panellist_id" in indexes()
+        _every_model_column_exists()
+        db.engine.dispose()
+
+
+def test_the_round_figures_migration_indexes_ratings_by_round_on_sqlite(tmp_path):
+    _round_trip_0013_indexes_ratings_by_round(f"sqlite:///{tmp_path / 'figures.sqlite3'}")
+
+
+def test_the_round_figures_migration_indexes_ratings_by_round_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0013_indexes_ratings_by_round(url)
