@@ -24,6 +24,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
 
 from app.export import tables
+from app.export.formats import PANELLISTS_NOTE
 from app.export.tables import TextTable, date, top_band
 from delphi import MIN_GROUP_RATERS
 
@@ -41,7 +42,16 @@ class _Styles:
 class Writer:
     """A Word document being written: headings are remembered for the contents list."""
 
-    def __init__(self, *, title: str, author: str, subject: str, draft: bool) -> None:
+    def __init__(
+        self,
+        *,
+        title: str,
+        author: str,
+        subject: str,
+        draft: bool,
+        draft_text: str = "DRAFT \u2013 study not completed; figures may change",
+    ) -> None:
+        self.draft_text = draft_text
         doc = Document()
         self.doc = doc
         self.styles = _Styles(doc)
@@ -74,7 +84,7 @@ class Writer:
         if draft:
             header = section.header.paragraphs[0]
             header.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            run = header.add_run("DRAFT \u2013 study not completed; figures may change")
+            run = header.add_run(self.draft_text)
             run.bold = True
             run.font.color.rgb = RGBColor(0xD5, 0x28, 0x1B)
 
@@ -283,15 +293,9 @@ def _agreed(w: Writer, spec: dict[str, Any]) -> None:
 def _methods(w: Writer, spec: dict[str, Any]) -> None:
     m, c = spec["methods"], spec["consensus"]
     w.heading("Methods and participation", 1)
-    w.heading("Panel composition", 2)
-    w.table(
-        tables.panel_table(m),
-        caption="Panellists by stakeholder group (observers read but do not rate)",
-    )
-    w.heading("Participation flow", 2)
-    w.para(m["participation_note"])
-    if m["participation"]:
-        w.table(tables.participation_table(m))
+    w.heading("Panel and participation", 2)
+    w.para(f"{m['participation_note']} {PANELLISTS_NOTE}")
+    w.table(tables.panel_participation_table(m))
     w.heading("Consensus rule", 2)
     w.para(f"{c['label']}. {c['description']}")
     w.para(

@@ -29,8 +29,6 @@ from app.export.tables import (
     date,
     history_table,
     panel_names_table,
-    panel_table,
-    participation_table,
     rounds_table,
     stability_table,
     top_band,
@@ -75,13 +73,19 @@ class ExportUnavailable(Exception):
 
 
 # What the HTML template lays out: the same rows and lines every other format uses.
+PANELLISTS_NOTE = (
+    "Panellists are partners and patient representatives who joined; observers read but do "
+    "not rate and are not counted as panellists."
+)
+
 HELPERS: dict[str, Callable[..., Any]] = {
     name: getattr(tables, name)
     for name in (
         "num", "pct", "span", "date", "alpha_text", "top_band", "all_items", "revised_items",
         "summary_table", "refs_line", "panel_method_text", "evidence_line", "group_line",
         "revision_lines", "history_table", "appendix_table", "round_figures_table",
-        "group_matrix", "panel_table", "participation_table", "rounds_table", "alpha_table",
+        "group_matrix", "panel_table", "participation_table", "panel_participation_table",
+        "rounds_table", "alpha_table",
         "stability_table", "panel_names_table",
     )
 }  # fmt: skip
@@ -358,14 +362,11 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     m, add = s["methods"], out.append
     add("## Methods and participation")
     add("")
-    add("### Panel composition")
+    add("### Panel and participation")
     add("")
-    out.extend(_md_table(panel_table(m)))
-    add("### Participation flow")
+    add(f"{m['participation_note']} {PANELLISTS_NOTE}")
     add("")
-    add(m["participation_note"])
-    add("")
-    out.extend(_md_table(participation_table(m)))
+    out.extend(_md_table(tables.panel_participation_table(m)))
     c = s["consensus"]
     add("### Consensus rule")
     add("")

@@ -57,10 +57,34 @@ def render_spec(
     raise KeyError(fmt)
 
 
-def _filename(study: Study, spec: dict[str, Any], fmt: str) -> str:
+DOCUMENTS = {"specification": "The specification", "guide": "The inspectors' brief guide"}
+GUIDE_FORMATS = ("html", "md", "docx", "pdf", "json")  # the guide has no data of its own
+
+
+class UnknownExport(KeyError):
+    """A document or a format that does not exist (or not for that document)."""
+
+
+def _filename(study: Study, spec: dict[str, Any], fmt: str, document: str) -> str:
     suffix = "-draft" if spec["status"] == "draft" else ""
-    name = "data" if fmt == "data" else "specification"
+    name = "data" if fmt == "data" else document
     return f"{study.slug}-{name}{suffix}.{FORMATS[fmt].extension}"
+
+
+def _render_guide(guide: dict[str, Any], fmt: str) -> bytes:
+    from app.export import guide as render
+
+    if fmt == "html":
+        return render.render_guide_html(guide).encode("utf-8")
+    if fmt == "md":
+        return render.render_guide_markdown(guide).encode("utf-8")
+    if fmt == "json":
+        return render.render_guide_json(guide).encode("utf-8")
+    if fmt == "docx":
+        return render.render_guide_docx(guide)
+    if fmt == "pdf":
+        return render.start_guide_pdf(guide).result()
+    raise UnknownExport(fmt)
 
 
 def _format_of(filename: str) -> str:
@@ -68,15 +92,23 @@ def _format_of(filename: str) -> str:
     return next(f.name for f in FORMATS.values() if f.extension == extension)
 
 
-def _audit(study: Study, formats: list[str], include_names: bool, by: int | None) -> None:
+def _audit(
+    study: Study, formats: list[str], include_names: bool, by: int | None, document: str
+) -> None:
     for fmt in formats:
-        audit.record(study.id, "export.downloaded", by=by, format=fmt, names=include_names)
+        extra = {} if document == "specification" else {"document": document}
+        audit.record(study.id, "export.downloaded", by=by, format=fmt, names=include_names, **extra)
         if include_names:
             audit.record(study.id, "export.names_included", by=by, format=fmt)
 
 
 def export_study(
-    study: Study, fmt: str, *, actor: User | None, include_names: bool = False
+    study: Study,
+    fmt: str,
+    *,
+    actor: User | None,
+    include_names: bool = False,
+    document: str = "specification",
 ) -> ExportFile:
     """Build the specification once and render it; each download is audited, with names
     included or not, as done by `actor` (None: the system, e.g. `flask export`).
@@ -84,19 +116,49 @@ def export_study(
     Raises KeyError for an unknown format and `ExportUnavailable` when the server cannot
     produce it. One transaction: the audit events are committed with the export.
     """
-    return export_formats(study, [fmt], actor=actor, include_names=include_names)[0]
+    return export_formats(
+        study, [fmt], actor=actor, include_names=include_names, document=document
+    )[0]
+
+
+def formats_of(document: str) -> list[str]:
+    """The formats a document comes in."""
+    return list(FORMATS) if document == "specification" else list(GUIDE_FORMATS)
 
 
 @transactional
 def export_formats(
-    study: Study, formats: list[str], *, actor: User | None, include_names: bool = False
+    study: Study,
+    formats: list[str],
+    *,
+    actor: User | None,
+    include_names: bool = False,
+    document: str = "specification",
 ) -> list[ExportFile]:
-    """Several formats from one reading of the database (the ratings and the specification)."""
-    unknown = [f for f in formats if f not in FORMATS]
+    """Several formats from one reading of the database (the ratings and the specification);
+    `document` is "specification" or "guide" (the inspectors' brief guide, built from the
+    same specification)."""
+    if document not in DOCUMENTS:
+        raise UnknownExport(document)
+    unknown = [f for f in formats if f not in formats_of(document)]
     if unknown:
-        raise KeyError(unknown[0])
+        raise UnknownExport(unknown[0])
     raw = raw_ratings(study)
     spec = build_specification(study, include_names=include_names, raw=raw)
+    if document == "guide":
+        from app.services.guide import build_guide
+
+        guide = build_guide(study, spec)
+        files = [
+            ExportFile(
+                _render_guide(guide, fmt),
+                _filename(study, spec, fmt, document),
+                FORMATS[fmt].mimetype,
+            )
+            for fmt in formats
+        ]
+        _audit(study, formats, include_names, audit.actor_id(actor), document)
+        return files
     # Chromium prints the PDF in its own process while the other formats are rendered here.
     pdf = start_pdf(spec) if "pdf" in formats and len(formats) > 1 else None
     files = [
@@ -104,11 +166,11 @@ def export_formats(
             pdf.result()
             if fmt == "pdf" and pdf is not None
             else render_spec(study, spec, fmt, include_names=include_names, raw=raw),
-            _filename(study, spec, fmt),
+            _filename(study, spec, fmt, document),
             FORMATS[fmt].mimetype,
         )
         for fmt in sorted(formats, key=lambda f: f == "pdf")
     ]
     files.sort(key=lambda f: formats.index(_format_of(f.filename)))
-    _audit(study, formats, include_names, audit.actor_id(actor))
+    _audit(study, formats, include_names, audit.actor_id(actor), document)
     return files

@@ -152,13 +152,11 @@ def group_line(evidence: dict[str, Any] | None) -> str:
         return ""
     shown = [g for g in evidence["groups"] if not g.get("withheld") and g.get("n")]
     hidden = [g["group"] for g in evidence["groups"] if g.get("withheld") or not g.get("n")]
-    text = "; ".join(f"{g['group']} median {num(g['median'])}, {pct(g['pct_top'])}" for g in shown)
+    text = "; ".join(f"{g['group']} {num(g['median'])} ({pct(g['pct_top'])})" for g in shown)
     if hidden:
         note = next((g.get("note") for g in evidence["groups"] if g.get("note")), None)
-        text += ("; " if text else "") + (
-            f"not shown for {', '.join(hidden)} ({note or 'too few ratings'})"
-        )
-    return f"By group: {text}."
+        text += ("; " if text else "") + f"{note or 'too few ratings'}: {', '.join(hidden)}"
+    return f"By group, median (% in the top band): {text}."
 
 
 def revision_lines(item: dict[str, Any]) -> list[str]:
@@ -351,6 +349,28 @@ def participation_table(methods: dict[str, Any]) -> TextTable:
             row.append(text)
         rows.append(row)
     return ["Group", *(f"Round {n}: responded of invited" for n in rounds)], rows
+
+
+def panel_participation_table(methods: dict[str, Any]) -> TextTable:
+    """The panel by stakeholder group and who responded in each round, in one table:
+    invited, joined, panellists (who rate), observers (who do not), then per round
+    "responded of invited" (observers excluded) and, after round 1, how many were retained."""
+    header, rows = participation_table(methods)
+    by_group = {row[0]: row[1:] for row in rows}
+    out = [
+        [
+            p["group"],
+            p["invited"],
+            p["joined"],
+            p["panellists"],
+            p["observers"],
+            *by_group.get(p["group"], [DASH] * (len(header) - 1)),
+        ]
+        for p in methods["panel"]
+    ]
+    rounds = [h.replace(": responded of invited", "") for h in header[1:]]
+    columns = ["Group", "Invited", "Joined", "Panellists", "Observers"]
+    return [*columns, *(f"{r}: responded" for r in rounds)], out
 
 
 ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [

@@ -289,7 +289,7 @@ def test_the_markdown_lists_agreed_items_and_the_appendices(client, study):
     assert "## Appendix C: excluded items and items with no consensus" in text
     assert "| P2 | Prompt number 2? |" in text and "| I1 | Indicator 1" in text
     assert "## Appendix A: figures per item and round" in text
-    assert "### Participation flow" in text
+    assert "### Panel and participation" in text
 
 
 def _data_zip(client) -> zipfile.ZipFile:
