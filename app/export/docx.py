@@ -66,6 +66,8 @@ class Writer:
         now = datetime.now(UTC).replace(tzinfo=None)
         props.created = props.modified = now
         props.revision = 1
+        # Arial, as the PDF: Word has it, LibreOffice maps it to Liberation Sans.
+        doc.styles["Normal"].font.name = "Arial"
         doc.styles["Normal"].font.size = Pt(10)
         for section in doc.sections:
             # A4 with 2 cm margins: python-docx's template is US Letter.
@@ -122,7 +124,18 @@ class Writer:
             para.paragraph_format.keep_with_next = True
         table = self.doc.add_table(rows=1 + len(rows), cols=len(header))
         table._tbl.tblPr.style = self.styles.grid
+        widths = _column_widths(header, rows)
+        for grid_col, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
+            grid_col.set(qn("w:w"), str(width))
+        layout = OxmlElement("w:tblLayout")
+        layout.set(qn("w:type"), "fixed")
+        table._tbl.tblPr.append(layout)
         trs = table._tbl.tr_lst
+        for tr in trs:
+            for tc, width in zip(tr.tc_lst, widths, strict=True):
+                tc_w = tc.get_or_add_tcPr().get_or_add_tcW()
+                tc_w.set(qn("w:type"), "dxa")
+                tc_w.set(qn("w:w"), str(width))
         for index, tr in enumerate(trs):
             tr_pr = tr.get_or_add_trPr()
             cant_split = OxmlElement("w:cantSplit")
@@ -174,6 +187,32 @@ class Writer:
         return out.getvalue()
 
 
+TEXT_WIDTH = 9638  # twentieths of a point: A4 less 2 cm margins, 170 mm
+
+
+def _column_widths(header: list[str], rows: list[list[Any]]) -> list[int]:
+    """Column widths that follow the text (python-docx otherwise divides the page equally):
+    no column narrower than its longest word, and the room left shared by the columns with
+    most to say (a wording column, not a figure). The first rows are enough to judge."""
+    per_char, margins = 115, 260  # twips per character at 8.5 pt, and a cell's two margins
+    least, wanted = [], []
+    for index, title in enumerate(header):
+        cells = [str(row[index]) for row in rows[:60]]
+        words = [w for text in [str(title), *cells] for w in text.split()]
+        longest_word = max((len(w) for w in words), default=1)
+        longest = max([len(c) for c in cells] + [len(str(title))])
+        least.append(longest_word * per_char + margins)
+        wanted.append(max(min(longest, 60) * per_char + margins, least[-1]))
+    if sum(wanted) <= TEXT_WIDTH:
+        scale = TEXT_WIDTH / sum(wanted)
+        return [int(w * scale) for w in wanted]
+    if sum(least) >= TEXT_WIDTH:
+        return [int(w * TEXT_WIDTH / sum(least)) for w in least]
+    spare = TEXT_WIDTH - sum(least)
+    extra = [w - m for w, m in zip(wanted, least, strict=True)]
+    return [int(m + spare * e / sum(extra)) for m, e in zip(least, extra, strict=True)]
+
+
 def _field(paragraph: Any, instruction: str, shown: str) -> None:
     """A simple field (PAGE, NUMPAGES) that Word and LibreOffice compute as they lay out."""
     field = OxmlElement("w:fldSimple")
@@ -192,8 +231,13 @@ def _cell_text(tc: Any, value: Any, bold: bool = False, keep: bool = False) -> N
         p_pr = p.get_or_add_pPr()
         p_pr.append(OxmlElement("w:keepNext"))
     run = p.add_r()
+    r_pr = run.get_or_add_rPr()
     if bold:
-        run.get_or_add_rPr().append(OxmlElement("w:b"))
+        r_pr.append(OxmlElement("w:b"))
+    # The size on each run: a table style's size is not honoured by every word processor.
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "17")
+    r_pr.append(size)
     run.text = "" if value is None else str(value)
 
 
