@@ -113,6 +113,7 @@ def build_guide(study: Study, spec: dict[str, Any]) -> dict[str, Any]:
             "slug": study.slug,
             "title": study.title,
             "owner_organisation": study.owner_organisation or "",
+            "facilitator": spec["study"].get("facilitator") or "",
             "status": study.status,
             "completed_at": spec["study"]["completed_at"],
         },
