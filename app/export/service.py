@@ -9,6 +9,7 @@ import pandas as pd
 
 from app.export.formats import (
     FORMATS,
+    PdfJob,
     render_data_zip,
     render_html,
     render_json,
@@ -87,11 +88,6 @@ def _render_guide(guide: dict[str, Any], fmt: str) -> bytes:
     raise UnknownExport(fmt)
 
 
-def _format_of(filename: str) -> str:
-    extension = filename.rsplit(".", 1)[-1]
-    return next(f.name for f in FORMATS.values() if f.extension == extension)
-
-
 def _audit(
     study: Study, formats: list[str], include_names: bool, by: int | None, document: str
 ) -> None:
@@ -138,39 +134,60 @@ def export_formats(
     """Several formats from one reading of the database (the ratings and the specification);
     `document` is "specification" or "guide" (the inspectors' brief guide, built from the
     same specification)."""
-    if document not in DOCUMENTS:
-        raise UnknownExport(document)
-    unknown = [f for f in formats if f not in formats_of(document)]
-    if unknown:
-        raise UnknownExport(unknown[0])
+    return export_documents(
+        study, {document: formats}, actor=actor, include_names=include_names
+    )
+
+
+@transactional
+def export_documents(
+    study: Study,
+    requested: dict[str, list[str]],
+    *,
+    actor: User | None,
+    include_names: bool = False,
+) -> list[ExportFile]:
+    """Formats of one or both documents from one reading of the database, in the order
+    asked: e.g. `{"specification": [...], "guide": [...]}` (`make bench` exports both)."""
+    for document, formats in requested.items():
+        if document not in DOCUMENTS:
+            raise UnknownExport(document)
+        unknown = [f for f in formats if f not in formats_of(document)]
+        if unknown:
+            raise UnknownExport(unknown[0])
     raw = raw_ratings(study)
     spec = build_specification(study, include_names=include_names, raw=raw)
-    if document == "guide":
+    guide = None
+    if "guide" in requested:
         from app.services.guide import build_guide
 
         guide = build_guide(study, spec)
-        files = [
-            ExportFile(
-                _render_guide(guide, fmt),
-                _filename(study, spec, fmt, document),
-                FORMATS[fmt].mimetype,
-            )
-            for fmt in formats
-        ]
-        _audit(study, formats, include_names, audit.actor_id(actor), document)
-        return files
-    # Chromium prints the PDF in its own process while the other formats are rendered here.
-    pdf = start_pdf(spec) if "pdf" in formats and len(formats) > 1 else None
+    jobs = [(d, f) for d, formats in requested.items() for f in formats]
+    # Chromium prints each PDF in its own process while the other formats are rendered here.
+    pdfs: dict[str, PdfJob] = {}
+    if len(jobs) > 1:
+        for document, fmt in jobs:
+            if fmt == "pdf":
+                if document == "guide" and guide is not None:
+                    from app.export.guide import start_guide_pdf
+
+                    pdfs[document] = start_guide_pdf(guide)
+                else:
+                    pdfs[document] = start_pdf(spec)
+
+    def body(document: str, fmt: str) -> bytes:
+        if fmt == "pdf" and document in pdfs:
+            return pdfs[document].result()
+        if document == "guide" and guide is not None:
+            return _render_guide(guide, fmt)
+        return render_spec(study, spec, fmt, include_names=include_names, raw=raw)
+
+    # PDFs last, so that they print while everything else is rendered.
+    bodies = {job: body(*job) for job in sorted(jobs, key=lambda job: job[1] == "pdf")}
     files = [
-        ExportFile(
-            pdf.result()
-            if fmt == "pdf" and pdf is not None
-            else render_spec(study, spec, fmt, include_names=include_names, raw=raw),
-            _filename(study, spec, fmt, document),
-            FORMATS[fmt].mimetype,
-        )
-        for fmt in sorted(formats, key=lambda f: f == "pdf")
+        ExportFile(bodies[job], _filename(study, spec, job[1], job[0]), FORMATS[job[1]].mimetype)
+        for job in jobs
     ]
-    files.sort(key=lambda f: formats.index(_format_of(f.filename)))
-    _audit(study, formats, include_names, audit.actor_id(actor), document)
+    for document, formats in requested.items():
+        _audit(study, formats, include_names, audit.actor_id(actor), document)
     return files
