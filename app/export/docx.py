@@ -22,6 +22,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
+from docx.text.paragraph import Paragraph
 
 from app.export import tables
 from app.export.formats import PANELLISTS_NOTE
@@ -171,8 +172,6 @@ class Writer:
                 continue
             entry = OxmlElement("w:p")
             body.addnext(entry)
-            from docx.text.paragraph import Paragraph
-
             paragraph = Paragraph(entry, anchor._parent)
             paragraph.add_run(text)
             paragraph.paragraph_format.left_indent = Mm(6 * (level - 1))
