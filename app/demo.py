@@ -115,6 +115,9 @@ INDICATORS = [
             "denominator": "Admitted patient care spells in the financial year, divided by 1,000",
             "data_source": "NIHR CRN Open Data Platform; Hospital Episode Statistics",
             "rationale": "A simple, comparable measure of how often patients are offered research.",
+            "reporting_frequency": "Yearly, for the financial year; quarterly figures in year",
+            "threshold": "Good: at or above the median of similar trusts. Needs improvement: "
+            "in the lowest quarter of similar trusts.",
         },
         7.4,
     ),
@@ -158,6 +161,72 @@ INDICATORS = [
         3.6,
     ),
 ]
+
+# What inspectors look for under a prompt ("notes for inspectors"), by the prompt's opening
+# words: what good looks like and what needs improvement, as CQC's brief guides put it.
+NOTES = {
+    "How does the board assure itself": "Good: board papers report research participation by "
+    "specialty and act on gaps. Needs improvement: research is reported only as income or "
+    "study numbers, or not at all.",
+    "How are patients told about research": "Good: patients meet research information in "
+    "clinics, on wards and online, in plain language. Needs improvement: information depends "
+    "on individual clinicians.",
+    "How does the trust involve patients and the public": "Good: patient partners help choose "
+    "and shape studies, and are paid for their time. Needs improvement: involvement is "
+    "occasional or only at consent.",
+    "Is research a standing item": "Good: a named executive lead reports to the board at least "
+    "quarterly. Needs improvement: research reaches the board only through committees.",
+    "How does the trust make sure that research is included": "Good: the strategy sets "
+    "research aims with owners and resources. Needs improvement: research is absent from "
+    "the strategy or mentioned without actions.",
+    "How does the trust know which groups": "Good: participation is compared with the local "
+    "population and gaps are acted on. Needs improvement: no data on who takes part.",
+    "What is the trust doing to offer research to patients in specialties": "Good: a plan and "
+    "support for low-activity specialties. Needs improvement: research is left to the "
+    "specialties that already do it.",
+    "How does the trust make information about research accessible": "Good: translated, easy "
+    "read and accessible formats are available and used. Needs improvement: English-only, "
+    "text-only information.",
+}
+
+# The inspectors' guide: how the demo study frames it (study settings, issue 15).
+GUIDE = {
+    "owner_organisation": "Care Quality Commission",
+    "guide_context": (
+        "Research is part of good care. Patients in research-active trusts are offered more "
+        "treatment options, and staff who take part in research bring new evidence into "
+        "everyday practice. Whether a trust offers every patient the chance to take part, "
+        "and whether its leaders make that possible, says a lot about how well it is led."
+        "\n\n"
+        "This brief guide helps inspection teams judge how well an NHS trust supports "
+        "research. It sets out the prompts and the indicator agreed by CQC and its partners "
+        "(the HRA, the NIHR Clinical Research Network, the MHRA, the NHS R&D Forum, the "
+        "Health Research Leadership Organisation) and patient representatives."
+    ),
+    "framework": (
+        "Well-led key question: is the leadership, management and governance of the trust "
+        "making sure it provides high-quality care that is based around people's needs, "
+        "that it encourages learning and innovation, and that it promotes an open and fair "
+        "culture? The prompts support the quality statements on learning, improvement and "
+        "innovation, and on governance, management and sustainability."
+    ),
+    "framework_url": "https://www.cqc.org.uk/assessment/quality-statements/well-led",
+    "guide_reporting": (
+        "Record evidence under the Well-led key question, against the quality statement on "
+        "learning, improvement and innovation, and quote the prompt's reference (for example "
+        "P1) in each evidence note. Report the indicator's value with its period and data "
+        "source beside the threshold it meets; where the trust's figure is not available, "
+        "say so rather than estimate it."
+    ),
+    "guide_sources": (
+        "CQC: the assessment framework and the quality statements of the Well-led key "
+        "question\n"
+        "NIHR Clinical Research Network: Open Data Platform\n"
+        "Health Research Authority: UK Policy Framework for Health and Social Care Research\n"
+        "The specification of this study: the evidence of agreement for each prompt and "
+        "indicator"
+    ),
+}
 
 GROUPS = [
     ("CQC", 4),
@@ -323,6 +392,7 @@ def _panel_and_items() -> tuple[User, Study, list[Panellist], dict[int, float]]:
             "research-activity indicator."
         ),
         max_rounds=3,
+        **GUIDE,
     )
     db.session.add(study)
     db.session.flush()
@@ -331,7 +401,8 @@ def _panel_and_items() -> tuple[User, Study, list[Panellist], dict[int, float]]:
     db.session.flush()
     appeal: dict[int, float] = {}
     for theme, text, mean in PROMPTS:
-        item = add_item(study, ItemFields(ItemKind.PROMPT, theme, text), facilitator)
+        notes = next((n for start, n in NOTES.items() if text.startswith(start)), "")
+        item = add_item(study, ItemFields(ItemKind.PROMPT, theme, text, notes=notes), facilitator)
         appeal[item.id] = mean
     for theme, name, details, mean in INDICATORS:
         item = add_item(study, ItemFields(ItemKind.INDICATOR, theme, name, **details), facilitator)

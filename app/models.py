@@ -114,6 +114,13 @@ class Study(db.Model):  # type: ignore[name-defined]
         Boolean, default=False, server_default="0"
     )
     stop_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The inspectors' guide (app/export/guide.py): who publishes it and what frames it.
+    owner_organisation: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    guide_context: Mapped[str] = mapped_column(Text, default="", server_default="")
+    framework: Mapped[str] = mapped_column(Text, default="", server_default="")
+    framework_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    guide_reporting: Mapped[str] = mapped_column(Text, default="", server_default="")
+    guide_sources: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

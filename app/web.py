@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 from flask import Flask, Response, g, request
 from flask_wtf.csrf import generate_csrf
 
+from app.text import numbers
 from app.text.dates import london
 from delphi import MIN_GROUP_RATERS, VOCABULARY, ConsensusStatus
 
@@ -130,3 +131,6 @@ def register_template_helpers(app: Flask) -> None:
     for vocabulary in VOCABULARY:
         app.jinja_env.globals[vocabulary.__name__] = vocabulary
     app.jinja_env.filters["consensus"] = ConsensusStatus.of
+    # The one number formatter (app/text/numbers.py): every figure a page shows goes through it.
+    for name in ("num", "pct", "fixed", "span", "p_value", "signed_pct"):
+        app.jinja_env.globals[name] = getattr(numbers, name)

@@ -39,7 +39,7 @@ def _cpu() -> float:
 def run() -> dict[str, dict[str, Any]]:
     from app import create_app
     from app.export.formats import FORMATS
-    from app.export.service import export_formats
+    from app.export.service import GUIDE_FORMATS, export_documents
     from app.extensions import db
     from app.services.export_data import ratings_table
 
@@ -67,10 +67,15 @@ def run() -> dict[str, dict[str, Any]]:
             db.session.expire_all()
             cpu_before = _cpu()
             start = time.perf_counter()
-            files = export_formats(study, list(FORMATS), actor=None)
+            # Both documents (issue 15): the specification and the inspectors' brief guide.
+            files = export_documents(
+                study,
+                {"specification": list(FORMATS), "guide": list(GUIDE_FORMATS)},
+                actor=None,
+            )
             total = time.perf_counter() - start
             cpu = _cpu() - cpu_before
-            sizes = {f.filename.rsplit(".", 1)[-1]: len(f.body) for f in files}
+            sizes = {f.filename.removeprefix(f"{study.slug}-"): len(f.body) for f in files}
             db.session.remove()
             db.engine.dispose()
     detail = ", ".join(f"{ext} {size / 1e6:.1f} MB" for ext, size in sizes.items())

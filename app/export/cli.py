@@ -1,4 +1,4 @@
-"""`flask export SLUG --format FORMAT -o PATH`."""
+"""`flask export SLUG [--document specification|guide] --format FORMAT -o PATH`."""
 
 from __future__ import annotations
 
@@ -33,18 +33,33 @@ def register(app: Flask) -> None:
         help="File to write (default: the suggested file name in the current folder); with "
         "--format all, the folder to write into.",
     )
+    @click.option(
+        "--document",
+        type=click.Choice(["specification", "guide"]),
+        default="specification",
+        show_default=True,
+        help="The specification (with its data), or the inspectors' brief guide (html, md, "
+        "docx, pdf, json).",
+    )
     @click.option("--names", is_flag=True, help="Include panellists' names (audited).")
-    def export(slug: str, fmt: str, output: Path | None, names: bool) -> None:
-        """Export a study's specification or data."""
-        from app.export.service import export_formats
+    def export(slug: str, fmt: str, output: Path | None, names: bool, document: str) -> None:
+        """Export a study's specification, its data, or the inspectors' brief guide."""
+        from app.export.service import export_formats, formats_of
 
         study = db.session.scalar(select(Study).where(Study.slug == slug))
         if study is None:
             raise click.BadParameter(f"no study has the slug {slug!r}", param_hint="SLUG")
-        formats = list(FORMATS) if fmt == "all" else [fmt]
+        formats = formats_of(document) if fmt == "all" else [fmt]
+        if fmt not in (*formats_of(document), "all"):
+            raise click.BadParameter(
+                f"the {document} comes as {', '.join(formats_of(document))}",
+                param_hint="--format",
+            )
         try:
             # Run from the shell, the export is the system's doing in the audit log.
-            files = export_formats(study, formats, actor=None, include_names=names)
+            files = export_formats(
+                study, formats, actor=None, include_names=names, document=document
+            )
         except ExportUnavailable as error:
             raise click.ClickException(str(error)) from error
         try:

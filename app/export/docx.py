@@ -1,20 +1,34 @@
-"""The specification as a Word document (python-docx): real headings, tables, a contents field."""
+"""The specification and the guide as Word documents (python-docx).
+
+What Word readers expect and python-docx does not give by default: A4 paper (its template
+is US Letter), the document's own title and author in File > Info (not "python-docx"),
+Word's built-in heading styles (so the navigation pane lists them), a contents list that is
+written out rather than a field that says "right-click to update", page numbers in the
+footer, and tables whose header row repeats on each page and is never left alone at the
+foot of one.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
+from docx.text.paragraph import Paragraph
 
 from app.export import tables
+from app.export.formats import PANELLISTS_NOTE
 from app.export.indicator_testing import docx_section
-from app.export.tables import TextTable, date, num, pct, top_band
+from app.export.tables import TextTable, date, top_band
+from delphi import MIN_GROUP_RATERS
 
 
 class _Styles:
@@ -27,203 +41,375 @@ class _Styles:
         self.headings = {level: ids[f"Heading {level}"] for level in (1, 2, 3)}
 
 
-def _heading(doc: Any, text: str, level: int) -> None:
-    paragraph = doc.add_paragraph(text)
-    paragraph._p.style = doc._styles_cache.headings[level]
+class Writer:
+    """A Word document being written: headings are remembered for the contents list."""
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        author: str,
+        subject: str,
+        draft: bool,
+        draft_text: str = "DRAFT \u2013 study not completed; figures may change",
+    ) -> None:
+        self.draft_text = draft_text
+        doc = Document()
+        self.doc = doc
+        self.styles = _Styles(doc)
+        self.headings: list[tuple[int, str]] = []
+        props = doc.core_properties
+        props.title = title
+        props.author = author
+        props.last_modified_by = author
+        props.subject = subject
+        props.comments = ""
+        props.keywords = "Delphi consensus; prompts; indicators"
+        now = datetime.now(UTC).replace(tzinfo=None)
+        props.created = props.modified = now
+        props.revision = 1
+        # Arial, as the PDF: Word has it, LibreOffice maps it to Liberation Sans.
+        doc.styles["Normal"].font.name = "Arial"
+        doc.styles["Normal"].font.size = Pt(10)
+        for section in doc.sections:
+            # A4 with 2 cm margins: python-docx's template is US Letter.
+            section.page_width, section.page_height = Mm(210), Mm(297)
+            section.left_margin = section.right_margin = Mm(20)
+            section.top_margin = section.bottom_margin = Mm(18)
+            self._footer(section, draft)
+
+    def _footer(self, section: Any, draft: bool) -> None:
+        footer = section.footer.paragraphs[0]
+        footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        footer.add_run("Page ")
+        _field(footer, "PAGE", "1")
+        footer.add_run(" of ")
+        _field(footer, "NUMPAGES", "1")
+        if draft:
+            header = section.header.paragraphs[0]
+            header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            run = header.add_run(self.draft_text)
+            run.bold = True
+            run.font.color.rgb = RGBColor(0xD5, 0x28, 0x1B)
+
+    # ---------------------------------------------------------------- blocks
+
+    def heading(self, text: str, level: int) -> None:
+        paragraph = self.doc.add_paragraph(text)
+        paragraph._p.style = self.styles.headings[level]
+        paragraph.paragraph_format.keep_with_next = True
+        self.headings.append((level, text))
+
+    def para(self, text: str = "", *, bold_lead: str = "", keep: bool = False) -> Any:
+        paragraph = self.doc.add_paragraph()
+        if bold_lead:
+            paragraph.add_run(bold_lead).bold = True
+        if text:
+            paragraph.add_run(text)
+        if keep:
+            paragraph.paragraph_format.keep_with_next = True
+        paragraph.paragraph_format.space_after = Pt(4)
+        return paragraph
+
+    def labelled(self, label: str, value: str) -> None:
+        self.para(value or "\u2013", bold_lead=f"{label}: ")
+
+    def bullets(self, lines: list[str]) -> None:
+        for line in lines:
+            self.doc.add_paragraph(line, style="List Bullet")
+
+    def table(self, table_rows: TextTable, caption: str = "") -> Table:
+        header, rows = table_rows
+        if caption:
+            para = self.doc.add_paragraph(caption)
+            para._p.style = self.styles.caption
+            para.paragraph_format.keep_with_next = True
+        table = self.doc.add_table(rows=1 + len(rows), cols=len(header))
+        table._tbl.tblPr.style = self.styles.grid
+        widths = _column_widths(header, rows)
+        for grid_col, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
+            grid_col.set(qn("w:w"), str(width))
+        layout = OxmlElement("w:tblLayout")
+        layout.set(qn("w:type"), "fixed")
+        table._tbl.tblPr.append(layout)
+        trs = table._tbl.tr_lst
+        for tr in trs:
+            for tc, width in zip(tr.tc_lst, widths, strict=True):
+                tc_w = tc.get_or_add_tcPr().get_or_add_tcW()
+                tc_w.set(qn("w:type"), "dxa")
+                tc_w.set(qn("w:w"), str(width))
+        for index, tr in enumerate(trs):
+            tr_pr = tr.get_or_add_trPr()
+            cant_split = OxmlElement("w:cantSplit")
+            tr_pr.append(cant_split)
+            if index == 0:
+                # Repeat the header row on every page; it is also the header for screen readers.
+                marker = OxmlElement("w:tblHeader")
+                marker.set(qn("w:val"), "true")
+                tr_pr.append(marker)
+        for tc, text in zip(trs[0].tc_lst, header, strict=True):
+            _cell_text(tc, text, bold=True, keep=True)
+        last = len(rows) - 1
+        for index, (tr, values) in enumerate(zip(trs[1:], rows, strict=True)):
+            # Keep the header with the first rows (and a short table whole): Word keeps a row
+            # with the next while its paragraphs say "keep with next".
+            keep = index < 2 or len(rows) <= 8
+            for tc, value in zip(tr.tc_lst, values, strict=True):
+                _cell_text(tc, value, keep=keep and index < last)
+        spacer = self.doc.add_paragraph()
+        spacer.paragraph_format.space_after = Pt(2)
+        return table
+
+    @contextmanager
+    def contents(self) -> Iterator[None]:
+        """Reserve the place of the contents list; it is written out, once every heading is
+        known, when the block ends (no field for Word to update)."""
+        self.heading("Contents", 1)
+        anchor = self.doc.add_paragraph()
+        yield
+        body = anchor._p
+        for level, text in reversed([h for h in self.headings if h[1] != "Contents"]):
+            if level > 2:
+                continue
+            entry = OxmlElement("w:p")
+            body.addnext(entry)
+            paragraph = Paragraph(entry, anchor._parent)
+            paragraph.add_run(text)
+            paragraph.paragraph_format.left_indent = Mm(6 * (level - 1))
+            paragraph.paragraph_format.space_after = Pt(0)
+
+    def page_break(self) -> None:
+        self.doc.add_page_break()
+
+    def save(self) -> bytes:
+        out = io.BytesIO()
+        self.doc.save(out)
+        return out.getvalue()
 
 
-def _cell_text(tc: Any, value: Any, bold: bool = False) -> None:
-    run = tc.p_lst[0].add_r()
+TEXT_WIDTH = 9638  # twentieths of a point: A4 less 2 cm margins, 170 mm
+
+
+def _column_widths(header: list[str], rows: list[list[Any]]) -> list[int]:
+    """Column widths that follow the text (python-docx otherwise divides the page equally):
+    no column narrower than its longest word, and the room left shared by the columns with
+    most to say (a wording column, not a figure). The first rows are enough to judge."""
+    per_char, margins = 115, 260  # twips per character at 8.5 pt, and a cell's two margins
+    least, wanted = [], []
+    for index, title in enumerate(header):
+        cells = [str(row[index]) for row in rows[:60]]
+        words = [w for text in [str(title), *cells] for w in text.split()]
+        longest_word = max((len(w) for w in words), default=1)
+        longest = max([len(c) for c in cells] + [len(str(title))])
+        least.append(longest_word * per_char + margins)
+        wanted.append(max(min(longest, 60) * per_char + margins, least[-1]))
+    if sum(wanted) <= TEXT_WIDTH:
+        scale = TEXT_WIDTH / sum(wanted)
+        return [int(w * scale) for w in wanted]
+    if sum(least) >= TEXT_WIDTH:
+        return [int(w * TEXT_WIDTH / sum(least)) for w in least]
+    spare = TEXT_WIDTH - sum(least)
+    extra = [w - m for w, m in zip(wanted, least, strict=True)]
+    return [int(m + spare * e / sum(extra)) for m, e in zip(least, extra, strict=True)]
+
+
+def _field(paragraph: Any, instruction: str, shown: str) -> None:
+    """A simple field (PAGE, NUMPAGES) that Word and LibreOffice compute as they lay out."""
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = shown
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def _cell_text(tc: Any, value: Any, bold: bool = False, keep: bool = False) -> None:
+    p = tc.p_lst[0]
+    if keep:
+        p_pr = p.get_or_add_pPr()
+        p_pr.append(OxmlElement("w:keepNext"))
+    run = p.add_r()
+    r_pr = run.get_or_add_rPr()
     if bold:
-        run.get_or_add_rPr().append(OxmlElement("w:b"))
+        r_pr.append(OxmlElement("w:b"))
+    # The size on each run: a table style's size is not honoured by every word processor.
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "17")
+    r_pr.append(size)
     run.text = "" if value is None else str(value)
 
 
-def _table(doc: Any, table_rows: TextTable, caption: str = "") -> Table:
-    header, rows = table_rows
-    styles = doc._styles_cache
-    if caption:
-        para = doc.add_paragraph(caption)
-        para._p.style = styles.caption
-        para.paragraph_format.keep_with_next = True
-    table = doc.add_table(rows=1 + len(rows), cols=len(header))
-    table._tbl.tblPr.style = styles.grid
-    trs = table._tbl.tr_lst
-    # Repeat the header row on every page, and mark it as a header for screen readers.
-    tr_pr = trs[0].get_or_add_trPr()
-    marker = OxmlElement("w:tblHeader")
-    marker.set(qn("w:val"), "true")
-    tr_pr.append(marker)
-    for tc, text in zip(trs[0].tc_lst, header, strict=True):
-        _cell_text(tc, text, bold=True)
-    for tr, values in zip(trs[1:], rows, strict=True):
-        for tc, value in zip(tr.tc_lst, values, strict=True):
-            _cell_text(tc, value)
-    doc.add_paragraph()
-    return table
+def author_of(spec: dict[str, Any]) -> str:
+    study = spec["study"]
+    return study.get("owner_organisation") or study.get("facilitator") or "Delphi panel"
 
 
-def _toc(doc: Any) -> None:
-    """A table of contents field; Word fills it in when the document is opened."""
-    paragraph = doc.add_paragraph()
-    run = paragraph.add_run()
-    begin = OxmlElement("w:fldChar")
-    begin.set(qn("w:fldCharType"), "begin")
-    instr = OxmlElement("w:instrText")
-    instr.set(qn("xml:space"), "preserve")
-    instr.text = 'TOC \\o "1-3" \\h \\z \\u'
-    separate = OxmlElement("w:fldChar")
-    separate.set(qn("w:fldCharType"), "separate")
-    placeholder = OxmlElement("w:t")
-    placeholder.text = "Right-click and choose Update field to show the contents."
-    end = OxmlElement("w:fldChar")
-    end.set(qn("w:fldCharType"), "end")
-    for element in (begin, instr, separate, placeholder, end):
-        run._r.append(element)
-    settings = doc.settings.element
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    settings.append(update)
-
-
-def _labelled(doc: Any, label: str, value: str) -> None:
-    para = doc.add_paragraph()
-    para.add_run(f"{label}: ").bold = True
-    para.add_run(value or "\u2013")
+# ---------------------------------------------------------------- the specification
 
 
 def render_docx(spec: dict[str, Any]) -> bytes:
-    study, top = spec["study"], top_band(spec)
-    doc = Document()
-    doc._styles_cache = _Styles(doc)
-    doc.core_properties.title = f"Specification: {study['title']}"
-    doc.core_properties.subject = "Delphi consensus specification"
-    doc.styles["Normal"].font.size = Pt(10.5)
+    study, top, m = spec["study"], top_band(spec), spec["methods"]
     draft = spec["status"] == "draft"
-    if draft:
-        header = doc.sections[0].header.paragraphs[0]
-        header.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = header.add_run("DRAFT \u2013 study not completed; figures may change")
-        run.bold = True
-        run.font.color.rgb = RGBColor(0xD5, 0x28, 0x1B)
-
+    w = Writer(
+        title=f"Specification: {study['title']}" + (" (draft)" if draft else ""),
+        author=author_of(spec),
+        subject="Delphi consensus specification",
+        draft=draft,
+    )
+    doc = w.doc
     doc.add_heading(f"Specification: {study['title']}", level=0)
     if draft:
-        para = doc.add_paragraph()
-        run = para.add_run("DRAFT. The study is not completed; figures and decisions may change.")
-        run.bold = True
-    _labelled(doc, "Purpose", study["purpose"])
-    _labelled(
-        doc,
+        w.para("DRAFT. The study is not completed; figures and decisions may change.").runs[
+            0
+        ].bold = True
+    w.labelled("Purpose", study["purpose"])
+    w.labelled(
         "Partners (stakeholder groups)",
         "; ".join(f"{p['group']} ({p['panellists']} panellists)" for p in spec["partners"]),
     )
-    _labelled(
-        doc,
+    w.labelled(
         "Dates",
         f"created {date(study['created_at'])}; round 1 opened "
         f"{date(study['first_round_opened_at'])}; last round closed "
         f"{date(study['last_round_closed_at'])}; completed {date(study['completed_at'])}",
     )
-    _labelled(doc, "Status", f"{study['status']} ({spec['status']})")
-    _labelled(doc, "Generated", date(spec["generated_at"]))
-    _heading(doc, "Contents", 1)
-    _toc(doc)
-    doc.add_page_break()
+    status = f"{study['status']} ({spec['status']})"
+    if m.get("completion_reason"):
+        status += f". Reason given on completion: {m['completion_reason']}"
+    w.labelled("Status", status)
+    w.labelled("Generated", date(spec["generated_at"]))
+    with w.contents():
+        _summary(w, spec)
+        _agreed(w, spec)
+        docx_section(
+            w.doc,
+            spec,
+            lambda _doc, text, level: w.heading(text, level),
+            lambda _doc, rows, caption="": w.table(rows, caption=caption),
+        )
+        _methods(w, spec)
+        _appendices(w, spec, top)
+    return w.save()
 
-    _heading(doc, "Agreed prompts and indicators", 1)
+
+def _summary(w: Writer, spec: dict[str, Any]) -> None:
+    w.heading("Summary", 1)
+    summary = tables.summary_table(spec)
+    if summary[1]:
+        w.table(summary, caption="Agreed prompts and indicators by theme")
+    else:
+        w.para("No item has reached consensus yet.")
+    w.para(
+        f"{tables.refs_line(spec['excluded'])}.", bold_lead=f"Excluded ({len(spec['excluded'])}): "
+    )
+    w.para(
+        f"{tables.refs_line(spec['no_consensus'])}.",
+        bold_lead=f"No consensus ({len(spec['no_consensus'])}): ",
+    )
+    w.para(tables.panel_method_text(spec), bold_lead="Panel and method. ")
+
+
+def _agreed(w: Writer, spec: dict[str, Any]) -> None:
+    w.heading("Agreed prompts and indicators", 1)
     if not any(t["items"] for t in spec["themes"]):
-        doc.add_paragraph("No item has reached consensus yet.")
+        w.para("No item has reached consensus yet.")
     for theme in spec["themes"]:
         if not theme["items"]:
             continue
-        _heading(doc, theme["name"], 2)
+        w.heading(theme["name"], 2)
         for item in theme["items"]:
-            _heading(doc, f"{item['ref']}: {item['text']}", 3)
-            doc.add_paragraph(f"{item['kind'].capitalize()}, version {item['version']}.")
+            w.heading(f"{item['ref']}: {item['text']}", 3)
             for field in item["fields"]:
                 if field["value"]:
-                    _labelled(doc, field["label"], field["value"])
-            ev = item["evidence"]
-            if ev:
-                doc.add_paragraph(
-                    f"Consensus reached in round {item['consensus_round'] or ev['round']}."
-                )
-                _table(
-                    doc,
-                    (
-                        ["Figure", "Value"],
-                        [
-                            [f"% rating {top}", pct(ev["pct_top"])],
-                            ["Median", num(ev["median"])],
-                            [
-                                "IQR (Q1\u2013Q3)",
-                                f"{num(ev['iqr'])} ({num(ev['q1'])}\u2013{num(ev['q3'])})",
-                            ],
-                            ["Ratings (n)", num(ev["n"])],
-                            ["Unable to rate", num(ev["n_unable"])],
-                        ],
-                    ),
-                    caption=f"Evidence of agreement for {item['ref']}",
-                )
-                _table(
-                    doc, tables.groups_table(ev, top), caption=f"{item['ref']} by stakeholder group"
-                )
-            _table(doc, tables.history_table(item), caption=f"Revision history of {item['ref']}")
-
-    for title, key in (
-        ("Appendix A: excluded items", "excluded"),
-        ("Appendix B: items with no consensus", "no_consensus"),
-    ):
-        _heading(doc, title, 1)
-        if not spec[key]:
-            doc.add_paragraph("None.")
-            continue
-        _table(doc, tables.appendix_table(spec[key], top))
-    docx_section(doc, spec, _heading, _table)
-    _methods(doc, spec)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+                    w.labelled(field["label"], field["value"])
+            w.para(
+                f"{item['kind'].capitalize()}, version {item['version']}. "
+                f"{tables.evidence_line(item, spec)}.",
+                bold_lead="Agreement: ",
+            )
+            by_group = tables.group_line(item["evidence"])
+            if by_group:
+                w.para(by_group)
+            revisions = tables.revision_lines(item)
+            if revisions:
+                w.para(bold_lead="Revised:", keep=True)
+                w.bullets(revisions)
+            if item["discussion_summary"]:
+                w.para(item["discussion_summary"]["summary"], bold_lead="Discussion summary: ")
 
 
-def _methods(doc: Any, spec: dict[str, Any]) -> None:
+def _methods(w: Writer, spec: dict[str, Any]) -> None:
     m, c = spec["methods"], spec["consensus"]
-    _heading(doc, "Methods and participation", 1)
-    _heading(doc, "Panel composition", 2)
-    _table(doc, tables.panel_table(m))
-    _heading(doc, "Participation flow", 2)
-    doc.add_paragraph(m["participation_note"])
-    _table(doc, tables.participation_table(m))
-    _heading(doc, "Consensus rule", 2)
-    doc.add_paragraph(f"{c['label']}. {c['description']}")
-    doc.add_paragraph(
+    w.heading("Methods and participation", 1)
+    w.heading("Panel and participation", 2)
+    w.para(f"{m['participation_note']} {PANELLISTS_NOTE}")
+    w.table(tables.panel_participation_table(m))
+    w.heading("Consensus rule", 2)
+    w.para(f"{c['label']}. {c['description']}")
+    w.para(
         f"{c['fixed_note']} Round 1 opened {date(c['fixed_at'])}. At most {c['max_rounds']} rounds."
     )
-    _heading(doc, "Rounds", 2)
-    doc.add_paragraph(f"{m['number_of_rounds']} rounds. {m['stopping']}")
-    _table(doc, tables.rounds_table(m, with_alpha=False))
-    doc.add_paragraph(m["merging_note"])
-    _heading(doc, "Agreement between panellists (Krippendorff's alpha)", 2)
-    _table(doc, tables.alpha_table(m, whole_panel=True))
-    _heading(doc, "Stability between rounds", 2)
+    w.heading("Rounds", 2)
+    w.para(f"{m['number_of_rounds']} rounds. {m['stopping']}")
+    if m["rounds"]:
+        w.table(tables.rounds_table(m, with_alpha=False))
+    w.para(m["merging_note"])
+    w.heading("Agreement between panellists (Krippendorff's alpha)", 2)
+    alpha = tables.alpha_table(m, whole_panel=True)
+    if alpha[1]:
+        w.table(alpha)
+    else:
+        w.para("Alpha is reported once a round has closed.")
+    w.heading("Stability between rounds", 2)
     if not m["stability"]:
-        doc.add_paragraph("Stability needs two closed rounds.")
+        w.para("Stability needs two closed rounds.")
     for pair in m["stability"]:
-        doc.add_paragraph(
+        w.para(
             f"Round {pair['from_round']} to round {pair['to_round']}: "
-            f"{pair['stable_items']} of {len(pair['items'])} items stable."
+            f"{pair['stable_items']} of {len(pair['items'])} items stable.",
+            keep=True,
         )
-        _table(doc, tables.stability_table(pair))
-    _heading(doc, "Anonymity", 2)
-    doc.add_paragraph(m["anonymity"])
-    _heading(doc, "Discussion summaries", 2)
+        w.table(tables.stability_table(pair))
+    w.heading("Anonymity", 2)
+    w.para(m["anonymity"])
+    w.heading("Discussion summaries", 2)
     if not m["discussion"]:
-        doc.add_paragraph("No discussion summary was written.")
-    for d in m["discussion"]:
-        para = doc.add_paragraph(style="List Bullet")
-        para.add_run(f"{d['ref']}: ").bold = True
-        para.add_run(d["summary"])
+        w.para("No discussion summary was written.")
+    w.bullets([f"{d['ref']}: {d['summary']}" for d in m["discussion"]])
     if spec.get("panel_names"):
-        _heading(doc, "Panel members", 2)
-        _table(doc, tables.panel_names_table(spec))
+        w.heading("Panel members", 2)
+        w.table(tables.panel_names_table(spec))
+
+
+def _appendices(w: Writer, spec: dict[str, Any], top: str) -> None:
+    w.heading("Appendix A: figures per item and round", 1)
+    figures = tables.round_figures_table(spec)
+    if figures[1]:
+        w.table(figures, caption="Every item in every closed round it was rated in")
+    else:
+        w.para("No round has closed yet.")
+    w.heading("Appendix B: agreed items by stakeholder group", 1)
+    matrix = tables.group_matrix(spec)
+    if matrix[1]:
+        w.table(
+            matrix,
+            caption=f"Median (% rating {top}) by group in the round each item was agreed; "
+            f"no figure is shown for a group of fewer than {MIN_GROUP_RATERS} raters",
+        )
+    else:
+        w.para("No item has reached consensus yet.")
+    w.heading("Appendix C: excluded items and items with no consensus", 1)
+    revised = tables.revised_items(spec)
+    if not revised:
+        w.para("No item was revised: every item was rated as first written.")
+    for title, key in (("Excluded items", "excluded"), ("Items with no consensus", "no_consensus")):
+        if spec[key]:
+            w.table(tables.appendix_table(spec[key], top), caption=title)
+        else:
+            w.para(f"{title}: none.")
+    if revised:
+        w.heading("Appendix D: revision history", 1)
+        for item in revised:
+            w.table(tables.history_table(item), caption=f"Revision history of {item['ref']}")

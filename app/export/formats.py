@@ -20,27 +20,22 @@ from typing import Any
 
 from flask import current_app, render_template
 
+from app.export import tables
 from app.export.indicator_testing import markdown_section, testing_view
 from app.export.tables import (
     TextTable,
     alpha_groups,
     alpha_table,
-    alpha_text,
     appendix_table,
     date,
-    groups_table,
     history_table,
-    num,
     panel_names_table,
-    panel_table,
-    participation_table,
-    pct,
     rounds_table,
     stability_table,
     top_band,
 )
 from app.inputs import clean_text
-from app.services.export import all_items
+from delphi import MIN_GROUP_RATERS
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_CSS = ROOT / "static" / "css" / "specification.css"
@@ -78,20 +73,23 @@ class ExportUnavailable(Exception):
     """A format cannot be produced on this server (a missing system library, say)."""
 
 
-# ---------------------------------------------------------------- formatting helpers
-
-
-
+# What the HTML template lays out: the same rows and lines every other format uses.
+PANELLISTS_NOTE = (
+    "Panellists are partners and patient representatives who joined; observers read but do "
+    "not rate and are not counted as panellists."
+)
 
 HELPERS: dict[str, Callable[..., Any]] = {
-    "num": num,
-    "pct": pct,
-    "date": date,
-    "alpha_text": alpha_text,
-    "top_band": top_band,
-    "all_items": all_items,
-    "testing_view": testing_view,
-}
+    name: getattr(tables, name)
+    for name in (
+        "num", "pct", "span", "date", "alpha_text", "top_band", "all_items", "revised_items",
+        "summary_table", "refs_line", "panel_method_text", "evidence_line", "group_line",
+        "revision_lines", "history_table", "appendix_table", "round_figures_table",
+        "group_matrix", "panel_table", "participation_table", "panel_participation_table",
+        "rounds_table", "alpha_table",
+        "stability_table", "panel_names_table",
+    )
+} | {"testing_view": testing_view}  # fmt: skip
 
 
 # ---------------------------------------------------------------- HTML, PDF, JSON
@@ -250,7 +248,7 @@ def _md_table(table: TextTable) -> list[str]:
 
 
 def render_markdown(spec: dict[str, Any]) -> str:
-    s, study, top = spec, spec["study"], top_band(spec)
+    s, study, top, m = spec, spec["study"], top_band(spec), spec["methods"]
     out: list[str] = []
     add = out.append
     add(f"# Specification: {md_text(study['title'])}")
@@ -266,12 +264,31 @@ def render_markdown(spec: dict[str, Any]) -> str:
         f"{date(study['first_round_opened_at'])}; last round closed "
         f"{date(study['last_round_closed_at'])}; completed {date(study['completed_at'])}"
     )
-    add(f"- **Status:** {study['status']} ({s['status']})")
+    status = f"{study['status']} ({s['status']})"
+    if m.get("completion_reason"):
+        status += f". Reason given on completion: {md_text(m['completion_reason'])}"
+    add(f"- **Status:** {status}")
     add(f"- **Generated:** {date(s['generated_at'])}")
+    add("")
+    add("## Summary")
+    add("")
+    summary = tables.summary_table(s)
+    if summary[1]:
+        add("Agreed prompts and indicators by theme:")
+        add("")
+        out.extend(_md_table(summary))
+    else:
+        add("No item has reached consensus yet.")
+        add("")
+    add(f"**Excluded ({len(s['excluded'])}):** {tables.refs_line(s['excluded'])}.")
+    add("")
+    add(f"**No consensus ({len(s['no_consensus'])}):** {tables.refs_line(s['no_consensus'])}.")
+    add("")
+    add(f"**Panel and method.** {md_text(tables.panel_method_text(s))}")
     add("")
     add("## Agreed prompts and indicators")
     add("")
-    if not any(t["items"] for t in s["themes"]):
+    if not summary[1]:
         add("No item has reached consensus yet.")
         add("")
     for theme in s["themes"]:
@@ -289,33 +306,57 @@ def render_markdown(spec: dict[str, Any]) -> str:
                 add(f"- **{field['label']}:** {md_text(field['value'])}")
             if shown:
                 add("")
-            ev = item["evidence"]
-            if ev:
-                add(
-                    f"Consensus reached in round {item['consensus_round'] or ev['round']}: "
-                    f"{pct(ev['pct_top'])} rated {top}; median {num(ev['median'])}, "
-                    f"IQR {num(ev['iqr'])} ({num(ev['q1'])}\u2013{num(ev['q3'])}); "
-                    f"n = {num(ev['n'])}, unable to rate {num(ev['n_unable'])}."
-                )
+            add(f"**Agreement:** {md_text(tables.evidence_line(item, s))}.")
+            add("")
+            by_group = tables.group_line(item["evidence"])
+            if by_group:
+                add(md_text(by_group))
                 add("")
-                out.extend(_md_table(groups_table(ev, top)))
-            add("Revision history:")
-            add("")
-            out.extend(_md_table(history_table(item)))
-    for title, key in (
-        ("Appendix A: excluded items", "excluded"),
-        ("Appendix B: items with no consensus", "no_consensus"),
-    ):
-        add(f"## {title}")
-        add("")
-        entries = s[key]
-        if not entries:
-            add("None.")
-            add("")
-            continue
-        out.extend(_md_table(appendix_table(entries, top)))
+            revisions = tables.revision_lines(item)
+            if revisions:
+                add("**Revised:**")
+                add("")
+                out.extend(f"- {md_text(line)}" for line in revisions)
+                add("")
+            if item["discussion_summary"]:
+                add(f"*Discussion summary:* {md_text(item['discussion_summary']['summary'])}")
+                add("")
     out.extend(markdown_section(s))
     _md_methods(s, out)
+    add("## Appendix A: figures per item and round")
+    add("")
+    figures = tables.round_figures_table(s)
+    out.extend(_md_table(figures) if figures[1] else ["No round has closed yet.", ""])
+    add("## Appendix B: agreed items by stakeholder group")
+    add("")
+    matrix = tables.group_matrix(s)
+    if matrix[1]:
+        add(
+            f"Median (% rating {top}) by group in the round each item was agreed; no figure "
+            f"is shown for a group of fewer than {MIN_GROUP_RATERS} raters."
+        )
+        add("")
+        out.extend(_md_table(matrix))
+    else:
+        add("No item has reached consensus yet.")
+        add("")
+    add("## Appendix C: excluded items and items with no consensus")
+    add("")
+    for title, key in (("Excluded items", "excluded"), ("Items with no consensus", "no_consensus")):
+        add(f"{title}:" if s[key] else f"{title}: none.")
+        add("")
+        if s[key]:
+            out.extend(_md_table(appendix_table(s[key], top)))
+    add("## Appendix D: revision history")
+    add("")
+    revised = tables.revised_items(s)
+    if not revised:
+        add("No item was revised: every item was rated as first written.")
+        add("")
+    for item in revised:
+        add(f"{item['ref']}:")
+        add("")
+        out.extend(_md_table(history_table(item)))
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -323,14 +364,11 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     m, add = s["methods"], out.append
     add("## Methods and participation")
     add("")
-    add("### Panel composition")
+    add("### Panel and participation")
     add("")
-    out.extend(_md_table(panel_table(m)))
-    add("### Participation flow")
+    add(f"{m['participation_note']} {PANELLISTS_NOTE}")
     add("")
-    add(m["participation_note"])
-    add("")
-    out.extend(_md_table(participation_table(m)))
+    out.extend(_md_table(tables.panel_participation_table(m)))
     c = s["consensus"]
     add("### Consensus rule")
     add("")
@@ -342,7 +380,7 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     add("")
     add("### Rounds")
     add("")
-    add(f"{m['number_of_rounds']} rounds. {m['stopping']}")
+    add(f"{m['number_of_rounds']} rounds. {md_text(m['stopping'])}")
     add("")
     out.extend(_md_table(rounds_table(m, with_alpha=True)))
     add(m["merging_note"])

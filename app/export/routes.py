@@ -1,22 +1,33 @@
-"""The specification in the app, and a download for each format (facilitators only)."""
+"""The specification in the app, a download for each document and format, and the guide's
+settings (facilitators only)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study
 from app.export.formats import FORMATS, ExportUnavailable
-from app.export.service import export_study
+from app.export.forms import GuideForm
+from app.export.service import DOCUMENTS, GUIDE_FORMATS, export_study, formats_of
+from app.forms_common import field_errors
 from app.htmx import render
 from app.services.export import build_specification
+from app.services.guide import GuideSettings, change_guide_settings, guide_settings_of
 
 bp = Blueprint("export", __name__, url_prefix="/studies/<slug>/export")
 
 
 def _names_requested() -> bool:
     return request.args.get("names", "") in ("1", "true", "yes", "on")
+
+
+def _document() -> str:
+    document = request.args.get("document", "") or "specification"
+    if document not in DOCUMENTS:
+        abort(404, description="There is no such document: choose the specification or the guide.")
+    return document
 
 
 @bp.get("")
@@ -31,6 +42,8 @@ def show(slug: str) -> Response:
         study=study,
         spec=spec,
         formats=FORMATS,
+        guide_formats=GUIDE_FORMATS,
+        documents=DOCUMENTS,
         in_app=True,
         **HELPERS,
     )
@@ -39,12 +52,22 @@ def show(slug: str) -> Response:
 @bp.get("/download")
 @login_required
 def download(slug: str) -> Response:
-    """The form on the specification page: pick a format (and names), get the file."""
+    """The form on the specification page: pick a document and a format (and names)."""
     facilitated_study(slug)
+    document = _document()
     fmt = request.args.get("format", "")
     if fmt not in FORMATS:
         abort(404, description="Choose one of the formats listed on the specification page.")
+    if fmt not in formats_of(document):
+        flash(
+            "The inspectors' guide has no data of its own: choose another format, or the "
+            "specification for its data.",
+            "error",
+        )
+        return redirect(url_for("export.show", slug=slug) + "#downloads", 303)
     params = {"names": "1"} if _names_requested() else {}
+    if document != "specification":
+        params["document"] = document
     return redirect(url_for("export.file", slug=slug, fmt=fmt, **params), 303)
 
 
@@ -52,13 +75,41 @@ def download(slug: str) -> Response:
 @login_required
 def file(slug: str, fmt: str) -> Response:
     study = facilitated_study(slug)
-    if fmt not in FORMATS:
+    document = _document()
+    if fmt not in formats_of(document):
         abort(404, description="There is no export in that format.")
     try:
-        exported = export_study(study, fmt, actor=current_user, include_names=_names_requested())
+        exported = export_study(
+            study, fmt, actor=current_user, include_names=_names_requested(), document=document
+        )
     except ExportUnavailable as error:
         abort(503, description=str(error))
     response = make_response(exported.body)
     response.headers["Content-Type"] = exported.mimetype
     response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     return response
+
+
+@bp.route("/guide-settings", methods=["GET", "POST"])
+@login_required
+def guide_settings(slug: str) -> Response:
+    """How the inspectors' guide frames the study: owner, context, framework, reporting."""
+    study = facilitated_study(slug)
+    form = GuideForm()
+    if not form.is_submitted():
+        for name, value in guide_settings_of(study).__dict__.items():
+            getattr(form, name).data = value
+    elif form.validate_on_submit():
+        names = GuideSettings.__dataclass_fields__
+        settings = GuideSettings(**{name: getattr(form, name).data or "" for name in names})
+        change_guide_settings(study, settings, actor=current_user)
+        flash("Guide settings saved.", "success")
+        return redirect(url_for("export.show", slug=slug) + "#downloads", 303)
+    status = 422 if form.is_submitted() else 200
+    return render(
+        "export/guide_settings.html",
+        study=study,
+        form=form,
+        errors=field_errors(form),
+        status=status,
+    )

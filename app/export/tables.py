@@ -10,33 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from app.text.dates import london
-from delphi import Decision
+from app.text.numbers import DASH, fixed, num, p_value, pct, span
+from delphi import ConsensusStatus, Decision
 
 TextTable = tuple[list[str], list[list[Any]]]
 
-DASH = "\u2013"
-
 
 # ---------------------------------------------------------------- figures
-
-
-def num(value: Any, digits: int = 1) -> str:
-    """A figure for people: whole numbers without decimals, None as a dash."""
-    if value is None or value == "":
-        return DASH
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value == int(value) and abs(value) < 1e12:
-            return str(int(value))
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def pct(value: Any) -> str:
-    return DASH if value is None else f"{num(value)}%"
 
 
 def date(value: str | None) -> str:
@@ -51,11 +31,16 @@ def alpha_text(alpha: dict[str, Any] | None) -> str:
     if not alpha or alpha.get("value") is None:
         note = (alpha or {}).get("note")
         return f"not defined ({note})" if note else "not defined"
-    text = f"{alpha['value']:.3f}"
+    text = fixed(alpha["value"])
     if alpha.get("ci"):
         low, high = alpha["ci"]
-        text += f" (95% CI {low:.3f} to {high:.3f})"
+        text += f" (95% CI {fixed(low)} to {fixed(high)})"
     return text
+
+
+def all_items(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every item: agreed (by theme), excluded, no consensus."""
+    return [i for t in spec["themes"] for i in t["items"]] + spec["excluded"] + spec["no_consensus"]
 
 
 def top_band(spec: dict[str, Any]) -> str:
@@ -63,7 +48,134 @@ def top_band(spec: dict[str, Any]) -> str:
     return bands["top"].split(":")[0]
 
 
+# ---------------------------------------------------------------- the summary
+
+
+def agreed_items(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for t in spec["themes"] for i in t["items"]]
+
+
+def summary_table(spec: dict[str, Any]) -> TextTable:
+    """The agreed prompts and indicators on one page: theme, ref, wording, kind, the round
+    agreed and the share rating in the top band."""
+    top = top_band(spec)
+    rows = [
+        [
+            theme["name"],
+            item["ref"],
+            item["text"],
+            item["kind"].capitalize(),
+            num(item["consensus_round"] or (item["evidence"] or {}).get("round")),
+            pct((item["evidence"] or {}).get("pct_top")),
+        ]
+        for theme in spec["themes"]
+        for item in theme["items"]
+    ]
+    return ["Theme", "Ref", "Wording", "Kind", "Round agreed", f"% rating {top}"], rows
+
+
+def refs_line(items: list[dict[str, Any]]) -> str:
+    """Items named on one line by reference ("P3, P4 and I2"), or "none"."""
+    refs = [i["ref"] for i in items]
+    if not refs:
+        return "none"
+    return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + " and " + refs[-1]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def panel_method_text(spec: dict[str, Any]) -> str:
+    """The panel and the method in a short paragraph, for the summary."""
+    m, c, study = spec["methods"], spec["consensus"], spec["study"]
+    panellists = sum(p["panellists"] for p in spec["partners"])
+    observers = sum(p.get("observers", 0) for p in spec["partners"])
+    groups = [p for p in spec["partners"] if p["panellists"]]
+    by_group = ", ".join(f"{p['group']} {p['panellists']}" for p in groups)
+    scale = study["scale"]
+    text = (
+        f"{_plural(panellists, 'panellist')} from {_plural(len(groups), 'stakeholder group')} "
+        f"({by_group})"
+        + (f", with {_plural(observers, 'observer')} who read but did not rate," * bool(observers))
+        + f" rated {_plural(m['items_total'], 'candidate item')} on a {scale['min']}-"
+        f"{scale['max']} scale over {_plural(m['number_of_rounds'], 'round')}, "
+        "anonymously, with feedback between rounds. "
+        f"{c['label']}, fixed before round 1: {c['description']} {m['stopping']}"
+    )
+    return " ".join(text.split())
+
+
 # ---------------------------------------------------------------- an agreed item
+
+
+def _stable_since(item: dict[str, Any], spec: dict[str, Any], upto: int) -> int | None:
+    """The earliest round from which the item was stable up to round `upto` (consecutive
+    stable verdicts between closed rounds), or None when no pair of rounds says so."""
+    verdicts = {
+        (pair["from_round"], pair["to_round"]): row.get("stable")
+        for pair in spec["methods"]["stability"]
+        for row in pair["items"]
+        if row["ref"] == item["ref"]
+    }
+    since = None
+    to = upto
+    while True:
+        pair = next(((a, b) for (a, b) in verdicts if b == to), None)
+        if pair is None or not verdicts[pair]:
+            return since
+        since, to = pair[0], pair[0]
+
+
+def evidence_line(item: dict[str, Any], spec: dict[str, Any]) -> str:
+    """The evidence of agreement in one line: "92% rated 7-9 in round 2; median 8 (IQR
+    7–9); 22 ratings; stable since round 1"."""
+    ev = item["evidence"]
+    if not ev:
+        return "No figures: the item was not rated in a closed round."
+    parts = [
+        f"{pct(ev['pct_top'])} rated {top_band(spec)} in round {ev['round']}",
+        f"median {num(ev['median'])} (IQR {span(ev['q1'], ev['q3'])})",
+        f"{num(ev['n'])} ratings"
+        + (f", {num(ev['n_unable'])} unable to rate" if ev.get("n_unable") else ""),
+    ]
+    since = _stable_since(item, spec, ev["round"])
+    if since is not None:
+        parts.append(f"stable since round {since}")
+    return "; ".join(parts)
+
+
+def group_line(evidence: dict[str, Any] | None) -> str:
+    """Each stakeholder group's median and agreement in one line; groups of fewer than 3
+    raters (`delphi.disclosure`) are named apart, with no figure."""
+    if not evidence or not evidence.get("groups"):
+        return ""
+    shown = [g for g in evidence["groups"] if not g.get("withheld") and g.get("n")]
+    hidden = [g["group"] for g in evidence["groups"] if g.get("withheld") or not g.get("n")]
+    text = "; ".join(f"{g['group']} {num(g['median'])} ({pct(g['pct_top'])})" for g in shown)
+    if hidden:
+        note = next((g.get("note") for g in evidence["groups"] if g.get("note")), None)
+        text += ("; " if text else "") + f"{note or 'too few ratings'}: {', '.join(hidden)}"
+    return f"By group, median (% in the top band): {text}."
+
+
+def revision_lines(item: dict[str, Any]) -> list[str]:
+    """What changed in each revision, field by field, before and after; none for an item
+    that was never revised."""
+    lines = []
+    for h in item["history"][1:]:
+        rounds = ", ".join(map(str, h["rounds"]))
+        changes = (
+            "; ".join(
+                f"{c['label']}: “{c['before'] or DASH}” became “{c['after'] or DASH}”"
+                for c in h.get("changed_fields", [])
+            )
+            or "no field changed"
+        )
+        note = f" ({h['change_note']})" if h["change_note"] else ""
+        where = f", rated in round {rounds}" if rounds else ""
+        lines.append(f"Version {h['version']}{where}: {changes}{note}.")
+    return lines
 
 
 GROUP_COLUMNS = ["Group", "n", "Median"]
@@ -82,15 +194,19 @@ def groups_table(evidence: dict[str, Any], top: str) -> TextTable:
     return [*GROUP_COLUMNS, f"% agreement ({top})"], [group_row(g) for g in evidence["groups"]]
 
 
+def _what_changed(h: dict[str, Any]) -> str:
+    text = "; ".join(
+        f"{c['label']}: \u201c{c['before'] or DASH}\u201d \u2192 \u201c{c['after'] or DASH}\u201d"
+        for c in h.get("changed_fields", [])
+    ) or "; ".join(h["changes"])
+    return text + (f" ({h['change_note']})" if h["change_note"] else "")
+
+
 def history_table(item: dict[str, Any]) -> TextTable:
-    """An item's versions: what each said, the rounds it was rated in, what changed."""
+    """An item's versions: what each said, the rounds it was rated in, what changed (each
+    changed field whole, before and after)."""
     rows = [
-        [
-            h["version"],
-            ", ".join(map(str, h["rounds"])) or DASH,
-            h["text"],
-            "; ".join(h["changes"]) + (f" ({h['change_note']})" if h["change_note"] else ""),
-        ]
+        [h["version"], ", ".join(map(str, h["rounds"])) or DASH, h["text"], _what_changed(h)]
         for h in item["history"]
     ]
     return ["Version", "Rounds", "Wording", "What changed"], rows
@@ -99,38 +215,112 @@ def history_table(item: dict[str, Any]) -> TextTable:
 # ---------------------------------------------------------------- appendices
 
 
-def _appendix_row(item: dict[str, Any]) -> list[str]:
+def _reason(item: dict[str, Any]) -> str:
+    return next((r["reason"] for r in reversed(item["rounds"]) if r["reason"]), "")
+
+
+def _appendix_row(item: dict[str, Any], with_reason: bool) -> list[str]:
     ev = item["evidence"] or {}
-    reason = next((r["reason"] for r in reversed(item["rounds"]) if r["reason"]), "")
-    return [
+    row = [
         item["ref"],
-        item["theme"],
         item["text"],
         num(ev.get("round")),
         num(ev.get("n")),
         num(ev.get("median")),
-        num(ev.get("iqr")),
+        span(ev.get("q1"), ev.get("q3")),
         pct(ev.get("pct_top")),
-        reason,
     ]
+    return [*row, _reason(item)] if with_reason else row
 
 
 def appendix_table(items: list[dict[str, Any]], top: str) -> TextTable:
     """Excluded items, or items without consensus, with their last figures and reason."""
-    header = ["Ref", "Theme", "Wording", "Round", "n", "Median", "IQR", f"% {top}", "Reason"]
-    return header, [_appendix_row(i) for i in items]
+    with_reason = any(_reason(i) for i in items)
+    header = ["Ref", "Wording", "Round", "n", "Median", "IQR", f"% {top}"]
+    header += ["Reason"] if with_reason else []
+    return header, [_appendix_row(i, with_reason) for i in items]
+
+
+def round_figures_table(spec: dict[str, Any]) -> TextTable:
+    """Every item's figures in every round it was rated: the full statistics."""
+    top = top_band(spec)
+    bottom = spec["study"]["scale"]["bands"]["bottom"].split(":")[0]
+    rows = []
+    for item in all_items(spec):
+        # An open round has no figures yet: its rows would be dashes only.
+        for r in (r for r in item["rounds"] if r["closed"]):
+            decision = Decision(r["decision"]).past_label if r.get("decision") else DASH
+            rows.append(
+                [
+                    item["ref"],
+                    r["round"],
+                    r["version"],
+                    num(r.get("n")),
+                    num(r.get("n_unable")),
+                    num(r.get("median")),
+                    span(r.get("q1"), r.get("q3")),
+                    pct(r.get("pct_top")),
+                    pct(r.get("pct_bottom")),
+                    _status_label(r.get("status")),
+                    decision,
+                ]
+            )
+    header = [
+        "Ref", "Round", "Version", "n", "Unable", "Median", "IQR", f"% {top}", f"% {bottom}",
+        "Status", "Decision",
+    ]  # fmt: skip
+    return header, rows
+
+
+def _status_label(status: str | None) -> str:
+    if not status:
+        return DASH
+    try:
+        return ConsensusStatus.of(status).label
+    except (ValueError, KeyError):
+        return status
+
+
+def group_matrix(spec: dict[str, Any]) -> TextTable:
+    """Each agreed item's figures by stakeholder group (median, % in the top band) in the
+    round it was agreed; a group of fewer than 3 raters shows no figure."""
+    groups = [p["group"] for p in spec["partners"]]
+    rows = []
+    for item in agreed_items(spec):
+        ev = item["evidence"] or {}
+        by_name = {g["group"]: g for g in ev.get("groups", [])}
+        cells = []
+        for name in groups:
+            g = by_name.get(name)
+            if g is None:
+                cells.append(DASH)
+            elif g.get("withheld"):
+                cells.append(str(g.get("note") or "not shown"))
+            else:
+                cells.append(f"{num(g['median'])} ({pct(g['pct_top'])})")
+        rows.append([item["ref"], num(ev.get("round")), *cells])
+    return ["Ref", "Round", *groups], rows
 
 
 # ---------------------------------------------------------------- methods and participation
 
 
+def revised_items(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Items with more than one version."""
+    return [i for i in all_items(spec) if len(i["history"]) > 1]
+
+
 def panel_table(methods: dict[str, Any]) -> TextTable:
-    header = ["Group", "Invited", "Joined", "Partners", "Patient representatives", "Observers"]
+    header = [
+        "Group", "Invited", "Joined", "Panellists", "Partners", "Patient representatives",
+        "Observers",
+    ]  # fmt: skip
     rows = [
         [
             p["group"],
             p["invited"],
             p["joined"],
+            p["panellists"],
             p["partners"],
             p["patient_representatives"],
             p["observers"],
@@ -141,11 +331,46 @@ def panel_table(methods: dict[str, Any]) -> TextTable:
 
 
 def participation_table(methods: dict[str, Any]) -> TextTable:
-    rows = [
-        [p["round"], p["group"], p["invited"], p["responded"], p["retained"]]
-        for p in methods["participation"]
+    """Per group, per round: responded of invited, and how many of them also rated round 1."""
+    rounds = sorted({p["round"] for p in methods["participation"]})
+    cells = {(p["group"], p["round"]): p for p in methods["participation"]}
+    groups = list(dict.fromkeys(p["group"] for p in methods["participation"]))
+    rows = []
+    for group in groups:
+        row: list[Any] = [group]
+        for number in rounds:
+            p = cells.get((group, number))
+            if p is None:
+                row.append(DASH)
+                continue
+            text = f"{p['responded']} of {p['invited']}"
+            if number > 1:
+                text += f" ({p['retained']} retained)"
+            row.append(text)
+        rows.append(row)
+    return ["Group", *(f"Round {n}: responded of invited" for n in rounds)], rows
+
+
+def panel_participation_table(methods: dict[str, Any]) -> TextTable:
+    """The panel by stakeholder group and who responded in each round, in one table:
+    invited, joined, panellists (who rate), observers (who do not), then per round
+    "responded of invited" (observers excluded) and, after round 1, how many were retained."""
+    header, rows = participation_table(methods)
+    by_group = {row[0]: row[1:] for row in rows}
+    out = [
+        [
+            p["group"],
+            p["invited"],
+            p["joined"],
+            p["panellists"],
+            p["observers"],
+            *by_group.get(p["group"], [DASH] * (len(header) - 1)),
+        ]
+        for p in methods["panel"]
     ]
-    return ["Round", "Group", "Invited", "Responded", "Retained"], rows
+    rounds = [h.replace(": responded of invited", "") for h in header[1:]]
+    columns = ["Group", "Invited", "Joined", "Panellists", "Observers"]
+    return [*columns, *(f"{r}: responded" for r in rounds)], out
 
 
 ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [
@@ -202,7 +427,7 @@ def stability_table(pair: dict[str, Any]) -> TextTable:
             i["ref"],
             num(i["n_paired"]),
             pct(i["pct_changed_band"]),
-            num(i["p_value"], 3),
+            p_value(i["p_value"]),
             i["verdict"],
         ]
         for i in pair["items"]

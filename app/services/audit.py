@@ -12,6 +12,7 @@ from app.services.transaction import transactional
 DESCRIPTIONS = {
     "study.created": "Created the study",
     "study.settings_changed": "Changed the study's settings",
+    "study.guide_settings_changed": "Changed the inspectors' guide settings",
     "group.added": "Added a stakeholder group",
     "item.added": "Added an item",
     "item.deleted": "Deleted an item",

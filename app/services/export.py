@@ -9,7 +9,6 @@ stability between rounds, from the scoring package; nothing here recomputes a st
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -48,7 +47,9 @@ from delphi import (
 from delphi import items as items_rule
 from scoring import plain
 
-SCHEMA_VERSION = "1.1"  # 1.1: group figures may be withheld (delphi.disclosure)
+# 1.1: group figures may be withheld (delphi.disclosure). 1.2: history's changed_fields,
+# panel and partners count observers apart, methods.completion_reason.
+SCHEMA_VERSION = "1.2"
 
 # The item fields a specification shows, in order, with people's names for them: those the
 # ballot shows panellists (`delphi.items`), so what was rated is what is presented.
@@ -84,44 +85,37 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _describe_change(before: str, after: str) -> str:
-    """A short, readable word diff: what was removed and what was added."""
-    old, new = before.split(), after.split()
-    removed: list[str] = []
-    added: list[str] = []
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("replace", "delete"):
-            removed.append(" ".join(old[i1:i2]))
-        if tag in ("replace", "insert"):
-            added.append(" ".join(new[j1:j2]))
-    parts = []
-    if removed:
-        parts.append("removed \u201c" + "\u201d, \u201c".join(removed) + "\u201d")
-    if added:
-        parts.append("added \u201c" + "\u201d, \u201c".join(added) + "\u201d")
-    return "; ".join(parts)
-
-
 def _history(item: Item, rounds_by_version: dict[int, list[int]]) -> list[dict[str, Any]]:
+    """Each version of an item, and what changed from the one before: every changed field
+    with its whole text before and after (a reader compares two sentences, not a word list)."""
     history = []
     previous: ItemVersion | None = None
     for version in item.versions:
-        changes: list[str] = []
+        changed: list[dict[str, str]] = []
         if previous is not None:
             for name in VERSION_FIELDS:
                 before, after = getattr(previous, name) or "", getattr(version, name) or ""
                 if before != after:
-                    label = FIELD_LABELS[name]
-                    detail = _describe_change(before, after)
-                    changes.append(f"{label}: {detail}" if detail else f"{label} changed")
+                    changed.append(
+                        {
+                            "field": name,
+                            "label": FIELD_LABELS[name],
+                            "before": before,
+                            "after": after,
+                        }
+                    )
         history.append(
             {
                 "version": version.number,
                 "text": version.text,
                 "rounds": rounds_by_version.get(version.id, []),
                 "change_note": version.change_note or "",
-                "changes": changes if previous is not None else ["First version"],
+                "changes": (
+                    [f"{c['label']} changed" for c in changed]
+                    if previous is not None
+                    else ["First version"]
+                ),
+                "changed_fields": changed,
                 "created_at": iso(version.created_at),
             }
         )
@@ -167,6 +161,15 @@ def _reopened(study: Study) -> list[str]:
 
 
 def _stopping(study: Study, rounds: list[Round], items: list[Item]) -> str:
+    """Why the study stopped (or where it stands), with the reason the facilitator gave."""
+    text = _stopping_fact(study, rounds, items)
+    reason = (study.stop_reason or "").strip()
+    if study.status == StudyStatus.COMPLETED and reason:
+        text += f" Reason given on completion: {reason.rstrip('.')}."
+    return text
+
+
+def _stopping_fact(study: Study, rounds: list[Round], items: list[Item]) -> str:
     closed = [r for r in rounds if r.closed_at]
     undecided = [i for i in items if i.decision is None]
     if not rounds:
@@ -259,9 +262,13 @@ def build_specification(
                     "version": key[1],
                     "closed": r.closed_at is not None,
                     "median": entry.get("median") if entry else None,
+                    "q1": entry.get("q1") if entry else None,
+                    "q3": entry.get("q3") if entry else None,
                     "iqr": entry.get("iqr") if entry else None,
                     "pct_top": entry.get("pct_top") if entry else None,
+                    "pct_bottom": entry.get("pct_bottom") if entry else None,
                     "n": entry.get("n") if entry else None,
+                    "n_unable": entry.get("n_unable") if entry else None,
                     "status": entry.get("status") if entry else None,
                     "suggested": decision.suggested if decision else None,
                     "decision": decision.decision if decision and decision.decided_at else None,
@@ -330,6 +337,8 @@ def build_specification(
                 max((r.closed_at for r in rounds if r.closed_at), default=None)
             ),
             "completed_at": iso(study.completed_at),
+            "owner_organisation": study.owner_organisation or "",
+            "facilitator": _facilitator_name(study),
             "scale": {
                 "min": study.scale_min,
                 "max": study.scale_max,
@@ -363,7 +372,8 @@ def build_specification(
         study, rounds, items, snapshots, version_in_round, decisions, spec, raw
     )
     spec["partners"] = [
-        {"group": row["group"], "panellists": row["joined"]} for row in spec["methods"]["panel"]
+        {"group": row["group"], "panellists": row["panellists"], "observers": row["observers"]}
+        for row in spec["methods"]["panel"]
     ]
     if include_names:
         spec["panel_names"] = [
@@ -371,6 +381,12 @@ def build_specification(
             for p in _panellists(study)
         ]
     return plain(spec)
+
+
+def _facilitator_name(study: Study) -> str:
+    """The first facilitator's name: a document's author when no organisation is set."""
+    first = min(study.facilitators, key=lambda f: f.id, default=None)
+    return first.user.name if first is not None and first.user.name else ""
 
 
 def _panellists(study: Study) -> list[Panellist]:
@@ -426,6 +442,8 @@ def _methods(
                     p.role == PanelRole.PATIENT_REP.value for p in joined
                 ),
                 "observers": sum(p.role == PanelRole.OBSERVER.value for p in joined),
+                # Observers read but cannot rate: they are not counted as panellists.
+                "panellists": sum(p.role != PanelRole.OBSERVER.value for p in joined),
             }
         )
 
@@ -515,6 +533,7 @@ def _methods(
         "rounds": round_rows,
         "number_of_rounds": len(rounds),
         "stopping": " ".join([_stopping(study, rounds, items), *_reopened(study)]),
+        "completion_reason": (study.stop_reason or "").strip() or None,
         "items_total": len(items),
         "merging_note": (
             "Merged items are recorded as an exclusion of the merged item, with the reason."

@@ -11,14 +11,14 @@
   find without reading every rating in the database.
 
 Revision ID: 0013_round_figures
-Revises: 0010_panel_views
+Revises: 0012_guide_settings
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_round_figures"
-down_revision = "0010_panel_views"
+down_revision = "0012_guide_settings"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,5 @@
-"""The specification page in chromium: axe-core finds no WCAG 2.2 AA violation."""
+"""The specification page, its download and the inspectors' guide in chromium: axe-core
+finds no WCAG 2.2 AA violation."""
 
 from __future__ import annotations
 
@@ -70,4 +71,18 @@ def test_the_specification_page_and_its_download_pass_axe(app, live_server, brow
     assert "Agreed prompts and indicators" in downloaded.read_text(encoding="utf-8")
     page.goto(downloaded.as_uri())
     assert _axe_violations(page) == []
+
+    # The inspectors' brief guide, offered on the same page (issue 15).
+    page.goto(f"{live_server}/studies/axe-export/export")
+    page.get_by_label("The inspectors' brief guide").check()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download").click()
+    assert info.value.suggested_filename == "axe-export-guide-draft.html"
+    guide = tmp_path / info.value.suggested_filename
+    info.value.save_as(guide)
+    page.goto(guide.as_uri())
+    expect(page.get_by_role("heading", name="Prompts and indicators")).to_be_visible()
+    expect(page.get_by_text("Draft: the study is not completed")).to_be_visible()
+    assert _axe_violations(page) == []
+    screenshot(page, "inspectors-guide")
     context.close()

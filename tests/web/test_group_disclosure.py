@@ -167,17 +167,33 @@ def _item_history(client, panel: Panel) -> dict[str, str]:
     return _table_rows(soup.select_one(".app-multiples__item table.app-compact-table"))
 
 
+MATRIX = "by stakeholder group, in the round each item was agreed"
+
+
+def _matrix_row(header: list[str], rows: list[list[str]], ref: str = "P1") -> dict[str, str]:
+    """The specification's appendix of agreed items by group: one column per group."""
+    row = next(r for r in rows if r[0] == ref)
+    return dict(zip(header[2:], row[2:], strict=True))
+
+
+def _html_matrix(soup: BeautifulSoup) -> dict[str, str]:
+    table = next(t for t in soup.select("table") if t.caption and MATRIX in t.caption.get_text())
+    header = [th.get_text(" ", strip=True) for th in table.select("thead th")]
+    rows = [
+        [c.get_text(" ", strip=True) for c in tr.select("th, td")]
+        for tr in table.select("tbody tr")
+    ]
+    return _matrix_row(header, rows)
+
+
 def _specification_page(client, panel: Panel) -> dict[str, str]:
     _as_facilitator(client, panel)
-    return _captioned(
-        _soup(get_page(client, "/studies/small-groups/export")), "P1 by stakeholder group"
-    )
+    return _html_matrix(_soup(get_page(client, "/studies/small-groups/export")))
 
 
 def _html_export(client, panel: Panel) -> dict[str, str]:
     _as_facilitator(client, panel)
-    soup = _soup(get_page(client, "/studies/small-groups/export/html"))
-    return _captioned(soup, "P1 by stakeholder group")
+    return _html_matrix(_soup(get_page(client, "/studies/small-groups/export/html")))
 
 
 def _pdf_export(client, panel: Panel) -> dict[str, str]:
@@ -195,28 +211,31 @@ def _pdf_export(client, panel: Panel) -> dict[str, str]:
         patch.setattr(formats.PdfJob, "result", capture)
         _as_facilitator(client, panel)
         assert client.get("/studies/small-groups/export/pdf").data == b"%PDF-captured"
-    return _captioned(BeautifulSoup(printed[0], "html.parser"), "P1 by stakeholder group")
+    return _html_matrix(BeautifulSoup(printed[0], "html.parser"))
 
 
 def _markdown_export(client, panel: Panel) -> dict[str, str]:
     _as_facilitator(client, panel)
     text = client.get("/studies/small-groups/export/md").get_data(as_text=True)
     lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("| Group | n |"))
-    rows = {}
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        rows[cells[0]] = " ".join(cells[1:])
-    return rows
+    start = lines.index("## Appendix B: agreed items by stakeholder group")
+    table = [line for line in lines[start:] if line.startswith("|")]
+    table = table[: next((i for i, line in enumerate(table[1:], 1) if "| Ref |" in line), None)]
+    header, _, *rows = ([c.strip() for c in line.strip("|").split("|")] for line in table)
+    return _matrix_row(header, rows)
 
 
 def _docx_export(client, panel: Panel) -> dict[str, str]:
     _as_facilitator(client, panel)
     doc = Document(io.BytesIO(client.get("/studies/small-groups/export/docx").data))
-    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Group")
-    return {row.cells[0].text: " ".join(c.text for c in row.cells[1:]) for row in table.rows[1:]}
+    table = next(
+        t
+        for t in doc.tables
+        if [c.text for c in t.rows[0].cells][:2] == ["Ref", "Round"]
+        and t.rows[0].cells[2].text != "Version"
+    )
+    header = [c.text for c in table.rows[0].cells]
+    return _matrix_row(header, [[c.text for c in row.cells] for row in table.rows[1:]])
 
 
 def _values(entry: dict[str, Any], skip: tuple[str, ...] = ("group",)) -> str:

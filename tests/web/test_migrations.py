@@ -316,3 +316,48 @@ def test_the_round_figures_migration_indexes_ratings_by_round_on_sqlite(tmp_path
 def test_the_round_figures_migration_indexes_ratings_by_round_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0013_indexes_ratings_by_round(url)
+
+
+GUIDE_COLUMNS = {
+    "owner_organisation",
+    "guide_context",
+    "framework",
+    "framework_url",
+    "guide_reporting",
+    "guide_sources",
+}
+
+
+def _round_trip_0012_keeps_the_studies(url: str) -> None:
+    from sqlalchemy import text
+
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        build_panel(slug="guide").study.owner_organisation = "CQC"
+        db.session.commit()
+        db.session.remove()
+
+        def studies() -> int:
+            with db.engine.connect() as connection:
+                return connection.execute(text("SELECT count(*) FROM studies")).scalar_one()
+
+        downgrade(revision="0008_invitation_link_seeds")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("studies")}
+        assert not GUIDE_COLUMNS & columns
+        assert studies() == 1
+        upgrade()
+        _every_model_column_exists()
+        assert studies() == 1
+        db.engine.dispose()
+
+
+def test_the_guide_settings_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0012_keeps_the_studies(f"sqlite:///{tmp_path / 'guide.sqlite3'}")
+
+
+def test_the_guide_settings_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0012_keeps_the_studies(url)

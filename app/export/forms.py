@@ -1,0 +1,50 @@
+"""The inspectors' guide settings form."""
+
+from __future__ import annotations
+
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length, Optional, Regexp
+
+from app.forms_common import AppForm
+
+
+class GuideForm(AppForm):
+    owner_organisation = StringField(
+        "Organisation that owns the study",
+        description="Named as the publisher of the guide and the author of the Word files, "
+        "for example Care Quality Commission. Left empty, the facilitator's name is used.",
+        validators=[Length(max=200, message="Enter at most 200 characters")],
+    )
+    guide_context = TextAreaField(
+        "Why this matters",
+        description="The guide's opening: why the subject matters to the quality of care. "
+        "Left empty, the study's purpose is used. A blank line starts a new paragraph.",
+        validators=[Length(max=5000, message="Enter at most 5,000 characters")],
+    )
+    framework = TextAreaField(
+        "Link to the assessment framework",
+        description="Where the prompts sit in the framework, for example the Well-led key "
+        "question and its quality statements.",
+        validators=[Length(max=3000, message="Enter at most 3,000 characters")],
+    )
+    framework_url = StringField(
+        "Web address of the framework (optional)",
+        validators=[
+            Optional(),
+            Length(max=500, message="Enter at most 500 characters"),
+            Regexp(
+                r"^https?://\S+$",
+                message="Enter a web address that starts with https:// or http://",
+            ),
+        ],
+    )
+    guide_reporting = TextAreaField(
+        "What to report and where",
+        description="Where inspectors record evidence and how to report the indicators.",
+        validators=[Length(max=3000, message="Enter at most 3,000 characters")],
+    )
+    guide_sources = TextAreaField(
+        "Sources",
+        description="One source a line.",
+        validators=[Length(max=3000, message="Enter at most 3,000 characters")],
+    )
