@@ -74,7 +74,7 @@ def shown() -> int:
     return max(WINDOW, min(asked, MAX_SHOWN))
 
 
-def earlier_url(study: Study, panel: ThreadPanel, chosen: Filters, context: str) -> str:
+def earlier_url(study: Study, panel: ThreadPanel, chosen: Filters | None, context: str) -> str:
     """Where "Show earlier messages" fetches the messages before the first one shown."""
     return url_for(
         "discussion.earlier",
@@ -86,14 +86,16 @@ def earlier_url(study: Study, panel: ThreadPanel, chosen: Filters, context: str)
     )
 
 
-def more_url(study: Study, panel: ThreadPanel, chosen: Filters) -> str:
+def more_url(study: Study, panel: ThreadPanel, chosen: Filters | None) -> str:
     """The thread page showing WINDOW more messages, for browsers without JavaScript."""
     count = len(panel.messages) + WINDOW
     return thread_url(study, panel.item, shown=count, **filter_args(chosen))
 
 
-def filter_args(chosen: Filters) -> dict[str, str]:
-    args = {}
+def filter_args(chosen: Filters | None) -> dict[str, str]:
+    args: dict[str, str] = {}
+    if chosen is None:
+        return args
     if chosen.voices != "all":
         args["voices"] = chosen.voices
     if chosen.category:
