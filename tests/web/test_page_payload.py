@@ -214,3 +214,22 @@ def test_a_filtered_thread_windows_the_messages_it_keeps(client, panel):
     shown = get_page(client, f"{BASE}?voices=patients")
     assert page(shown).select_one(".app-thread__earlier") is None
     assert "No messages yet." in text_of(shown)
+
+
+def test_the_feedback_of_a_200_item_round_lists_its_themes_and_shares_one_chart_axis(client, big):
+    sign_in(client, big.panellist.user)
+    response = get_page(client, "/studies/big/rounds/1/feedback")
+    soup = page(response)
+    assert [" ".join(li.get_text(" ").split()) for li in soup.select("#contents li")] == [
+        "Offers research opportunities 67 items",
+        "Facilitates research 67 items",
+        "Enables equity 66 items",
+    ]
+    for link in soup.select("#contents a"):
+        heading = soup.select_one(link["href"])
+        assert heading.name == "h2" and heading.get_text(strip=True) == link.get_text(strip=True)
+    assert len(soup.select("section.app-item")) == 200
+    assert len(soup.select("symbol[id^=app-chart-axis]")) == 1
+    assert len(soup.select("svg.app-chart__svg--mini use")) == 200
+    print(f"feedback page of the 200-item round: {round(len(response.data) / 1024)} KB")
+    assert len(response.data) < 2 * MB
