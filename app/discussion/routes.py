@@ -361,5 +361,5 @@ def read(slug: str, ref: str) -> Response:
     writes.mark_read(viewer.user_id, svc.find_thread(study.id, key))
     if not is_htmx():
         return redirect(thread_url(study, item), 303)
-    panel = thread_panels(study, [item], viewer, mentions(study))[key]
+    panel = thread_panels(study, [item], viewer, mentions(study), with_messages=False)[key]
     return render("discussion/_unread.html", panel=panel)
