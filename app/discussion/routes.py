@@ -120,18 +120,19 @@ def panel(slug: str, ref: str) -> Response:
 @bp.get("/<ref>/earlier")
 @login_required
 def earlier(slug: str, ref: str) -> Response:
-    """The WINDOW messages before message `before` (htmx puts them above those shown).
-    Without htmx, the thread page showing WINDOW more than the page had."""
+    """The WINDOW messages before message `before` (htmx puts them above those shown; the
+    latest WINDOW without `before`). Without htmx, the thread page showing WINDOW more than
+    the page had."""
     study, viewer = viewer_in(slug)
     item = item_or_channel(study, ref)
     before = int_arg("before")
-    if before is None:
-        abort(400, description="Say which message to show the earlier ones of (before=).")
+    if before is None and "before" in request.args:
+        abort(400, description="The message to show the earlier ones of is not a number.")
     key = svc.key_of(item)
     chosen = filters()
     if not is_htmx():
         thread = svc.find_thread(study.id, key)
-        newer = svc.count_from(thread.id, before) if thread else 0
+        newer = svc.count_from(thread.id, before) if thread and before else 0
         return redirect(
             thread_url(study, item, shown=newer + WINDOW, **filter_args(chosen))
             + f"#messages-{dom_key(key)}",
