@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, flash, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
@@ -24,6 +25,8 @@ _MESSAGES = {
     413: "The file is too large. Upload a file of 5 MB or less.",
     429: "Too many attempts. Wait a few minutes and try again.",
     500: "Sorry, there is a problem with the service. Try again later.",
+    503: "The service is briefly unavailable. Try again in a moment: what you saved before "
+    "is kept.",
 }
 
 
@@ -116,6 +119,30 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response | str, int]:
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except DBAPIError:  # the connection is gone: nothing to roll back
+            db.session.remove()
+        if _database_unreachable(error):
+            # A restart or failover: pooled connections are checked before use
+            # (pool_pre_ping), so this lasts only while the server is down. 503 says "try
+            # again", which the ballot's autosave does by itself (static/js/app.js).
+            app.logger.warning(
+                "database unavailable on %s %s: %s",
+                request.method,
+                loggable_url(request.path),
+                str(error).splitlines()[0] if str(error) else type(error).__name__,
+            )
+            body, status = error_response(503)
+            response = make_response(body, status)
+            response.headers["Retry-After"] = "5"
+            return response, status
         app.logger.exception("unhandled error on %s %s", request.method, loggable_url(request.path))
         return error_response(InternalServerError.code)
+
+
+def _database_unreachable(error: Exception) -> bool:
+    """The database could not be reached or dropped the connection (not a bad query)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError)

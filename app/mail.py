@@ -12,6 +12,11 @@ class MailError(Exception):
     """The SMTP server refused or could not be reached; the message says which."""
 
 
+class MailServerUnreachable(MailError):
+    """No SMTP server answered at MAIL_SERVER:MAIL_PORT: every other email would fail too,
+    so callers stop trying (each try may wait for the connection timeout)."""
+
+
 def mail_enabled() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
@@ -30,5 +35,10 @@ def send_mail(to: str, subject: str, body: str) -> None:
             if cfg.get("MAIL_USERNAME"):
                 smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as error:
+    except smtplib.SMTPException as error:
         raise MailError(f"Could not send email to {to}: {error}") from error
+    except OSError as error:
+        raise MailServerUnreachable(
+            f"Could not send email to {to}: the mail server "
+            f"{cfg['MAIL_SERVER']}:{cfg['MAIL_PORT']} did not answer ({error})"
+        ) from error

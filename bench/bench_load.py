@@ -1,8 +1,9 @@
 """Load and faults: 200 panellists x 20 saves against gunicorn on PostgreSQL.
 
-Two runs on loopback, each in its own temporary database: a plain burst (latency and
-throughput, against a bare Flask app under the same server and client), then the same burst
-with the round closed from two tabs half-way and a worker killed a quarter of the way in.
+Three runs on loopback, each in its own temporary database: a plain burst (latency and
+throughput, against a bare Flask app under the same server and client), a paced run with
+PostgreSQL restarted half-way (see RESTART), then the same burst with the round closed from
+two tabs half-way and a worker killed a quarter of the way in.
 Skipped (reported as such) when PostgreSQL is not reachable.
 """
 
@@ -20,6 +21,12 @@ WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", str(max(2, (os.cpu_count() or
 # 0..THINK seconds before each save (mean THINK/2), so 200 of them offer ~200/(THINK/2)
 # saves per second between them, all at once. The burst run has no pause at all.
 THINK = float(os.environ.get("BENCH_LOAD_THINK", "6"))
+# Half-way through the paced run PostgreSQL is restarted under the app. "backends" (the
+# default) closes every connection to the load database from the server, which is what a
+# restart does to the app's pool and leaves other databases alone; "cluster" restarts the
+# whole PostgreSQL cluster with pg_ctlcluster (root or postgres only; it interrupts every
+# other user of the server, so only on a machine of its own).
+RESTART = os.environ.get("BENCH_LOAD_RESTART", "backends")
 
 
 def _entry(value: Any, unit: str, baseline: Any, ratio: Any, note: str) -> dict[str, Any]:
@@ -53,7 +60,7 @@ def run() -> dict[str, dict[str, Any]]:
         note = f"skipped, PostgreSQL unreachable: {type(error).__name__}: {error}"[:300]
         return {"load.lost_ratings": _entry(None, "ratings", 0, None, note)}
     plain = run_load(config)
-    paced = run_load(_config(think=THINK))
+    paced = run_load(_config(think=THINK, restart_at=0.5, restart=RESTART))
     bare = run_bare(config)
     faults = run_load(_config(close_at=0.5, kill_at=0.25))
     p, f, q = plain.summary(), faults.summary(), paced.summary()
@@ -71,7 +78,11 @@ def run() -> dict[str, dict[str, Any]]:
             "ratings",
             0,
             None,
-            f"{shape}; paced: {q['acknowledged']} acknowledged, {q['lost_ratings']} lost; "
+            f"{shape}; paced, with the database restarted half-way "
+            f"({q['database_restart']}, {q['database_restart_s']} s): {q['acknowledged']} "
+            f"acknowledged, {q['lost_ratings']} lost, {q['unavailable_retried']} saves "
+            f"answered 503 while it was down and sent again, {q['errors_after_restart']} "
+            f"errors after it; "
             f"burst: {p['acknowledged']} acknowledged, {p['duplicate_ratings']} "
             f"duplicates, {p['unexpected_errors']} unexpected errors; with close at 50% and a "
             f"worker SIGKILLed at 25%: {f['acknowledged']} acknowledged, "

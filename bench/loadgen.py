@@ -60,6 +60,12 @@ class LoadConfig:
     # measured: a fresh worker thread opens its database connection and fills its template
     # and SQL caches on its first requests, which is start-up, not a save.
     warm_up: int = 0
+    # Fraction of planned saves acknowledged before the database is restarted, and how:
+    # "cluster" restarts the PostgreSQL cluster (pg_ctlcluster, needs root or postgres);
+    # "backends" closes every connection to the load database from the server side (what a
+    # restart does to the app's pool), which disturbs no other database on a shared server.
+    restart_at: float | None = None
+    restart: str = "backends"
 
 
 @dataclass
@@ -76,6 +82,10 @@ class Outcome:
     close_statuses: list[int] = field(default_factory=list)
     killed_pid: int | None = None
     checks: dict[str, int] = field(default_factory=dict)
+    restart_method: str | None = None
+    restart_s: float = 0.0
+    unavailable_retried: int = 0  # 503 answers (database down), sent again as the page does
+    errors_after_restart: int = 0  # any 5xx once the restart had finished
 
     def percentile(self, q: float) -> float:
         if not self.latencies_ms:
@@ -102,6 +112,10 @@ class Outcome:
             "duration_s": round(self.duration_s, 2),
             "close_statuses": sorted(self.close_statuses),
             "worker_killed": self.killed_pid is not None,
+            "database_restart": self.restart_method,
+            "database_restart_s": round(self.restart_s, 2),
+            "unavailable_retried": self.unavailable_retried,
+            "errors_after_restart": self.errors_after_restart,
             **self.checks,
         }
 
@@ -323,8 +337,51 @@ def _client(base: str, connections: int) -> aiohttp.ClientSession:
     )
 
 
+def restart_database(url: str, how: str) -> str:
+    """Restart PostgreSQL under the running app (`how`: "cluster" or "backends"; see
+    LoadConfig.restart). Returns what was done, in words; a cluster restart that is not
+    allowed falls back to closing the load database's connections, and says so."""
+    import psycopg
+
+    if how == "cluster":
+        try:
+            port = str(_url_port(url))
+            clusters = subprocess.run(
+                ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True
+            ).stdout.split("\n")
+            version, name = next(
+                line.split()[:2] for line in clusters if line.split()[2:3] == [port]
+            )
+            subprocess.run(
+                ["pg_ctlcluster", version, name, "restart"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=120,
+            )
+            return f"PostgreSQL {version}/{name} restarted (pg_ctlcluster)"
+        except (OSError, StopIteration, subprocess.SubprocessError) as error:
+            fallback = f"pg_ctlcluster not allowed or failed ({type(error).__name__})"
+    else:
+        fallback = ""
+    plain = url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        closed = connection.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    words = f"every connection to the load database closed by the server ({closed[0]})"
+    return f"{fallback}; {words}" if fallback else words
+
+
+def _url_port(url: str) -> int:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).port or 5432
+
+
 async def _burst(
-    base: str, world: World, config: LoadConfig, gunicorn_pid: int
+    base: str, world: World, config: LoadConfig, gunicorn_pid: int, url: str = ""
 ) -> tuple[Outcome, dict[tuple[int, int], int]]:
     outcome = Outcome()
     last_acked: dict[tuple[int, int], int] = {}
@@ -332,6 +389,8 @@ async def _burst(
     rng = random.Random(config.seed)
     close_event = asyncio.Event()
     kill_event = asyncio.Event()
+    restart_event = asyncio.Event()
+    restart_done = [float("inf")]  # perf_counter() when the restart had finished
     prefix = f"/studies/{world.slug}/rounds/{world.round_number}"
 
     def progress() -> None:
@@ -340,6 +399,8 @@ async def _burst(
             close_event.set()
         if config.kill_at is not None and done >= config.kill_at * planned:
             kill_event.set()
+        if config.restart_at is not None and done >= config.restart_at * planned:
+            restart_event.set()
 
     async with _client(base, config.clients + 4) as client:
 
@@ -356,7 +417,8 @@ async def _burst(
             if fresh:
                 headers["Connection"] = "close"
             data = {f"score-{version_id}": str(score)}
-            for _attempt in range(5):
+            unavailable = 0
+            for _attempt in range(60):
                 outcome.requests += 1
                 started = time.perf_counter()
                 try:
@@ -374,9 +436,19 @@ async def _burst(
                     return "saved"
                 if response.status == 409 and CLOSED_MESSAGE in body:
                     return "closed"
+                if response.status >= 500 and started > restart_done[0]:
+                    # Sent after the restart had finished (one in flight at the moment the
+                    # connections closed may fail, and is sent again).
+                    outcome.errors_after_restart += 1
+                if response.status == 503 and unavailable < 40:
+                    # The database is down (a restart): the page sends it again later.
+                    unavailable += 1
+                    outcome.unavailable_retried += 1
+                    await asyncio.sleep(0.25)
+                    continue
                 outcome.unexpected.append(f"{response.status}: {body[:200]}")
                 return "error"
-            outcome.unexpected.append("gave up after 5 dropped connections")
+            outcome.unexpected.append("gave up after 60 dropped connections")
             return "error"
 
         async def panellist_run(index: int) -> None:
@@ -430,6 +502,15 @@ async def _burst(
                 os.kill(victim, signal.SIGKILL)
                 outcome.killed_pid = victim
 
+        async def restarter() -> None:
+            if config.restart_at is None:
+                return
+            await restart_event.wait()
+            started = time.perf_counter()
+            outcome.restart_method = await asyncio.to_thread(restart_database, url, config.restart)
+            restart_done[0] = time.perf_counter()
+            outcome.restart_s = restart_done[0] - started
+
         alone = world.panellists[config.clients]
         if config.warm_up:
             for _batch in range(2):
@@ -457,7 +538,7 @@ async def _burst(
         started = time.perf_counter()
         tasks = [panellist_run(i) for i in range(config.clients)]
         await asyncio.wait_for(
-            asyncio.gather(*tasks, closer(), killer()), timeout=config.time_limit
+            asyncio.gather(*tasks, closer(), killer(), restarter()), timeout=config.time_limit
         )
         outcome.duration_s = time.perf_counter() - started
     return outcome, last_acked
@@ -558,7 +639,7 @@ def run_load(config: LoadConfig, base_url: str | None = None) -> Outcome:
             config.threads,
         )
         outcome, last_acked = run_coroutine(
-            _burst(f"http://127.0.0.1:{port}", world, config, process.pid)
+            _burst(f"http://127.0.0.1:{port}", world, config, process.pid, url)
         )
         check(url, world, outcome, last_acked)
         return outcome

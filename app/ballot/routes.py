@@ -9,9 +9,15 @@ from werkzeug.wrappers import Response
 from app.access import membership, membership_in_round, round_of
 from app.extensions import db
 from app.htmx import is_htmx, render
-from app.inputs import form_text
+from app.inputs import form_text, parse_int
 from app.models import ItemVersion, Panellist, Round
-from app.services.ballot import build_ballot, moved_band, previous_rating_for
+from app.services.ballot import (
+    BallotPart,
+    ballot_parts,
+    build_ballot,
+    moved_band,
+    previous_rating_for,
+)
 from app.services.cycle import is_invited
 from app.services.indicator_testing import summaries_shown_to_panel
 from app.services.proposals import proposals_accepted_now
@@ -52,7 +58,8 @@ def _page(
     unsaved: dict[int, str] | None = None,
 ) -> Response:
     needs_only = request.args.get("show") == "needs-rating"
-    sections = build_ballot(round_, panellist, needs_rating_only=needs_only)
+    parts = ballot_parts(build_ballot(round_, panellist, needs_rating_only=needs_only))
+    part = _chosen_part(parts, errors or {}, panellist is not None)
     total = len(round_.round_items)
     invited = panellist is not None and is_invited(round_, panellist)
     can_rate = (
@@ -67,7 +74,9 @@ def _page(
         study=round_.study,
         round=round_,
         panellist=panellist,
-        sections=sections,
+        sections=part.sections,
+        parts=parts,
+        part=part,
         total=total,
         answered=answered_count(round_, panellist) if panellist else 0,
         can_rate=can_rate,
@@ -89,6 +98,21 @@ def _page(
         testing=summaries_shown_to_panel(round_.study),
         status=status,
     )
+
+
+def _chosen_part(parts: list[BallotPart], errors: dict[int, str], rater: bool) -> BallotPart:
+    """The page of a long ballot to show: the one asked for (`part=`, in the query or the
+    submitted form), else the one holding the first error, else a panellist's first page with
+    an item still to rate."""
+    if errors:
+        first = next(iter(errors))
+        return next((p for p in parts if p.holds(first)), parts[0])
+    asked = parse_int(request.values.get("part"))
+    if asked is not None and 1 <= asked <= len(parts):
+        return parts[asked - 1]
+    if rater:
+        return next((p for p in parts if p.rated < p.count), parts[0])
+    return parts[0]
 
 
 def _live_for_page(round_: Round, panellist: Panellist | None) -> dict | None:
@@ -163,7 +187,8 @@ def submit(slug: str, number: int) -> Response:
         f"Your answers are saved: {answered_count(round_, panellist)} of {total} rated.",
         "success",
     )
-    return redirect(url_for("ballot.show", slug=slug, number=number), 303)
+    part = parse_int(request.form.get("go")) or parse_int(request.form.get("part"))
+    return redirect(url_for("ballot.show", slug=slug, number=number, part=part), 303)
 
 
 @bp.post("/items/<int:version_id>/rating")

@@ -189,9 +189,18 @@ def remind(slug: str, number: int) -> Response:
     except DomainError as error:
         flash(str(error), "error")
     else:
-        flash(f"Reminders sent to {outcome.sent} panellists.", "success")
-        for failure in outcome.failed or []:
-            flash(failure, "error")
+        if outcome.sent or not outcome.not_sent:
+            flash(f"Reminders sent to {outcome.sent} panellists.", "success")
+        if outcome.not_sent:
+            failures = outcome.failed or []
+            first = failures[0] if failures else "mail failed"
+            flash(
+                f"Email failed, so {outcome.not_sent} panellist"
+                f"{'' if outcome.not_sent == 1 else 's'} were not reminded ({first}"
+                f"{f', and {len(failures) - 1} more failures' if len(failures) > 1 else ''}). "
+                "Copy the ballot link below and send it to them yourself.",
+                "error",
+            )
     return redirect(url_for("cycle.responders", slug=slug, number=number), 303)
 
 
@@ -203,6 +212,7 @@ def responders(slug: str, number: int) -> Response:
     round_ = round_of(study, number)
     return render(
         "cycle/responders.html",
+        ballot_link=url_for("ballot.show", slug=slug, number=number, _external=True),
         study=study,
         round=round_,
         missing=non_responders(round_),

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from app.access import item_of, membership
 from app.discussion.forms import MessageForm, SummaryForm
 from app.discussion.presenters import (
+    WINDOW,
     Filters,
     MentionUrl,
     MessageView,
@@ -31,6 +32,9 @@ from app.services.discussion_writes import mark_read
 from app.services.indicator_testing import shown_summary
 from delphi import RoundStatus, StudyStatus
 from delphi.discussion import MAX_LENGTH, Category
+
+# The most messages one thread page shows at once (`?shown=`): a bound on the page's size.
+MAX_SHOWN = 2000
 
 
 def viewer_in(slug: str) -> tuple[Study, svc.Viewer]:
@@ -70,6 +74,42 @@ def filters() -> Filters:
     return Filters.parse(request.values.get("voices"), request.values.get("category"))
 
 
+def shown() -> int:
+    """How many of the latest messages the thread page shows (`?shown=`, the no-JavaScript
+    "Show earlier messages"): at least WINDOW, at most MAX_SHOWN."""
+    asked = int_arg("shown") or WINDOW
+    return max(WINDOW, min(asked, MAX_SHOWN))
+
+
+def earlier_url(study: Study, panel: ThreadPanel, chosen: Filters | None, context: str) -> str:
+    """Where "Show earlier messages" fetches the messages before the first one shown."""
+    return url_for(
+        "discussion.earlier",
+        slug=study.slug,
+        ref=ref_of(panel.item),
+        before=panel.first_id,
+        context=context,
+        **filter_args(chosen),
+    )
+
+
+def more_url(study: Study, panel: ThreadPanel, chosen: Filters | None) -> str:
+    """The thread page showing WINDOW more messages, for browsers without JavaScript."""
+    count = len(panel.messages) + WINDOW
+    return thread_url(study, panel.item, shown=count, **filter_args(chosen))
+
+
+def filter_args(chosen: Filters | None) -> dict[str, str]:
+    args: dict[str, str] = {}
+    if chosen is None:
+        return args
+    if chosen.voices != "all":
+        args["voices"] = chosen.voices
+    if chosen.category:
+        args["category"] = chosen.category
+    return args
+
+
 def message_in(study: Study, message_id: int) -> DiscussionMessage:
     message = db.session.get(DiscussionMessage, message_id)
     if message is None or message.thread.study_id != study.id or message.kind != "message":
@@ -95,7 +135,9 @@ def thread_page(
     """The thread page. Showing it (status 200) marks the thread read: the page works
     without JavaScript, so reading it is the only sign the person has read it."""
     chosen = filters()
-    panel = thread_panels(study, [item], viewer, mentions(study), chosen)[svc.key_of(item)]
+    panel = thread_panels(study, [item], viewer, mentions(study), chosen, window=shown())[
+        svc.key_of(item)
+    ]
     if status == 200:
         mark_read(viewer.user_id, panel.thread)
     reply = reply_quote(study, panel, viewer, int_arg("reply_to"))

@@ -21,6 +21,9 @@ from delphi.discussion import Category, can_change
 
 MentionUrl = Callable[[str], str | None]
 
+# Messages a thread shows at first, latest last; "Show earlier messages" adds as many again.
+WINDOW = 50
+
 
 def dom_key(key: str) -> str:
     """A thread key as it appears in DOM ids: "channel" or "item-12"."""
@@ -98,10 +101,16 @@ class ThreadPanel:
     summary_html: Markup = Markup("")
     summary_round: int | None = None
     category_counts: dict[str, int] | None = None
+    # Messages (of those the filters keep) before the first one shown.
+    earlier: int = 0
 
     @property
     def dom(self) -> str:
         return dom_key(self.key)
+
+    @property
+    def first_id(self) -> int | None:
+        return self.messages[0].id if self.messages else None
 
 
 @dataclass
@@ -195,8 +204,17 @@ def thread_panels(
     viewer: Viewer,
     mention: MentionUrl,
     filters: Filters = Filters(),
+    *,
+    window: int | None = WINDOW,
+    before: int | None = None,
+    with_messages: bool = True,
 ) -> dict[str, ThreadPanel]:
-    """Panels for the channel (None) and/or items, with messages and unread counts batched."""
+    """Panels for the channel (None) and/or items, with messages and unread counts batched.
+
+    Each panel shows the latest `window` messages the filters keep (all when None), of those
+    before message `before` when given; `earlier` says how many more there are. Without
+    messages (`with_messages=False`, the ballot, which loads a thread when it is opened) a
+    panel has only its counts, summary and lock."""
     panels: dict[str, ThreadPanel] = {}
     for item in items:
         key = svc.key_of(item)
@@ -207,23 +225,45 @@ def thread_panels(
         _panel_meta(panels[thread.key], thread, mention)
     if not threads:
         return panels
-    now = utcnow()
+    if not with_messages:
+        for thread_id, total in svc.message_totals(list(by_id)).items():
+            panels[by_id[thread_id].key].total = total
+    else:
+        _fill_messages(panels, by_id, viewer, mention, filters, window, before)
+    for key, unread in svc.unread_counts(viewer.user_id, list(by_id)).items():
+        panels[by_id[key].key].unread = unread
+    return panels
+
+
+def _fill_messages(
+    panels: dict[str, ThreadPanel],
+    by_id: dict[int, DiscussionThread],
+    viewer: Viewer,
+    mention: MentionUrl,
+    filters: Filters,
+    window: int | None,
+    before: int | None,
+) -> None:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    kept: dict[str, list[DiscussionMessage]] = defaultdict(list)
     for message in svc.messages_in(list(by_id)):
         panel = panels[by_id[message.thread_id].key]
         if message.deleted_at is None and message.kind == "message":
             panel.total += 1
             counts[panel.key][message.category or "none"] += 1
-        if filters.keeps(message):
-            panel.messages.append(view_of(message, viewer, mention, now))
+        if filters.keeps(message) and (before is None or message.id < before):
+            kept[panel.key].append(message)
+    now = utcnow()
+    for key, messages in kept.items():
+        shown = messages[-window:] if window else messages
+        panels[key].earlier = len(messages) - len(shown)
+        # Rendering Markdown is the costly part: only for the messages shown.
+        panels[key].messages = [view_of(m, viewer, mention, now) for m in shown]
     if viewer.is_facilitator:
         for key, panel in panels.items():
             panel.category_counts = {c.value: counts[key].get(c.value, 0) for c in Category} | {
                 "none": counts[key].get("none", 0)
             }
-    for key, unread in svc.unread_counts(viewer.user_id, list(by_id)).items():
-        panels[by_id[key].key].unread = unread
-    return panels
 
 
 def changes_since(

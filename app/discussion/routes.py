@@ -20,6 +20,7 @@ from app.discussion import bp
 from app.discussion.forms import EditForm, MessageForm
 from app.discussion.pages import (
     compose_fragment,
+    filter_args,
     filters,
     item_or_channel,
     mentions,
@@ -33,7 +34,13 @@ from app.discussion.pages import (
     thread_url,
     viewer_in,
 )
-from app.discussion.presenters import ThreadPanel, changes_since, dom_key, thread_panels
+from app.discussion.presenters import (
+    WINDOW,
+    ThreadPanel,
+    changes_since,
+    dom_key,
+    thread_panels,
+)
 from app.forms_common import field_errors
 from app.htmx import is_htmx, render
 from app.inputs import form_text, int_arg, parse_int
@@ -82,6 +89,64 @@ def compose(slug: str, ref: str) -> Response:
     current = urlsplit(request.headers.get("HX-Current-URL", ""))
     next_url = safe_next(current.path, thread_url(study, item)) + f"#discussion-{panel.dom}"
     return compose_fragment(study, key, item, viewer, form, reply=reply, next_url=next_url)
+
+
+@bp.get("/<ref>/panel")
+@login_required
+def panel(slug: str, ref: str) -> Response:
+    """An item's thread as the ballot shows it once opened (htmx): the latest messages, the
+    message form and a link to the whole thread. The ballot carries only each thread's counts,
+    so its size does not grow with the discussion. Without htmx, the thread page."""
+    study, viewer = viewer_in(slug)
+    item = item_or_channel(study, ref)
+    if not is_htmx():
+        return redirect(thread_url(study, item), 303)
+    key = svc.key_of(item)
+    shown = thread_panels(study, [item], viewer, mentions(study))[key]
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    next_url = safe_next(current.path, thread_url(study, item)) + f"#discussion-{shown.dom}"
+    return render(
+        "discussion/_ballot_thread.html",
+        study=study,
+        item=item,
+        panel=shown,
+        viewer=viewer,
+        form=MessageForm(prefix=shown.dom, formdata=None),
+        max_length=MAX_LENGTH,
+        next_url=next_url,
+    )
+
+
+@bp.get("/<ref>/earlier")
+@login_required
+def earlier(slug: str, ref: str) -> Response:
+    """The WINDOW messages before message `before` (htmx puts them above those shown; the
+    latest WINDOW without `before`). Without htmx, the thread page showing WINDOW more than
+    the page had."""
+    study, viewer = viewer_in(slug)
+    item = item_or_channel(study, ref)
+    before = int_arg("before")
+    if before is None and "before" in request.args:
+        abort(400, description="The message to show the earlier ones of is not a number.")
+    key = svc.key_of(item)
+    chosen = filters()
+    if not is_htmx():
+        thread = svc.find_thread(study.id, key)
+        newer = svc.count_from(thread.id, before) if thread and before else 0
+        return redirect(
+            thread_url(study, item, shown=newer + WINDOW, **filter_args(chosen))
+            + f"#messages-{dom_key(key)}",
+            303,
+        )
+    shown = thread_panels(study, [item], viewer, mentions(study), chosen, before=before)[key]
+    return render(
+        "discussion/_earlier.html",
+        study=study,
+        panel=shown,
+        viewer=viewer,
+        filters=chosen,
+        context="ballot" if request.args.get("context") == "ballot" else "page",
+    )
 
 
 # ---------------------------------------------------------------- posting
@@ -297,5 +362,5 @@ def read(slug: str, ref: str) -> Response:
     writes.mark_read(viewer.user_id, svc.find_thread(study.id, key))
     if not is_htmx():
         return redirect(thread_url(study, item), 303)
-    panel = thread_panels(study, [item], viewer, mentions(study))[key]
+    panel = thread_panels(study, [item], viewer, mentions(study), with_messages=False)[key]
     return render("discussion/_unread.html", panel=panel)

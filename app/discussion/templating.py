@@ -10,15 +10,13 @@ from sqlalchemy import select
 
 from app.access import is_facilitator_of
 from app.discussion import bp
-from app.discussion.forms import MessageForm
-from app.discussion.pages import mentions
-from app.discussion.presenters import dom_key, thread_panels
+from app.discussion.pages import earlier_url, mentions, more_url
+from app.discussion.presenters import thread_panels
 from app.extensions import db
 from app.models import Panellist, Round, Study, utcnow
 from app.services import discussion as svc
 from app.text.dates import london
 from delphi import StudyStatus
-from delphi.discussion import MAX_LENGTH
 
 
 @bp.app_template_filter("ago")
@@ -42,9 +40,14 @@ def ago(value: datetime | None) -> str:
     return london(value, "%-d %B %Y")
 
 
+bp.add_app_template_global(earlier_url, "thread_earlier_url")
+bp.add_app_template_global(more_url, "thread_more_url")
+
+
 @bp.app_template_global("discussion_for_ballot")
 def discussion_for_ballot(study: Study, round_: Round) -> dict[str, Any]:
-    """What ballot.html needs: a panel per item, the live cursor, the viewer."""
+    """What ballot.html needs: a panel per item (counts, summary, lock: each thread's
+    messages load when it is opened), the live cursor, the viewer."""
     viewer = svc.Viewer(
         current_user.id,
         _panellist_of(study),
@@ -52,14 +55,12 @@ def discussion_for_ballot(study: Study, round_: Round) -> dict[str, Any]:
         record_final=study.study_status is StudyStatus.COMPLETED,
     )
     items = [ri.item_version.item for ri in round_.round_items]
-    panels = thread_panels(study, items, viewer, mentions(study))
+    panels = thread_panels(study, items, viewer, mentions(study), with_messages=False)
     return {
         "panels": {int(key[5:]): panel for key, panel in panels.items()},
         "viewer": viewer,
         "cursor": svc.latest_event_id(study.id),
         "scope": f"ballot:{round_.number}",
-        "max_length": MAX_LENGTH,
-        "forms": {key: MessageForm(prefix=dom_key(key), formdata=None) for key in panels},
     }
 
 

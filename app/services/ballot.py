@@ -151,3 +151,47 @@ def previous_rating_for(round_: Round, panellist: Panellist, item_version_id: in
             ItemVersion.item_id == item,
         )
     )
+
+
+# The most items one page of a ballot shows: a longer ballot is split by theme (and a theme
+# longer than this into equal parts), so a page stays well under a megabyte on a phone.
+PAGE_ITEMS = 70
+
+
+@dataclass
+class BallotPart:
+    """One page of a long ballot: some or all of one theme's items."""
+
+    number: int
+    sections: list[ThemeSection]
+    label: str
+
+    @property
+    def count(self) -> int:
+        return sum(len(s.entries) for s in self.sections)
+
+    @property
+    def rated(self) -> int:
+        return sum(1 for s in self.sections for e in s.entries if e.rating is not None)
+
+    def holds(self, version_id: int) -> bool:
+        return any(e.version.id == version_id for s in self.sections for e in s.entries)
+
+
+def ballot_parts(sections: list[ThemeSection], per_page: int = PAGE_ITEMS) -> list[BallotPart]:
+    """The ballot's pages: everything on one when it has at most `per_page` items; otherwise
+    one page per theme, a theme of more than `per_page` items in equal parts."""
+    if sum(len(s.entries) for s in sections) <= per_page:
+        return [BallotPart(1, sections, "")]
+    parts: list[BallotPart] = []
+    for section in sections:
+        n = len(section.entries)
+        pieces = -(-n // per_page)
+        size = -(-n // pieces)
+        for k in range(pieces):
+            entries = section.entries[k * size : (k + 1) * size]
+            label = section.theme.name
+            if pieces > 1:
+                label += f", part {k + 1} of {pieces}"
+            parts.append(BallotPart(len(parts) + 1, [ThemeSection(section.theme, entries)], label))
+    return parts

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.mail import MailError, mail_enabled, send_mail
+from app.mail import MailError, MailServerUnreachable, mail_enabled, send_mail
 from app.models import (
     AuditEvent,
     Item,
@@ -241,6 +241,8 @@ def last_reminders(round_: Round) -> dict[int, Reminder]:
 class ReminderOutcome:
     sent: int = 0
     failed: list[str] | None = None
+    # Panellists not reminded because mail failed (not recorded as reminded).
+    not_sent: int = 0
 
 
 @transactional
@@ -259,7 +261,8 @@ def send_reminders(round_: Round, user: User | None, *, ballot_url: str) -> Remi
     deadline = ""
     if round_.closes_at:
         deadline = f" It closes on {london(round_.closes_at, '%-d %B %Y at %H:%M')}."
-    for panellist in non_responders(round_):
+    waiting = non_responders(round_)
+    for index, panellist in enumerate(waiting):
         try:
             send_mail(
                 panellist.user.email,
@@ -271,6 +274,11 @@ def send_reminders(round_: Round, user: User | None, *, ballot_url: str) -> Remi
         except MailError as error:
             assert outcome.failed is not None
             outcome.failed.append(str(error))
+            if isinstance(error, MailServerUnreachable):
+                # Nobody else would get one either; do not wait for each to time out.
+                outcome.not_sent += len(waiting) - index
+                break
+            outcome.not_sent += 1
             continue
         db.session.add(
             Reminder(
@@ -284,6 +292,7 @@ def send_reminders(round_: Round, user: User | None, *, ballot_url: str) -> Remi
         by=audit.actor_id(user),
         round=round_.number,
         sent=outcome.sent,
+        failed=outcome.not_sent,
     )
     return outcome
 

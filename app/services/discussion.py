@@ -167,6 +167,32 @@ def message_total(thread_id: int) -> int:
     )
 
 
+def message_totals(thread_ids: list[int]) -> dict[int, int]:
+    """`message_total` of each thread, in one query: thread id -> count (none when 0)."""
+    rows = db.session.execute(
+        select(DiscussionMessage.thread_id, func.count(DiscussionMessage.id))
+        .where(
+            DiscussionMessage.thread_id.in_(thread_ids),
+            DiscussionMessage.kind == "message",
+            DiscussionMessage.deleted_at.is_(None),
+        )
+        .group_by(DiscussionMessage.thread_id)
+    ).all()
+    return {thread_id: count for thread_id, count in rows}
+
+
+def count_from(thread_id: int, message_id: int) -> int:
+    """Messages of the thread from `message_id` on (how many a page showed below it)."""
+    return (
+        db.session.scalar(
+            select(func.count(DiscussionMessage.id)).where(
+                DiscussionMessage.thread_id == thread_id, DiscussionMessage.id >= message_id
+            )
+        )
+        or 0
+    )
+
+
 def unread_counts(user_id: int, thread_ids: list[int]) -> dict[int, int]:
     """Messages by others, not deleted, above the person's read mark, per thread id."""
     if not thread_ids:

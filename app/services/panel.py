@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.mail import MailError, mail_enabled, send_mail
+from app.mail import MailError, MailServerUnreachable, mail_enabled, send_mail
 from app.models import (
     Invitation,
     Panellist,
@@ -202,8 +202,9 @@ def deliver(
     stays listed on the panel page for the facilitator to pass on. An emailed link's seed is
     erased: nobody but the invitee can see it again."""
     outcome = InviteOutcome()
+    unreachable = False
     for panellist, token in panellists:
-        if not mail_enabled():
+        if not mail_enabled() or unreachable:
             outcome.to_pass_on.append(panellist.name)
             continue
         try:
@@ -215,6 +216,8 @@ def deliver(
         except MailError as error:
             outcome.mail_errors.append(str(error))
             outcome.to_pass_on.append(panellist.name)
+            # The rest would wait for the same timeout and fail: their links are listed too.
+            unreachable = isinstance(error, MailServerUnreachable)
             continue
         invitation = db.session.scalar(
             select(Invitation).where(Invitation.token_hash == token_hash(token))

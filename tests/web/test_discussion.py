@@ -64,22 +64,46 @@ def test_relative_times_read_like_people_speak(app):
     assert ago(now - timedelta(days=4)) == "4 days ago"
 
 
-def test_posting_from_the_ballot_without_javascript_returns_to_the_ballot(client, panel, round1):
+def test_the_ballot_loads_a_thread_when_it_is_opened_and_posting_there_returns_to_it(
+    client, panel, round1
+):
     sign_in(client, panel.partners[0].user)
-    ballot = client.get("/studies/test-study/rounds/1/ballot")
-    soup = page(ballot)
+    post(client, "P1", "An earlier thought")
+    ballot_url = "/studies/test-study/rounds/1/ballot"
+    soup = page(get_page(client, ballot_url))
     d = dom("P1")
-    textarea = soup.select_one(f"textarea#{d}-body")
+    details = soup.select_one(f"details#discussion-{d}")
+    # Only the counts are on the ballot: no message, no form until the thread is opened.
+    assert "An earlier thought" not in text_of(client.get(ballot_url))
+    assert soup.select_one(f"textarea#{d}-body") is None
+    body = details.select_one(f"#thread-{d}")
+    assert body["hx-get"] == f"{BASE}/P1/panel"
+    assert body["hx-trigger"] == "toggle once from:closest details"
+    # Without JavaScript, a link to the thread's page.
+    assert body.select_one("a")["href"] == f"{BASE}/P1"
+    assert client.get(f"{BASE}/P1/panel").headers["Location"] == f"{BASE}/P1"
+
+    opened = get_page(
+        client,
+        f"{BASE}/P1/panel",
+        headers={**HX, "HX-Current-URL": "http://localhost" + ballot_url},
+    )
+    fragment = page(opened)
+    assert messages(opened) == ["An earlier thought"]
+    textarea = fragment.select_one(f"textarea#{d}-body")
     assert textarea["form"] == f"compose-form-{d}"
-    form = soup.select_one(f"form#compose-form-{d}")
+    # The <form> itself joins the others after the ballot, never nested in the ballot form.
+    holder = fragment.select_one("[hx-swap-oob='beforeend:#discussion-forms']")
+    form = holder.select_one(f"form#compose-form-{d}")
     assert form["action"] == f"{BASE}/P1/messages" and form["method"] == "post"
-    assert not form.find_parent("form")  # never nested inside the ballot form
-    next_url = soup.select_one(f"input[name='{d}-next']")["value"]
+    assert soup.select_one("#discussion-forms").find_parent("form") is None
+    next_url = fragment.select_one(f"input[name='{d}-next']")["value"]
+    assert next_url == f"{ballot_url}#discussion-{d}"
     response = post(client, "P1", "Looks right to me", next=next_url)
     assert response.status_code == 303
-    assert response.headers["Location"].startswith("/studies/test-study/rounds/1/ballot")
-    again = client.get("/studies/test-study/rounds/1/ballot")
-    assert "Looks right to me" in text_of(again)
+    assert response.headers["Location"].startswith(ballot_url)
+    again = client.get(f"{BASE}/P1/panel", headers=HX)
+    assert messages(again) == ["An earlier thought", "Looks right to me"]
 
 
 def test_the_next_address_cannot_send_people_to_another_site(client, panel, round1):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -130,3 +132,66 @@ def test_reminders_without_a_mail_server_say_why(client, panel):
     response = client.post("/studies/test-study/rounds/1/remind")
     shown = text_of(get_page(client, response.headers["Location"]))
     assert "Email is not set up (MAIL_SERVER), so reminders cannot be sent." in shown
+
+
+@pytest.fixture
+def unreachable_mail(app):
+    """MAIL_SERVER set to a port where nothing listens."""
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    yield
+    app.config.update(MAIL_SERVER="")
+
+
+def test_a_panel_file_with_mail_unreachable_keeps_every_link_and_says_once_that_mail_failed(
+    client, panel: Panel, unreachable_mail
+):
+    sign_in(client, panel.facilitator)
+    rows = "".join(f"Person {n},person{n}@example.test,CQC,partner\n" for n in range(1, 6))
+    response = client.post(
+        "/studies/test-study/panel/import",
+        data={"file": (io.BytesIO(("name,email,group,role\n" + rows).encode()), "panel.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    shown = get_page(client, response.location)
+    said = text_of(shown)
+    assert "5 panellists invited. Copy each link below and send it to them." in said
+    # One failure, not five: the others were not tried against a server that is not there.
+    assert said.count("did not answer") == 1
+    assert "Copy the link below and send it to them yourself." in said
+    assert len(page(shown).select(".app-invite-link")) == 5
+    # Nothing half-done: everyone is on the panel, no invitation is marked as emailed.
+    invitations = db.session.scalars(select(Invitation)).all()
+    assert len(invitations) == 5 and all(i.sent_at is None for i in invitations)
+
+
+def test_reminders_with_mail_unreachable_say_so_record_nothing_and_offer_the_link(
+    client, panel: Panel, unreachable_mail
+):
+    from app.models import Reminder
+    from app.services.rounds import open_round
+
+    open_round(panel.study, actor=panel.facilitator)
+    sign_in(client, panel.facilitator)
+    response = client.post("/studies/test-study/rounds/1/remind")
+    assert response.status_code == 303
+    shown = get_page(client, response.headers["Location"])
+    said = text_of(shown)
+    assert "Reminders sent to" not in said
+    assert f"Email failed, so {len(panel.raters)} panellists were not reminded" in said
+    assert "did not answer" in said
+    assert "Copy the ballot link below and send it to them yourself." in said
+    link = page(shown).select_one("code#ballot-link").get_text(strip=True)
+    assert link.endswith("/studies/test-study/rounds/1/ballot")
+    assert db.session.scalar(select(func.count(Reminder.id))) == 0
+    assert "Last reminded" in said and "Not yet" in said
+
+
+def test_reminders_stop_at_the_first_unreachable_server(app, panel: Panel, unreachable_mail):
+    from app.services.cycle import send_reminders
+    from app.services.rounds import open_round
+
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    outcome = send_reminders(round_, None, ballot_url="http://localhost/ballot")
+    assert outcome.sent == 0 and outcome.not_sent == len(panel.raters)
+    assert len(outcome.failed) == 1

@@ -151,7 +151,7 @@ def _as_panellist(client, panel: Panel) -> None:
 def _feedback_page(client, panel: Panel) -> dict[str, str]:
     _as_panellist(client, panel)
     soup = _soup(get_page(client, "/studies/small-groups/rounds/1/feedback"))
-    card = next(s for s in soup.select("section.app-item") if "P1" in s.h2.get_text())
+    card = next(s for s in soup.select("section.app-item") if "P1" in s.h3.get_text())
     return _captioned(card, "stakeholder group")
 
 

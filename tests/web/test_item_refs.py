@@ -22,6 +22,8 @@ ROUTES = {
     "/studies/<slug>/items/<ref>/move": ("POST", "facilitator", {"direction": "down"}),
     "/studies/<slug>/discussion/<ref>": ("GET", "partner", {}),
     "/studies/<slug>/discussion/<ref>/compose": ("GET", "partner", {}),
+    "/studies/<slug>/discussion/<ref>/panel": ("GET", "partner", {}),
+    "/studies/<slug>/discussion/<ref>/earlier": ("GET", "partner", {}),
     "/studies/<slug>/discussion/<ref>/messages": ("POST", "partner", {"{dom}-body": "Agreed."}),
     "/studies/<slug>/discussion/<ref>/share-reason": ("POST", "partner", {}),
     "/studies/<slug>/discussion/<ref>/summary": ("POST", "facilitator", {"summary": "In."}),

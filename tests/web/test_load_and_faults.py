@@ -55,6 +55,41 @@ def test_a_burst_with_a_close_and_a_killed_worker_loses_nothing_acknowledged():
     assert summary["written_after_close"] == 0
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not ON_POSTGRES,
+    reason="needs DATABASE_URL=postgresql+psycopg://...: it restarts the database under "
+    "gunicorn, which SQLite (a file, no server) cannot show",
+)
+def test_a_paced_run_with_the_database_restarted_half_way_loses_nothing_acknowledged():
+    from bench.loadgen import LoadConfig, run_load
+
+    # "backends": the server closes every connection to the load database, as a restart
+    # does; restarting the whole cluster (restart="cluster") would disturb other databases
+    # on a shared server. `make bench` can do that (BENCH_LOAD_RESTART=cluster).
+    outcome = run_load(
+        LoadConfig(
+            clients=12,
+            saves=10,
+            items=5,
+            workers=2,
+            threads=4,
+            think=0.2,
+            restart_at=0.5,
+            restart="backends",
+            time_limit=90,
+        )
+    )
+    summary = outcome.summary()
+    print("paced run with a database restart:", summary)
+    assert summary["database_restart"].startswith("every connection to the load database")
+    assert outcome.unexpected == [], outcome.unexpected[:3]
+    assert summary["errors_after_restart"] == 0
+    assert summary["acknowledged"] >= 12 * 10
+    assert summary["lost_ratings"] == 0
+    assert summary["duplicate_ratings"] == 0
+
+
 def test_closing_twice_keeps_one_snapshot_and_says_the_round_is_closed(client, panel: Panel):
     round_ = open_round(panel.study, actor=panel.facilitator)
     sign_in(client, panel.facilitator)

@@ -120,6 +120,8 @@ ROUTES = [
     ("GET", f"{S}/discussion", [302, 200, 200, 200, 200, 404]),
     ("GET", f"{S}/discussion/P1", [302, 200, 200, 200, 200, 404]),
     ("GET", f"{S}/discussion/channel/compose", [302, 303, 303, 303, 303, 404]),
+    ("GET", f"{S}/discussion/P1/panel", [302, 303, 303, 303, 303, 404]),
+    ("GET", f"{S}/discussion/channel/earlier?before=1", [302, 303, 303, 303, 303, 404]),
     ("GET", f"{S}/discussion/P1/export.csv", [302, 403, 403, 403, 200, 404]),
     ("POST", f"{S}/discussion/channel/messages", [302, 422, 422, 422, 422, 404]),
     ("POST", f"{S}/discussion/channel/read", [302, 303, 303, 303, 303, 404]),

@@ -44,7 +44,7 @@ def closed_round(app, client) -> Panel:
 
 def card(response, ref: str):
     for section in page(response).select("section.app-item"):
-        heading = section.select_one("h2")
+        heading = section.select_one("h3")
         if heading is not None and heading.get_text(" ", strip=True).startswith(ref + " "):
             return section
     raise AssertionError(f"no card for {ref}")

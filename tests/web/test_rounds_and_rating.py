@@ -47,7 +47,10 @@ def test_the_ballot_shows_items_by_theme_with_the_labelled_scale(client, panel, 
     sign_in(client, panel.partners[0].user)
     response = client.get("/studies/test-study/rounds/1/ballot")
     soup = page(response)
-    assert [h.get_text(strip=True) for h in soup.select("h2")][:2] == ["Offers research", "Conduct"]
+    assert [h.get_text(strip=True) for h in soup.select("form.app-ballot h2")][:2] == [
+        "Offers research",
+        "Conduct",
+    ]
     vid = version_ids(round1)[0]
     legend = soup.select_one(f"#item-{vid} legend").get_text(strip=True)
     assert legend == "Your rating for P1"
