@@ -86,7 +86,7 @@ def test_the_feedback_names_the_bands_its_percentages_count(closed, app):
     text = text_of(response)
     assert f"Scale: {bottom}: exclude; {middle}: uncertain; {upper}: include." in text
     for section in page(response).select("section.app-item"):
-        ref = section.select_one("h2").get_text(" ", strip=True).split()[0]
+        ref = section.select_one("h3").get_text(" ", strip=True).split()[0]
         pct_top = shares(ratings(top)[ref], top)[2]
         assert f"{pct_top:.0f}% rated {upper} (include)" in section.get_text(" ", strip=True)
         table = section.select_one("table.app-chart__table")
