@@ -126,20 +126,7 @@ class FunnelResult:
         u = self.units
         columns = {
             name: u[name].tolist()
-            for name in (
-                "unit",
-                "numerator",
-                "denominator",
-                "value",
-                "z",
-                "z_adjusted",
-                "band",
-                "lo95",
-                "hi95",
-                "lo998",
-                "hi998",
-                "reliability",
-            )
+            for name in UNIT_COLUMNS
         }
         units = [
             {
