@@ -233,3 +233,19 @@ def test_the_feedback_of_a_200_item_round_lists_its_themes_and_shares_one_chart_
     assert len(soup.select("svg.app-chart__svg--mini use")) == 200
     print(f"feedback page of the 200-item round: {round(len(response.data) / 1024)} KB")
     assert len(response.data) < 2 * MB
+
+
+def test_the_round_results_of_200_items_list_their_themes_to_jump_to(client, big):
+    sign_in(client, big.facilitator)
+    soup = page(get_page(client, "/studies/big/rounds/1/results"))
+    links = soup.select("nav.app-contents a")
+    assert [" ".join(a.get_text(" ").split()) for a in links] == [
+        "Offers research opportunities",
+        "Facilitates research",
+        "Enables equity",
+    ]
+    for link in links:
+        heading = soup.select_one(link["href"])
+        assert heading.get_text(strip=True) == link.get_text(strip=True)
+        rows = heading.find_parent("tbody").select("tr:not(.app-results__theme)")
+        assert len(rows) == int(link.find_next_sibling("span").get_text().split()[0])
