@@ -9,10 +9,11 @@ later round's agreement may partly reflect who remained rather than a change of 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from scoring.ratings import single_round, validate_ratings
@@ -33,7 +34,7 @@ COLUMNS = (
 EXACT_MAX_N = 50
 
 
-def mann_whitney(stayed: Sequence[float], left: Sequence[float]) -> tuple[float, float]:
+def mann_whitney(stayed: ArrayLike, left: ArrayLike) -> tuple[float, float]:
     """Two-sided Mann-Whitney U test: (U of `stayed`, p-value).
 
     U counts the pairs (stayed, left) where the stayed rating is higher, ties counting a
