@@ -261,3 +261,14 @@ def test_reporting_settings_stay_editable_once_the_study_is_completed(client, fo
     sign_in(client, four_left.facilitator)
     post_form(client, f"{URL}/export/reporting-settings", {"funding": "Added after the end."})
     assert four_left.study.funding == "Added after the end."
+
+
+def test_the_demo_states_every_reporting_setting_in_its_checklist(app):
+    from app.demo import seed_demo
+
+    spec = build_specification(seed_demo())
+    assert all(c["text"] for c in spec["methods"]["conduct"])
+    by_item = {a["item"]: a["reported_in"] for a in spec["reporting"]["accord"]}
+    for number in (5, 6, 10, 15, 30, 33):
+        assert by_item[number].startswith("Methods: Study conduct"), number
+    jsonschema.Draft202012Validator(SCHEMA).validate(spec)
