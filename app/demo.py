@@ -228,6 +228,31 @@ GUIDE = {
     ),
 }
 
+# Reporting settings for the ACCORD checklist (issue 17); the protocol address is the demo's
+# own placeholder, not a real registration.
+REPORTING = {
+    "protocol_link": "https://example.org/research-well-led/protocol",
+    "funding": (
+        "Carried out by CQC's own staff with its partners' time given in kind; no external "
+        "funding. No funder had a say in the items or the decisions."
+    ),
+    "steering_group": (
+        "A CQC inspection policy lead (chair), a research lead from the NIHR Clinical "
+        "Research Network, an HRA representative and a patient representative: they drafted "
+        "the candidate items, set the consensus rule and decided between rounds."
+    ),
+    "item_sources": (
+        "The seed project's workshops with the partners; CQC's Well-led assessment framework "
+        "and quality statements; the NIHR Clinical Research Network's Open Data Platform for "
+        "the research-activity indicator."
+    ),
+    "questionnaire_pilot": (
+        "Round 1 was tried by two inspectors and one patient representative who were not on "
+        "the panel; two prompts were reworded for clarity."
+    ),
+    "protocol_deviations": "None so far.",
+}
+
 GROUPS = [
     ("CQC", 4),
     ("HRA", 3),
@@ -393,6 +418,7 @@ def _panel_and_items() -> tuple[User, Study, list[Panellist], dict[int, float]]:
         ),
         max_rounds=3,
         **GUIDE,
+        **REPORTING,
     )
     db.session.add(study)
     db.session.flush()

@@ -121,6 +121,14 @@ class Study(db.Model):  # type: ignore[name-defined]
     framework_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     guide_reporting: Mapped[str] = mapped_column(Text, default="", server_default="")
     guide_sources: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Reporting (the ACCORD checklist, app/services/reporting.py): what the study holds
+    # outside the app, stated in the specification's methods.
+    protocol_link: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    funding: Mapped[str] = mapped_column(Text, default="", server_default="")
+    steering_group: Mapped[str] = mapped_column(Text, default="", server_default="")
+    item_sources: Mapped[str] = mapped_column(Text, default="", server_default="")
+    questionnaire_pilot: Mapped[str] = mapped_column(Text, default="", server_default="")
+    protocol_deviations: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -25,7 +25,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from app.export import tables
-from app.export.formats import PANELLISTS_NOTE
+from app.export.formats import ACCORD_INTRO, PANELLISTS_NOTE
 from app.export.indicator_testing import docx_section
 from app.export.tables import TextTable, date, top_band
 from delphi import MIN_GROUP_RATERS
@@ -372,6 +372,15 @@ def _methods(w: Writer, spec: dict[str, Any]) -> None:
             keep=True,
         )
         w.table(tables.stability_table(pair))
+    w.heading("Attrition-bias check", 2)
+    w.para(m["attrition_note"])
+    if not m["attrition_bias"]:
+        w.para("The check needs two closed rounds.")
+    for pair in m["attrition_bias"]:
+        w.para(tables.attrition_line(pair), keep=True)
+        w.table(tables.attrition_table(pair))
+    w.heading("Study conduct", 2)
+    w.bullets([f"{label}: {text}" for label, text in tables.conduct_lines(m)])
     w.heading("Anonymity", 2)
     w.para(m["anonymity"])
     w.heading("Discussion summaries", 2)
@@ -381,6 +390,9 @@ def _methods(w: Writer, spec: dict[str, Any]) -> None:
     if spec.get("panel_names"):
         w.heading("Panel members", 2)
         w.table(tables.panel_names_table(spec))
+    w.heading("ACCORD reporting checklist", 2)
+    w.para(ACCORD_INTRO)
+    w.table(tables.accord_table(spec))
 
 
 def _appendices(w: Writer, spec: dict[str, Any], top: str) -> None:

@@ -79,6 +79,11 @@ PANELLISTS_NOTE = (
     "not rate and are not counted as panellists."
 )
 
+ACCORD_INTRO = (
+    "The ACCORD reporting items (ACcurate COnsensus Reporting Document; Gattrell et al., "
+    "PLoS Med 2024), each with where this document reports it, or why it does not."
+)
+
 HELPERS: dict[str, Callable[..., Any]] = {
     name: getattr(tables, name)
     for name in (
@@ -87,7 +92,8 @@ HELPERS: dict[str, Callable[..., Any]] = {
         "revision_lines", "history_table", "appendix_table", "round_figures_table",
         "group_matrix", "panel_table", "participation_table", "panel_participation_table",
         "rounds_table", "alpha_table",
-        "stability_table", "panel_names_table",
+        "stability_table", "panel_names_table", "attrition_line", "attrition_table",
+        "conduct_lines", "accord_table",
     )
 } | {"testing_view": testing_view}  # fmt: skip
 
@@ -401,6 +407,22 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
         )
         add("")
         out.extend(_md_table(stability_table(pair)))
+    add("### Attrition-bias check")
+    add("")
+    add(m["attrition_note"])
+    add("")
+    if not m["attrition_bias"]:
+        add("The check needs two closed rounds.")
+        add("")
+    for pair in m["attrition_bias"]:
+        add(tables.attrition_line(pair))
+        add("")
+        out.extend(_md_table(tables.attrition_table(pair)))
+    add("### Study conduct")
+    add("")
+    for label, text in tables.conduct_lines(m):
+        add(f"- **{label}:** {md_text(text)}")
+    add("")
     add("### Anonymity")
     add("")
     add(m["anonymity"])
@@ -417,6 +439,11 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
         add("### Panel members")
         add("")
         out.extend(_md_table(panel_names_table(s)))
+    add("### ACCORD reporting checklist")
+    add("")
+    add(ACCORD_INTRO)
+    add("")
+    out.extend(_md_table(tables.accord_table(s)))
 
 
 # ---------------------------------------------------------------- data zip

@@ -48,3 +48,47 @@ class GuideForm(AppForm):
         description="One source a line.",
         validators=[Length(max=3000, message="Enter at most 3,000 characters")],
     )
+
+
+class ReportingForm(AppForm):
+    """What the ACCORD checklist needs that the app does not otherwise hold."""
+
+    protocol_link = StringField(
+        "Protocol or registration (optional)",
+        description="The web address of the published protocol or the registry entry, for "
+        "example on the Open Science Framework.",
+        validators=[
+            Optional(),
+            Length(max=500, message="Enter at most 500 characters"),
+            Regexp(
+                r"^https?://\S+$",
+                message="Enter a web address that starts with https:// or http://",
+            ),
+        ],
+    )
+    funding = TextAreaField(
+        "Funding (optional)",
+        description="Who funded the study, and what part the funder played.",
+        validators=[Length(max=3000, message="Enter at most 3,000 characters")],
+    )
+    steering_group = TextAreaField(
+        "Steering group (optional)",
+        description="Who planned and oversaw the study, and their role.",
+        validators=[Length(max=3000, message="Enter at most 3,000 characters")],
+    )
+    item_sources = TextAreaField(
+        "Sources of the candidate items (optional)",
+        description="Where the prompts and indicators first put to the panel came from: a "
+        "literature review, earlier work, workshops.",
+        validators=[Length(max=5000, message="Enter at most 5,000 characters")],
+    )
+    questionnaire_pilot = TextAreaField(
+        "Pilot of the questionnaire (optional)",
+        description="Who tried the questionnaire before round 1, and what changed.",
+        validators=[Length(max=3000, message="Enter at most 3,000 characters")],
+    )
+    protocol_deviations = TextAreaField(
+        "Deviations from the protocol (optional)",
+        description="What was done differently from the protocol, and why.",
+        validators=[Length(max=3000, message="Enter at most 3,000 characters")],
+    )

@@ -9,12 +9,17 @@ from werkzeug.wrappers import Response
 
 from app.access import facilitated_study
 from app.export.formats import FORMATS, ExportUnavailable
-from app.export.forms import GuideForm
+from app.export.forms import GuideForm, ReportingForm
 from app.export.service import DOCUMENTS, GUIDE_FORMATS, export_study, formats_of
 from app.forms_common import field_errors
 from app.htmx import render
 from app.services.export import build_specification
 from app.services.guide import GuideSettings, change_guide_settings, guide_settings_of
+from app.services.reporting import (
+    ReportingSettings,
+    change_reporting_settings,
+    reporting_settings_of,
+)
 
 bp = Blueprint("export", __name__, url_prefix="/studies/<slug>/export")
 
@@ -108,6 +113,34 @@ def guide_settings(slug: str) -> Response:
     status = 422 if form.is_submitted() else 200
     return render(
         "export/guide_settings.html",
+        study=study,
+        form=form,
+        errors=field_errors(form),
+        status=status,
+    )
+
+
+@bp.route("/reporting-settings", methods=["GET", "POST"])
+@login_required
+def reporting_settings(slug: str) -> Response:
+    """What the specification's methods and ACCORD checklist state that the app does not
+    otherwise hold: protocol, funding, steering group, item sources, pilot, deviations.
+    Editable after completion, like the guide settings: they describe the study for its
+    readers and are not part of the consensus record."""
+    study = facilitated_study(slug)
+    form = ReportingForm()
+    if not form.is_submitted():
+        for name, value in reporting_settings_of(study).__dict__.items():
+            getattr(form, name).data = value
+    elif form.validate_on_submit():
+        names = ReportingSettings.__dataclass_fields__
+        settings = ReportingSettings(**{name: getattr(form, name).data or "" for name in names})
+        change_reporting_settings(study, settings, actor=current_user)
+        flash("Reporting settings saved.", "success")
+        return redirect(url_for("export.show", slug=slug) + "#accord", 303)
+    status = 422 if form.is_submitted() else 200
+    return render(
+        "export/reporting_settings.html",
         study=study,
         form=form,
         errors=field_errors(form),

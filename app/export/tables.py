@@ -439,3 +439,56 @@ def panel_names_table(spec: dict[str, Any]) -> TextTable:
     """Who the pseudonyms are (only in an export the facilitator asked names for)."""
     rows = [[p["pseudonym"], p["name"], p["group"], p["role"]] for p in spec["panel_names"]]
     return ["Pseudonym", "Name", "Group", "Role"], rows
+
+
+# ---------------------------------------------------------------- reporting
+
+FEWER = "fewer than 3"
+
+
+def _side(count: Any, withheld: bool) -> str:
+    return FEWER if withheld else num(count)
+
+
+def attrition_line(pair: dict[str, Any]) -> str:
+    """One sentence on a pair of rounds: who stayed and left, and what was flagged."""
+    stayed = _side(pair["stayed"], pair["stayed_withheld"])
+    left = _side(pair["left"], pair["left_withheld"])
+    flagged = pair["flagged_items"]
+    return (
+        f"Round {pair['from_round']} to round {pair['to_round']}: {stayed} stayed and {left} "
+        f"left. {pair['tested_items']} item{'' if pair['tested_items'] == 1 else 's'} tested; "
+        f"{flagged} flagged as rated differently by those who left."
+    )
+
+
+def attrition_table(pair: dict[str, Any]) -> TextTable:
+    """Per item: each side's count and median (or "fewer than 3"), the p-value and verdict."""
+    rows = [
+        [
+            i["ref"],
+            _side(i["n_stayed"], i["stayed_withheld"]),
+            FEWER if i["stayed_withheld"] else num(i["median_stayed"]),
+            _side(i["n_left"], i["left_withheld"]),
+            FEWER if i["left_withheld"] else num(i["median_left"]),
+            p_value(i["p_value"]),
+            ("Flagged: " if i["flagged"] else "") + i["verdict"],
+        ]
+        for i in pair["items"]
+    ]
+    header = ["Ref", "Stayed", "Median (stayed)", "Left", "Median (left)", "Mann-Whitney p"]
+    return [*header, "Verdict"], rows
+
+
+def conduct_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
+    """The study's reporting settings, each stated or "Not stated"."""
+    return [(c["label"], c["text"] or "Not stated.") for c in m["conduct"]]
+
+
+def accord_table(spec: dict[str, Any]) -> TextTable:
+    """The ACCORD checklist: item, section, topic and where this document reports it."""
+    rows = [
+        [str(a["item"]), a["section"], a["topic"], a["reported_in"]]
+        for a in spec["reporting"]["accord"]
+    ]
+    return ["Item", "Section", "Topic", "Reported in"], rows

@@ -13,6 +13,7 @@ DESCRIPTIONS = {
     "study.created": "Created the study",
     "study.settings_changed": "Changed the study's settings",
     "study.guide_settings_changed": "Changed the inspectors' guide settings",
+    "study.reporting_settings_changed": "Changed the reporting settings",
     "group.added": "Added a stakeholder group",
     "item.added": "Added an item",
     "item.deleted": "Deleted an item",

@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.services.cycle import reopenings
 from app.services.indicator_testing import specification_section
+from app.services.reporting import ATTRITION_NOTE, accord_checklist, attrition_checks, conduct
 from app.services.results import RULE_LABELS, compute_stability, rule_description
 from app.text.dates import london
 from delphi import (
@@ -48,8 +49,9 @@ from delphi import items as items_rule
 from scoring import plain
 
 # 1.1: group figures may be withheld (delphi.disclosure). 1.2: history's changed_fields,
-# panel and partners count observers apart, methods.completion_reason.
-SCHEMA_VERSION = "1.2"
+# panel and partners count observers apart, methods.completion_reason. 1.3: methods.
+# attrition_bias and conduct, reporting.accord (the ACCORD checklist).
+SCHEMA_VERSION = "1.3"
 
 # The item fields a specification shows, in order, with people's names for them: those the
 # ballot shows panellists (`delphi.items`), so what was rated is what is presented.
@@ -366,11 +368,13 @@ def build_specification(
         "no_consensus": undecided,
         "indicator_testing": specification_section(study),
         "methods": {},
+        "reporting": {},
         "panel_names": None,
     }
     spec["methods"] = _methods(
         study, rounds, items, snapshots, version_in_round, decisions, spec, raw
     )
+    spec["reporting"] = {"accord": accord_checklist(study, spec["methods"])}
     spec["partners"] = [
         {"group": row["group"], "panellists": row["panellists"], "observers": row["observers"]}
         for row in spec["methods"]["panel"]
@@ -539,6 +543,9 @@ def _methods(
             "Merged items are recorded as an exclusion of the merged item, with the reason."
         ),
         "stability": _stored_stability(rounds, items, snapshots),
+        "attrition_bias": attrition_checks(study),
+        "attrition_note": ATTRITION_NOTE,
+        "conduct": conduct(study),
         "anonymity": ANONYMITY,
         "discussion": [
             {"ref": entry["ref"], **entry["discussion_summary"]}

@@ -1,6 +1,7 @@
 """The study across its closed rounds: consensus board, alpha trend, participation and
-attrition, stability and each item's history (facilitators); and each closed round's
-feedback page for its panellists, which never shows who gave which rating."""
+attrition (with the attrition-bias check), stability and each item's history
+(facilitators); and each closed round's feedback page for its panellists, which never shows
+who gave which rating."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, item_of, membership, round_of
+from app.export.tables import attrition_line, attrition_table
 from app.htmx import render
 from app.services.export import build_specification
 from app.services.overview import feedback_for_round, item_history, study_overview
 from app.services.proposals import proposals_accepted_now
+from app.services.reporting import ATTRITION_NOTE, attrition_checks
 from app.services.results import snapshot_of
 from delphi import StudyStatus
 
@@ -23,7 +26,15 @@ bp = Blueprint("study_results", __name__, url_prefix="/studies/<slug>")
 @login_required
 def show(slug: str) -> Response:
     study = facilitated_study(slug)
-    return render("results/overview.html", study=study, overview=study_overview(study))
+    return render(
+        "results/overview.html",
+        study=study,
+        overview=study_overview(study),
+        attrition=attrition_checks(study),
+        attrition_note=ATTRITION_NOTE,
+        attrition_line=attrition_line,
+        attrition_table=attrition_table,
+    )
 
 
 @bp.get("/results/items/<ref>")

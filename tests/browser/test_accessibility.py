@@ -182,6 +182,7 @@ def pages_for(role: str, demo) -> list[tuple[str, str]]:
         ("thread", f"{S}/discussion/{carried}"),
         ("proposals", f"{S}/proposals"),
         ("specification", f"{S}/export"),
+        ("reporting-settings", f"{S}/export/reporting-settings"),
         ("audit", f"{S}/audit"),
         ("api-tokens", f"{S}/api-tokens"),
         ("complete", f"{S}/complete"),
@@ -384,6 +385,10 @@ def test_after_a_second_round_the_results_show_the_trend_and_pass_axe(as_role, l
     assert "Round 2" in page.inner_text("#board ~ div table")
     assert page.locator("svg[role=img] title", has_text="alpha").count() >= 1
     assert "Stability per item" in page.inner_text("main")
+    # The attrition-bias check (issue 17): round 1 against round 2, group figures only.
+    attrition = page.inner_text("#attrition-bias ~ p")
+    assert attrition.startswith("Did the people who left the panel rate differently")
+    assert page.locator("table.app-attrition").count() == 1
 
     patient = as_role("patient", 375, 800)
     patient.goto(f"{live_server}{S}/rounds/2/feedback")

@@ -361,3 +361,51 @@ def test_the_guide_settings_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_guide_settings_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0012_keeps_the_studies(url)
+
+
+REPORTING_COLUMNS = {
+    "protocol_link",
+    "funding",
+    "steering_group",
+    "item_sources",
+    "questionnaire_pilot",
+    "protocol_deviations",
+}
+
+
+def _round_trip_0017_keeps_the_reporting_settings(url: str) -> None:
+    from sqlalchemy import text
+
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        build_panel(slug="accord").study.funding = "NIHR"
+        db.session.commit()
+        db.session.remove()
+
+        def studies() -> int:
+            with db.engine.connect() as connection:
+                return connection.execute(text("SELECT count(*) FROM studies")).scalar_one()
+
+        downgrade(revision="0014_indicator_test_data")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("studies")}
+        assert not REPORTING_COLUMNS & columns
+        assert GUIDE_COLUMNS <= columns
+        assert studies() == 1
+        upgrade()
+        _every_model_column_exists()
+        assert studies() == 1
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT funding FROM studies")).scalar_one() == ""
+        db.engine.dispose()
+
+
+def test_the_reporting_settings_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0017_keeps_the_reporting_settings(f"sqlite:///{tmp_path / 'accord.sqlite3'}")
+
+
+def test_the_reporting_settings_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0017_keeps_the_reporting_settings(url)

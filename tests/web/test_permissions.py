@@ -146,6 +146,8 @@ ROUTES = [
     ("GET", f"{S}/export/md?document=guide", [302, 403, 403, 403, 200, 404]),
     ("GET", f"{S}/export/guide-settings", [302, 403, 403, 403, 200, 404]),
     ("POST", f"{S}/export/guide-settings", [302, 403, 403, 403, 303, 404]),
+    ("GET", f"{S}/export/reporting-settings", [302, 403, 403, 403, 200, 404]),
+    ("POST", f"{S}/export/reporting-settings", [302, 403, 403, 403, 303, 404]),
     ("GET", f"{S}/audit", [302, 403, 403, 403, 200, 404]),
     ("GET", f"{S}/audit.csv", [302, 403, 403, 403, 200, 404]),
     ("GET", f"{S}/api-tokens", [302, 403, 403, 403, 200, 404]),
