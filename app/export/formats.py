@@ -87,7 +87,8 @@ HELPERS: dict[str, Callable[..., Any]] = {
         "revision_lines", "history_table", "appendix_table", "round_figures_table",
         "group_matrix", "panel_table", "participation_table", "panel_participation_table",
         "rounds_table", "alpha_table",
-        "stability_table", "panel_names_table",
+        "stability_table", "panel_names_table", "declared_interests",
+        "declared_interests_table", "DECLARED_INTERESTS_NOTE",
     )
 } | {"testing_view": testing_view}  # fmt: skip
 
@@ -369,6 +370,12 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     add(f"{m['participation_note']} {PANELLISTS_NOTE}")
     add("")
     out.extend(_md_table(tables.panel_participation_table(m)))
+    if tables.declared_interests(m):
+        add("### Declared interests")
+        add("")
+        add(tables.DECLARED_INTERESTS_NOTE)
+        add("")
+        out.extend(_md_table(tables.declared_interests_table(m)))
     c = s["consensus"]
     add("### Consensus rule")
     add("")

@@ -373,6 +373,35 @@ def panel_participation_table(methods: dict[str, Any]) -> TextTable:
     return [*columns, *(f"{r}: responded" for r in rounds)], out
 
 
+DECLARED_INTERESTS_NOTE = (
+    "Each panellist who rates declares their interests when agreeing to take part, and may "
+    "update them later. They are listed by stakeholder group and were never shown beside "
+    "ratings."
+)
+
+
+def declared_interests(methods: dict[str, Any]) -> list[dict[str, Any]]:
+    """The groups' declarations, or none when nobody has declared anything yet."""
+    rows = methods.get("declared_interests") or []
+    return rows if any(r["declared"] for r in rows) else []
+
+
+def declared_interests_table(methods: dict[str, Any]) -> TextTable:
+    """Per group: how many declared, how many declared none, and the interests declared."""
+    rows = []
+    for g in declared_interests(methods):
+        texts = [f"{i['name']}: {i['text']}" if i["name"] else i["text"] for i in g["interests"]]
+        rows.append(
+            [
+                g["group"],
+                f"{g['declared']} of {g['panellists']}",
+                g["none_declared"],
+                "; ".join(texts) or DASH,
+            ]
+        )
+    return ["Group", "Declared", "None to declare", "Interests declared"], rows
+
+
 ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [
     decision.past_label for decision in Decision
 ]
