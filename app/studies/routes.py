@@ -130,10 +130,9 @@ def show(slug: str) -> Response:
     study = member.study
     current = study.rounds[-1] if study.rounds else None
     if not member.is_facilitator:
+        from app.services.consent import current_version, interests_of, must_consent
         from app.services.overview import closed_rounds, decisions_for_panel
         from app.services.proposals import proposals_accepted_now, proposals_for
-
-        from app.services.consent import current_version, interests_of, must_consent
 
         completed = study.status == StudyStatus.COMPLETED
         panellist = member.panellist
