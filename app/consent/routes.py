@@ -3,8 +3,11 @@ interests (panellists agree and declare before their first answer)."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, membership
@@ -24,9 +27,35 @@ from app.services.consent import (
     update_interests,
 )
 from app.text.markdown import render as markdown
-from delphi import DomainError, Interests, declare_interests
+from delphi import DomainError, Interests, check_statements_agreed, declare_interests
 
 bp = Blueprint("consent", __name__, url_prefix="/studies/<slug>")
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def information_html(text: str) -> Markup:
+    """The participant information as safe HTML: the discussion's Markdown subset
+    (`app.text.markdown`), plus headings, which a long information sheet needs. The page's
+    <h1> is its title, so "#" and "##" are <h2> and deeper ones <h3>."""
+    parts: list[str] = []
+    chunk: list[str] = []
+
+    def flush() -> None:
+        if chunk:
+            parts.append(str(markdown("\n".join(chunk))))
+            chunk.clear()
+
+    for line in text.split("\n"):
+        heading = _HEADING.match(line)
+        if heading:
+            flush()
+            level = 2 if len(heading.group(1)) <= 2 else 3
+            parts.append(f"<h{level}>{escape(heading.group(2))}</h{level}>")
+        else:
+            chunk.append(line)
+    flush()
+    return Markup("".join(parts))  # noqa: S704 - headings escaped, the rest sanitised
 
 
 def _rater(slug: str) -> tuple[Study, Panellist | None, bool]:
@@ -74,7 +103,12 @@ def agree(slug: str) -> Response:
         ticked = [n for n in map(parse_int, request.form.getlist("statement")) if n is not None]
         interests = _declared(form)
         if interests is None:
-            errors = field_errors(form)
+            # Every problem at once: the statements too, not only the interests.
+            try:
+                check_statements_agreed(info.statement_list if info else [], ticked)
+            except DomainError as error:
+                errors = [("statement-1", str(error))]
+            errors += field_errors(form)
         else:
             try:
                 agree_service(
@@ -94,7 +128,7 @@ def agree(slug: str) -> Response:
         "consent/agree.html",
         study=study,
         info=info,
-        body=markdown(info.text) if info else None,
+        body=information_html(info.text) if info else None,
         panellist=panellist,
         rater=rater,
         agreed=agreed,

@@ -49,19 +49,25 @@ def upgrade():
         sa.UniqueConstraint("panellist_id", "version"),
     )
     op.create_index("ix_consents_panellist_id", "consents", ["panellist_id"])
-    with op.batch_alter_table("panellists") as batch:
-        batch.add_column(sa.Column("interests_declared_at", sa.DateTime(timezone=True)))
-        batch.add_column(
-            sa.Column("interests_none", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(sa.Column("interests", sa.Text(), nullable=False, server_default=""))
+    # Plain ADD COLUMN on both databases: no table is copied.
+    op.add_column("panellists", sa.Column("interests_declared_at", sa.DateTime(timezone=True)))
+    op.add_column(
+        "panellists",
+        sa.Column("interests_none", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "panellists", sa.Column("interests", sa.Text(), nullable=False, server_default="")
+    )
 
 
 def downgrade():
-    with op.batch_alter_table("panellists") as batch:
-        batch.drop_column("interests")
-        batch.drop_column("interests_none")
-        batch.drop_column("interests_declared_at")
+    for column in ("interests", "interests_none", "interests_declared_at"):
+        if op.get_bind().dialect.name == "sqlite":
+            # Native DROP COLUMN (SQLite 3.35+), as in 0007: a batch copy would drop and
+            # recreate the table, and with foreign keys on delete every rating of the panel.
+            op.execute(f"ALTER TABLE panellists DROP COLUMN {column}")
+        else:
+            op.drop_column("panellists", column)
     op.drop_index("ix_consents_panellist_id", table_name="consents")
     op.drop_table("consents")
     op.drop_table("participant_information")

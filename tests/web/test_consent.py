@@ -258,3 +258,31 @@ def test_declared_interests_are_never_shown_beside_ratings(app, panel):
     for url in (f"{S}/rounds/1/ballot", f"{S}/rounds/1/results"):
         body = _client(app, panel.facilitator).get(url).get_data(as_text=True)
         assert "Employed by a research funder" not in body
+
+
+def test_the_demo_study_has_participant_information_consents_and_interests(app):
+    from app.demo import seed_demo
+    from app.models import Panellist
+
+    study = seed_demo()
+    assert [i.version for i in db.session.scalars(select(ParticipantInformation))] == [1]
+    raters = [
+        p
+        for p in db.session.scalars(select(Panellist).where(Panellist.study_id == study.id))
+        if p.panel_role.can_rate
+    ]
+    consented = {c.panellist_id for c in db.session.scalars(select(Consent))}
+    assert len(raters) - 2 == len(consented)
+    declared = [p for p in raters if p.interests]
+    assert 2 <= len(declared) <= 5
+    spec = build_specification(study)
+    assert any(g["interests"] for g in spec["methods"]["declared_interests"])
+
+
+def test_the_participant_information_shows_headings_and_no_markup_from_the_text(app, panel):
+    _publish(app, panel, {**INFO, "text": "## Your data\n\n<script>alert(1)</script> **kept**"})
+    shown = get_page(_client(app, panel.partners[0].user), f"{S}/consent")
+    body = page(shown).select_one(".app-participant-information")
+    assert [h.get_text() for h in body.select("h2")] == ["Your data"]
+    assert body.select_one("strong").get_text() == "kept"
+    assert not body.select("script") and "<script>alert(1)</script>" in body.get_text()
