@@ -348,8 +348,9 @@ def _methods(w: Writer, spec: dict[str, Any]) -> None:
     w.table(tables.panel_participation_table(m))
     if tables.declared_interests(m):
         w.heading("Declared interests", 2)
-        w.para(tables.DECLARED_INTERESTS_NOTE)
-        w.table(tables.declared_interests_table(m))
+        w.para(tables.declared_interests_text(m))
+        if tables.declared_interests_table(m)[1]:
+            w.table(tables.declared_interests_table(m))
     w.heading("Consensus rule", 2)
     w.para(f"{c['label']}. {c['description']}")
     w.para(

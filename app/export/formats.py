@@ -88,7 +88,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
         "group_matrix", "panel_table", "participation_table", "panel_participation_table",
         "rounds_table", "alpha_table",
         "stability_table", "panel_names_table", "declared_interests",
-        "declared_interests_table", "DECLARED_INTERESTS_NOTE",
+        "declared_interests_table", "declared_interests_text",
     )
 } | {"testing_view": testing_view}  # fmt: skip
 
@@ -373,9 +373,10 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     if tables.declared_interests(m):
         add("### Declared interests")
         add("")
-        add(tables.DECLARED_INTERESTS_NOTE)
+        add(tables.declared_interests_text(m))
         add("")
-        out.extend(_md_table(tables.declared_interests_table(m)))
+        if tables.declared_interests_table(m)[1]:
+            out.extend(_md_table(tables.declared_interests_table(m)))
     c = s["consensus"]
     add("### Consensus rule")
     add("")

@@ -137,10 +137,12 @@ def test_the_demo_pdf_is_five_pages_at_most_with_headings_and_tables_in_its_text
     if not (shutil.which("pdfinfo") and shutil.which("pdftotext")):
         pytest.skip("poppler-utils (pdfinfo, pdftotext) is not installed")
     spec = build_specification(demo)
-    # The demo's indicator testing (funnel plots, issue 14) is content the eleven pages of
-    # before did not have: like with like, the rest must fit in five pages.
-    assert spec["indicator_testing"]
-    pdf = render_pdf({**spec, "indicator_testing": []})
+    # The demo's indicator testing (funnel plots, issue 14) and declared interests (issue 17)
+    # are content the eleven pages of before did not have: like with like, the rest must fit
+    # in five pages.
+    assert spec["indicator_testing"] and spec["methods"]["declared_interests"]
+    methods = {**spec["methods"], "declared_interests": []}
+    pdf = render_pdf({**spec, "indicator_testing": [], "methods": methods})
     info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout
     pages = int(re.search(rb"Pages:\s+(\d+)", info).group(1))
     assert pages <= 5  # eleven before the summary and the appendix (issue 15)
