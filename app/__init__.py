@@ -126,6 +126,9 @@ def register_blueprints(app: Flask) -> None:
     from app.indicators.routes import bp as indicators_bp
 
     app.register_blueprint(indicators_bp)
+    from app.consent.routes import bp as consent_bp
+
+    app.register_blueprint(consent_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -350,6 +350,7 @@ def seed_demo(seed: int = 20261123) -> Study:
     rng = random.Random(seed)
     with unit_of_work():
         facilitator, study, panellists, appeal = _panel_and_items()
+        _seed_consent(study, facilitator, panellists)
     # The facilitator acts in the story the demo tells (and so in its audit log).
     round1 = open_round(
         study,
@@ -467,6 +468,62 @@ def _panel_and_items() -> tuple[User, Study, list[Panellist], dict[int, float]]:
     )
     observer.joined_at = joined
     return facilitator, study, panellists, appeal
+
+
+PARTICIPANT_INFORMATION = """\
+## Why we are asking you
+
+The partners are agreeing how CQC inspectors judge whether an NHS trust is **well-led in
+supporting research**. You were invited for your experience of research in the NHS, as a
+professional or as a patient.
+
+## What taking part involves
+
+- two or three rounds of rating, about 20 minutes each, a few weeks apart
+- reading how the panel rated each item between rounds, and rating again
+- if you wish, commenting in the discussion of each item
+
+## Your answers
+
+Other panellists see you only by a pseudonym. Facilitators see your name. Your ratings,
+reasons and comments are kept pseudonymously in the record of the study; your name, email
+and declared interests are erased when the study's records are no longer needed.
+
+You can stop at any time without giving a reason.
+"""
+
+CONSENT_STATEMENTS = (
+    "I have read the participant information for version 1.\n"
+    "I understand that my ratings and comments are shown to the panel under a pseudonym.\n"
+    "I agree to take part."
+)
+
+# A few declarations (by the panellist's position in the demo panel); the rest declare none.
+INTERESTS = {
+    0: "Employed by the Care Quality Commission; no other interests.",
+    8: "Principal investigator on two NIHR-funded studies at my trust.",
+    21: "Member of a research charity's patient panel (unpaid).",
+}
+
+
+def _seed_consent(study: Study, facilitator: User, panellists: list[Panellist]) -> None:
+    """Participant information version 1; every panellist but the last two agreed to it when
+    they joined, and declared their interests."""
+    from app.models import Consent
+    from app.services.consent import publish_information
+
+    info = publish_information(
+        study, text=PARTICIPANT_INFORMATION, statements=CONSENT_STATEMENTS, actor=facilitator
+    )
+    assert info is not None
+    info.created_at = utcnow() - timedelta(days=31)
+    db.session.flush()
+    agreed = utcnow() - timedelta(days=30)
+    for index, panellist in enumerate(panellists[:-2]):
+        db.session.add(Consent(panellist_id=panellist.id, version=1, agreed_at=agreed))
+        panellist.interests_declared_at = agreed
+        panellist.interests_none = index not in INTERESTS
+        panellist.interests = INTERESTS.get(index, "")
 
 
 def _rate(

@@ -192,6 +192,10 @@ class Panellist(db.Model):  # type: ignore[name-defined]
     # The name the facilitator typed when inviting. Until the person joins, facilitators see
     # this and not the account's stored name, so an address never reveals who holds it.
     invited_name: Mapped[str | None] = mapped_column(String(200))
+    # Declared interests: None until declared; then "none" or the text (`delphi.consent`).
+    interests_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    interests_none: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    interests: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     study: Mapped[Study] = relationship(back_populates="panellists")
     user: Mapped[User] = relationship()
@@ -211,6 +215,45 @@ class Panellist(db.Model):  # type: ignore[name-defined]
         if joined_at is None and invited_name:
             return invited_name
         return account
+
+
+class ParticipantInformation(db.Model):  # type: ignore[name-defined]
+    """One version of a study's participant information and consent statements.
+
+    Every edit by a facilitator adds a version; panellists agree to the latest
+    (`delphi.consent`)."""
+
+    __tablename__ = "participant_information"
+    __table_args__ = (UniqueConstraint("study_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    # One statement a line; each is a box the panellist ticks.
+    statements: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    @property
+    def statement_list(self) -> list[str]:
+        return [line.strip() for line in self.statements.splitlines() if line.strip()]
+
+
+class Consent(db.Model):  # type: ignore[name-defined]
+    """A panellist's agreement to one version of the participant information."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("panellist_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panellist_id: Mapped[int] = mapped_column(
+        ForeignKey("panellists.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Invitation(db.Model):  # type: ignore[name-defined]

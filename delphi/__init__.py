@@ -4,6 +4,14 @@ Never imports Flask, SQLAlchemy or pandas; the web layer converts its rows into 
 dataclasses, calls the rules, and turns `DomainError`s into messages for people.
 """
 
+from delphi.consent import (
+    ConsentNeeded,
+    Interests,
+    check_consented,
+    check_statements_agreed,
+    declare_interests,
+    needs_consent,
+)
 from delphi.disclosure import (
     MIN_GROUP_RATERS,
     WITHHELD_NOTE,
@@ -60,6 +68,12 @@ from delphi.stability import StabilityPairing, pair_for_stability, wording_chang
 from scale_bands import Band
 
 __all__ = [
+    "ConsentNeeded",
+    "Interests",
+    "check_consented",
+    "check_statements_agreed",
+    "declare_interests",
+    "needs_consent",
     "MIN_GROUP_RATERS",
     "VOCABULARY",
     "WITHHELD_NOTE",

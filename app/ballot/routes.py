@@ -18,6 +18,7 @@ from app.services.ballot import (
     moved_band,
     previous_rating_for,
 )
+from app.services.consent import must_consent
 from app.services.cycle import is_invited
 from app.services.indicator_testing import summaries_shown_to_panel
 from app.services.proposals import proposals_accepted_now
@@ -29,7 +30,13 @@ from app.services.ratings import (
     version_of,
 )
 from app.services.realtime import is_realtime, live_feedback
-from delphi import AnswerChangedElsewhere, DomainError, NotAllowedToRate, RoundStatus
+from delphi import (
+    AnswerChangedElsewhere,
+    ConsentNeeded,
+    DomainError,
+    NotAllowedToRate,
+    RoundStatus,
+)
 
 bp = Blueprint("ballot", __name__, url_prefix="/studies/<slug>/rounds/<int:number>")
 
@@ -62,10 +69,12 @@ def _page(
     part = _chosen_part(parts, errors or {}, panellist is not None)
     total = len(round_.round_items)
     invited = panellist is not None and is_invited(round_, panellist)
+    consent_needed = must_consent(panellist) if panellist is not None else None
     can_rate = (
         panellist is not None
         and panellist.panel_role.can_rate
         and invited
+        and not consent_needed
         and round_.round_status is RoundStatus.OPEN
     )
     refs = {ri.item_version_id: ri.item_version.item.ref for ri in round_.round_items}
@@ -81,6 +90,7 @@ def _page(
         answered=answered_count(round_, panellist) if panellist else 0,
         can_rate=can_rate,
         invited=invited,
+        consent_needed=consent_needed,
         needs_only=needs_only,
         item_errors=errors or {},
         errors=[
@@ -141,6 +151,9 @@ def submit(slug: str, number: int) -> Response:
     panellist, round_, _ = _panellist_and_round(slug, number)
     if panellist is None:
         abort(403, description="Only panellists can rate items.")
+    if must_consent(panellist):
+        # Nothing of the submit is saved: the page says why and links to the consent page.
+        return _page(round_, panellist, status=403)
     errors: dict[int, str] = {}
     conflicts = 0
     # Reasons typed for answers kept as they were newer: shown, so nothing typed is lost.
@@ -203,6 +216,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
     reason = form_text(f"reason-{version_id}")
     score, unable = parse_answer(raw)
     status, message, current, newer = 200, "Saved", None, None
+    consent = False
     if raw is None and reason.strip():
         status, message = 200, "Choose a rating to save your reason"
     else:
@@ -225,10 +239,13 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
             newer = ratings_by_version(round_, panellist).get(version_id)
         except DomainError as error:
             status, message = error.status_code, str(error)
+            consent = isinstance(error, ConsentNeeded)
     saved = current is not None
     if not is_htmx():
         if saved:
             return redirect(url_for("ballot.show", slug=slug, number=number), 303)
+        if consent:
+            return _page(round_, panellist, status=status)
         return _page(round_, panellist, errors={version_id: message}, status=status)
     moved = None
     shown = current or newer
@@ -248,6 +265,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
         scale=round_.study.scale,
         version_id=version_id,
         message=message,
+        consent_url=url_for("consent.agree", slug=slug) if consent else None,
         saved=saved,
         moved=moved,
         current=current,

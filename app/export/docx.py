@@ -346,6 +346,11 @@ def _methods(w: Writer, spec: dict[str, Any]) -> None:
     w.heading("Panel and participation", 2)
     w.para(f"{m['participation_note']} {PANELLISTS_NOTE}")
     w.table(tables.panel_participation_table(m))
+    if tables.declared_interests(m):
+        w.heading("Declared interests", 2)
+        w.para(tables.declared_interests_text(m))
+        if tables.declared_interests_table(m)[1]:
+            w.table(tables.declared_interests_table(m))
     w.heading("Consensus rule", 2)
     w.para(f"{c['label']}. {c['description']}")
     w.para(

@@ -93,7 +93,8 @@ HELPERS: dict[str, Callable[..., Any]] = {
         "group_matrix", "panel_table", "participation_table", "panel_participation_table",
         "rounds_table", "alpha_table",
         "stability_table", "panel_names_table", "attrition_line", "attrition_table",
-        "conduct_lines", "accord_table",
+        "conduct_lines", "accord_table", "declared_interests",
+        "declared_interests_table", "declared_interests_text",
     )
 } | {"testing_view": testing_view}  # fmt: skip
 
@@ -375,6 +376,13 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     add(f"{m['participation_note']} {PANELLISTS_NOTE}")
     add("")
     out.extend(_md_table(tables.panel_participation_table(m)))
+    if tables.declared_interests(m):
+        add("### Declared interests")
+        add("")
+        add(tables.declared_interests_text(m))
+        add("")
+        if tables.declared_interests_table(m)[1]:
+            out.extend(_md_table(tables.declared_interests_table(m)))
     c = s["consensus"]
     add("### Consensus rule")
     add("")

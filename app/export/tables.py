@@ -373,6 +373,41 @@ def panel_participation_table(methods: dict[str, Any]) -> TextTable:
     return [*columns, *(f"{r}: responded" for r in rounds)], out
 
 
+DECLARED_INTERESTS_NOTE = (
+    "Each panellist who rates declares their interests when agreeing to take part, and may "
+    "update them later; they were never shown beside ratings."
+)
+
+
+def declared_interests(methods: dict[str, Any]) -> list[dict[str, Any]]:
+    """The groups' declarations, or none when nobody has declared anything yet."""
+    rows = methods.get("declared_interests") or []
+    return rows if any(r["declared"] for r in rows) else []
+
+
+def declared_interests_text(methods: dict[str, Any]) -> str:
+    """How many declared and how many declared none, in one sentence after the note."""
+    rows = declared_interests(methods)
+    declared = sum(r["declared"] for r in rows)
+    panellists = sum(r["panellists"] for r in rows)
+    none = sum(r["none_declared"] for r in rows)
+    return (
+        f"{DECLARED_INTERESTS_NOTE} {declared} of {panellists} panellists declared: "
+        f"{none} with no interests, {declared - none} with the interests below, by "
+        "stakeholder group."
+    )
+
+
+def declared_interests_table(methods: dict[str, Any]) -> TextTable:
+    """The interests declared, one row per group that declared any."""
+    rows = []
+    for g in declared_interests(methods):
+        texts = [f"{i['name']}: {i['text']}" if i["name"] else i["text"] for i in g["interests"]]
+        if texts:
+            rows.append([g["group"], "; ".join(texts)])
+    return ["Group", "Interests declared"], rows
+
+
 ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [
     decision.past_label for decision in Decision
 ]

@@ -22,6 +22,7 @@ from app.htmx import render
 from app.models import Invitation, Panellist, Study
 from app.panel.forms import InviteForm
 from app.services import audit
+from app.services.consent import consents_by_panellist, current_version
 from app.services.panel import (
     InviteOutcome,
     import_panel,
@@ -80,6 +81,9 @@ def _page(
     ):
         latest[inv.panellist_id] = inv
     links, unavailable = open_links(study, invitation_url)
+    consent_version = current_version(study.id)
+    consents = consents_by_panellist(study) if consent_version else {}
+    raters = [p for p in panellists if p.panel_role.can_rate]
     errors = field_errors(form) + field_errors(upload) + [("file", e) for e in report_errors or []]
     return render(
         "panel/index.html",
@@ -91,6 +95,12 @@ def _page(
         links=links,
         unavailable=unavailable,
         signs_in=panellists_a_link_signs_in(panellists),
+        consent_version=consent_version,
+        consents=consents,
+        raters=len(raters),
+        consented=sum(
+            1 for p in raters if p.id in consents and consents[p.id].version == consent_version
+        ),
         report_errors=report_errors or [],
         errors=errors,
         status=status,

@@ -56,6 +56,9 @@ DESCRIPTIONS = {
     "api_token.created": "Created an API token",
     "api_token.revoked": "Revoked an API token",
     "audit.exported": "Exported the audit log",
+    "consent.information_published": "Published a version of the participant information",
+    "consent.agreed": "A panellist agreed to take part",
+    "consent.interests_declared": "A panellist declared their interests",
 }
 
 

@@ -379,12 +379,43 @@ def build_specification(
         {"group": row["group"], "panellists": row["panellists"], "observers": row["observers"]}
         for row in spec["methods"]["panel"]
     ]
+    spec["methods"]["declared_interests"] = _declared_interests(study, include_names)
     if include_names:
         spec["panel_names"] = [
             {"pseudonym": p.pseudonym, "name": p.user.name, "group": p.group.name, "role": p.role}
             for p in _panellists(study)
         ]
     return plain(spec)
+
+
+def _declared_interests(study: Study, include_names: bool) -> list[dict[str, Any]]:
+    """Per stakeholder group, what its panellists who rate declared. Names only when the
+    export includes the panel's names; otherwise the declarations are sorted, so their order
+    says nothing of who made them. Never linked to ratings."""
+    out = []
+    panellists = [p for p in _panellists(study) if p.joined_at and p.panel_role.can_rate]
+    for group in study.groups:
+        members = [p for p in panellists if p.group_id == group.id]
+        if not members:
+            continue
+        declared = [p for p in members if p.interests_declared_at is not None]
+        interests = [
+            {"name": p.user.name if include_names else None, "text": p.interests}
+            for p in declared
+            if not p.interests_none and p.interests
+        ]
+        if not include_names:
+            interests.sort(key=lambda i: i["text"])
+        out.append(
+            {
+                "group": group.name,
+                "panellists": len(members),
+                "declared": len(declared),
+                "none_declared": sum(p.interests_none for p in declared),
+                "interests": interests,
+            }
+        )
+    return out
 
 
 def _facilitator_name(study: Study) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import Panellist, Rating, Round, RoundItem, utcnow
+from app.services.consent import check_may_answer
 from app.services.transaction import unit_of_work
 from delphi import (
     RatingChoice,
@@ -97,6 +98,7 @@ def save_rating(
     """
     study = round_.study
     check_record_open(study.study_status, action="rating")
+    check_may_answer(panellist)
     try:
         choice = validate_rating(
             round_status=round_.round_status,

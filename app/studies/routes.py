@@ -130,14 +130,19 @@ def show(slug: str) -> Response:
     study = member.study
     current = study.rounds[-1] if study.rounds else None
     if not member.is_facilitator:
+        from app.services.consent import current_version, interests_of, must_consent
         from app.services.overview import closed_rounds, decisions_for_panel
         from app.services.proposals import proposals_accepted_now, proposals_for
 
         completed = study.status == StudyStatus.COMPLETED
+        panellist = member.panellist
         return render(
             "studies/panellist_home.html",
             study=study,
-            panellist=member.panellist,
+            panellist=panellist,
+            consent_needed=must_consent(panellist) if panellist else None,
+            has_information=current_version(study.id) is not None,
+            declared=interests_of(panellist) if panellist else None,
             current=current,
             rule=rule_description(study),
             closed_rounds=closed_rounds(study),

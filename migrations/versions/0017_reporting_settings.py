@@ -3,14 +3,14 @@ steering group, sources of the candidate items, pilot of the questionnaire and d
 from the protocol.
 
 Revision ID: 0017_reporting_settings
-Revises: 0014_indicator_test_data
+Revises: 0015_consent_interests
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_reporting_settings"
-down_revision = "0014_indicator_test_data"
+down_revision = "0015_consent_interests"
 branch_labels = None
 depends_on = None
 

@@ -409,3 +409,35 @@ def test_the_reporting_settings_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_reporting_settings_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0017_keeps_the_reporting_settings(url)
+
+
+def _round_trip_0015_consent(url: str) -> None:
+    from app.models import Consent, Panellist, ParticipantInformation
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="consent")
+        db.session.add(ParticipantInformation(study_id=panel.study.id, version=1, text="Hi"))
+        db.session.add(Consent(panellist_id=panel.raters[0].id, version=1))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0014_indicator_test_data")
+        tables = inspect(db.engine).get_table_names()
+        assert "consents" not in tables and "participant_information" not in tables
+        assert "interests" not in {c["name"] for c in inspect(db.engine).get_columns("panellists")}
+        upgrade()
+        _every_model_column_exists()
+        assert db.session.scalar(db.select(db.func.count(Panellist.id))) > 0
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_consent_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0015_consent(f"sqlite:///{tmp_path / 'consent.sqlite3'}")
+
+
+def test_the_consent_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0015_consent(url)

@@ -46,6 +46,13 @@ ROUTES = [
     ("GET", S, [302, 200, 200, 200, 200, 404]),
     ("GET", f"{S}/how-this-works", [302, 200, 200, 200, 200, 404]),
     ("GET", OTHER, [302, 404, 404, 404, 404, 200]),
+    # consent and declared interests (observers read but are not asked)
+    ("GET", f"{S}/consent", [302, 200, 200, 200, 200, 404]),
+    ("POST", f"{S}/consent", [302, 403, 422, 422, 403, 404]),
+    ("GET", f"{S}/interests", [302, 403, 200, 200, 403, 404]),
+    ("POST", f"{S}/interests", [302, 403, 422, 422, 403, 404]),
+    ("GET", f"{S}/participant-information", [302, 403, 403, 403, 200, 404]),
+    ("POST", f"{S}/participant-information", [302, 403, 403, 403, 422, 404]),
     ("GET", f"{S}/settings", [302, 403, 403, 403, 200, 404]),
     ("POST", f"{S}/settings", [302, 403, 403, 403, 422, 404]),
     ("POST", f"{S}/groups", [302, 403, 403, 403, 422, 404]),

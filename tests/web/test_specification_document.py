@@ -137,12 +137,18 @@ def test_the_demo_pdf_is_five_pages_at_most_with_headings_and_tables_in_its_text
     if not (shutil.which("pdfinfo") and shutil.which("pdftotext")):
         pytest.skip("poppler-utils (pdfinfo, pdftotext) is not installed")
     spec = build_specification(demo)
-    # The demo's indicator testing (funnel plots, issue 14) is content the eleven pages of
-    # before did not have: like with like, the rest must fit in five pages.
-    assert spec["indicator_testing"]
-    # Nor the reporting of issue 17 (the attrition-bias check, the study's conduct and the
-    # ACCORD checklist): stripped here to compare like with like.
-    methods = {**spec["methods"], "attrition_bias": [], "attrition_note": "", "conduct": []}
+    # The demo's indicator testing (funnel plots, issue 14), its declared interests and the
+    # reporting of issue 17 (the attrition-bias check, the study's conduct and the ACCORD
+    # checklist) are content the eleven pages of before did not have: stripped here to
+    # compare like with like, the rest must fit in five pages.
+    assert spec["indicator_testing"] and spec["methods"]["declared_interests"]
+    methods = {
+        **spec["methods"],
+        "attrition_bias": [],
+        "attrition_note": "",
+        "conduct": [],
+        "declared_interests": [],
+    }
     pdf = render_pdf(
         {**spec, "indicator_testing": [], "methods": methods, "reporting": {"accord": []}}
     )

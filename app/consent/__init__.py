@@ -1,0 +1,1 @@
+"""Participant information, consent and declared interests."""
