@@ -374,12 +374,13 @@ def build_specification(
     spec["methods"] = _methods(
         study, rounds, items, snapshots, version_in_round, decisions, spec, raw
     )
-    spec["reporting"] = {"accord": accord_checklist(study, spec["methods"])}
     spec["partners"] = [
         {"group": row["group"], "panellists": row["panellists"], "observers": row["observers"]}
         for row in spec["methods"]["panel"]
     ]
     spec["methods"]["declared_interests"] = _declared_interests(study, include_names)
+    # Last: the checklist says where each item is reported, declared interests included.
+    spec["reporting"] = {"accord": accord_checklist(study, spec["methods"])}
     if include_names:
         spec["panel_names"] = [
             {"pseudonym": p.pseudonym, "name": p.user.name, "group": p.group.name, "role": p.role}

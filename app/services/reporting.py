@@ -261,7 +261,9 @@ def accord_checklist(study: Study, methods: dict[str, Any]) -> list[dict[str, An
         31: f"{NOT_REPORTED}: {outside}",
         32: f"{NOT_REPORTED}: {outside}",
         33: _setting(study, "funding", because=no_setting),
-        34: f"{NOT_REPORTED}: declared interests are not collected by this tool",
+        34: "Methods: Declared interests (the panel's, by stakeholder group)"
+        if any(g.get("declared") for g in methods.get("declared_interests") or [])
+        else f"{NOT_REPORTED}: no panellist has declared interests yet",
         35: "The data export (ratings, items and results, pseudonymous) that accompanies "
         "this document",
     }
