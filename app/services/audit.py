@@ -55,6 +55,9 @@ DESCRIPTIONS = {
     "api_token.created": "Created an API token",
     "api_token.revoked": "Revoked an API token",
     "audit.exported": "Exported the audit log",
+    "study.retention_set": "Set the date after which the panel's personal data is erased",
+    "privacy.retention_applied": "Erased the panel's names and emails (retention date passed)",
+    "privacy.person_erased": "Erased a person's name and email (erasure request)",
 }
 
 
