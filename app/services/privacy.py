@@ -378,7 +378,10 @@ def export_person(email: str) -> dict[str, Any] | None:
     pseudonyms = {p.pseudonym for p in panellists}
     about = db.session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.user_id.is_not(user.id) | AuditEvent.user_id.is_(None))
+        .where(
+            AuditEvent.study_id.in_([p.study_id for p in panellists]),
+            (AuditEvent.user_id != user.id) | AuditEvent.user_id.is_(None),
+        )
         .order_by(AuditEvent.id)
     ).all()
     about_them = [

@@ -355,3 +355,14 @@ def test_apply_retention_erases_names_and_emails_of_studies_past_their_date(app,
     assert again.exit_code == 0 and "Nothing to erase" in again.output
     not_yet = db.session.scalar(select(Study).where(Study.slug == "live"))
     assert not_yet.retention_until == date(2035, 1, 1)
+
+
+def test_the_request_log_never_holds_an_email_typed_to_sign_in(app, erasable, caplog):
+    caplog.set_level("INFO", logger=app.logger.name)
+    client = app.test_client()
+    client.post("/login", data={"email": EMAIL, "password": "wrong password here"})
+    client.post("/sign-in-link", data={"email": EMAIL})
+    client.get(f"/login?next=/studies/test-study&email={EMAIL}")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("request ")]
+    assert len(lines) == 3
+    assert all("zq.erasure" not in r.getMessage() for r in caplog.records), lines
