@@ -28,7 +28,7 @@ from app.services import audit, login_limits
 from app.services.api_tokens import create_token
 from app.services.panel import add_panellist, issue_invitation
 from app.services.rounds import close_round
-from delphi import PanelRole
+from delphi import PanelRole, StudyStatus
 from delphi.privacy import mask_identifiers, retention_due
 from tests.conftest import Panel, build_panel, sign_in
 from tests.web.discussion_helpers import post
@@ -366,3 +366,14 @@ def test_the_request_log_never_holds_an_email_typed_to_sign_in(app, erasable, ca
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("request ")]
     assert len(lines) == 3
     assert all("zq.erasure" not in r.getMessage() for r in caplog.records), lines
+
+
+def test_a_completed_study_may_still_have_its_retention_date_set(app, client, panel):
+    panel.study.status = StudyStatus.COMPLETED.value
+    db.session.commit()
+    sign_in(client, panel.facilitator)
+    settings = get_page(client, "/studies/test-study/settings")
+    assert "Save retention date" in text_of(settings)
+    post_form(client, "/studies/test-study/retention", {"retention_until": "2032-01-01"})
+    db.session.expire_all()
+    assert panel.study.retention_until == date(2032, 1, 1)
