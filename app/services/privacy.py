@@ -60,8 +60,9 @@ def _identifiers(user: User, panellists: list[Panellist]) -> list[str]:
     return [i for i in found if i and i != ERASED_NAME]
 
 
-def _mask_text(identifiers: list[str], dry_run: bool) -> int:
-    """Mask the identifiers in free text that stays; how many texts held one."""
+def _mask_text(identifiers: list[str], dry_run: bool, study_ids: list[int] | None = None) -> int:
+    """Mask the identifiers in free text that stays, in the given studies (None: all); how
+    many texts held one."""
     changed = 0
 
     def fix(row: Any, *names: str) -> None:
@@ -77,23 +78,25 @@ def _mask_text(identifiers: list[str], dry_run: bool) -> int:
                         setattr(row, name, masked)
         changed += hit
 
-    for event in db.session.scalars(select(AuditEvent)):
+    def within(query: Any, column: Any) -> Any:
+        return query if study_ids is None else query.where(column.in_(study_ids))
+
+    for event in db.session.scalars(within(select(AuditEvent), AuditEvent.study_id)):
         masked = masked_value(event.detail or {}, identifiers)
         if masked != (event.detail or {}):
             changed += 1
             if not dry_run:
                 event.detail = masked  # a new dict: a JSON column notices assignment only
-    for message in db.session.scalars(select(DiscussionMessage)):
-        fix(message, "body", "hidden_reason")
-    for thread in db.session.scalars(
-        select(DiscussionThread).where(DiscussionThread.summary != "")
-    ):
+    threads = within(select(DiscussionThread), DiscussionThread.study_id)
+    for thread in db.session.scalars(threads.where(DiscussionThread.summary != "")):
         fix(thread, "summary")
-    for rating in db.session.scalars(
-        select(Rating).where(or_(Rating.reason != "", Rating.change_reason != ""))
-    ):
+    messages = select(DiscussionMessage).join(DiscussionThread)
+    for message in db.session.scalars(within(messages, DiscussionThread.study_id)):
+        fix(message, "body", "hidden_reason")
+    ratings = select(Rating).join(Round).where(or_(Rating.reason != "", Rating.change_reason != ""))
+    for rating in db.session.scalars(within(ratings, Round.study_id)):
         fix(rating, "reason", "change_reason")
-    for proposal in db.session.scalars(select(Proposal)):
+    for proposal in db.session.scalars(within(select(Proposal), Proposal.study_id)):
         fix(proposal, "text", "reason", "response")
     return changed
 
@@ -272,7 +275,7 @@ def apply_retention(today: date) -> list[RetentionOutcome]:
             outcome.panellists += 1
             if not is_erased(user):
                 identifiers = _identifiers(user, [panellist])
-                _mask_text(identifiers, dry_run=False)
+                _mask_text(identifiers, dry_run=False, study_ids=[study.id])
             _erase_panellist_details(panellist)
             if is_erased(user):
                 continue

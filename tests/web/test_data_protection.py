@@ -313,6 +313,8 @@ def test_apply_retention_erases_names_and_emails_of_studies_past_their_date(app,
         role=PanelRole.PARTNER,
     )
     issue_invitation(both)
+    for study in (expired.study, live.study):
+        audit.log(study.id, "panel.imported", by=None, filename="Shared Person Both.csv")
     expired.study.retention_until = date(2030, 1, 31)
     live.study.retention_until = date(2035, 1, 1)
     db.session.commit()
@@ -335,6 +337,11 @@ def test_apply_retention_erases_names_and_emails_of_studies_past_their_date(app,
         )
         == 0
     )
+    imported = {
+        e.study_id: e.detail["filename"]
+        for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "panel.imported"))
+    }
+    assert imported == {expired.study.id: "[erased].csv", live.study.id: "Shared Person Both.csv"}
     # The facilitator's account stays; the live study is untouched.
     assert expired.facilitator.email == "fac-expired@example.test"
     assert all(not p.user.email.endswith(".invalid") for p in live.raters)
