@@ -14,10 +14,14 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("studies") as batch:
-        batch.add_column(sa.Column("retention_until", sa.Date(), nullable=True))
+    # A plain ADD COLUMN on both databases: a batch copy of `studies` would, with SQLite's
+    # foreign keys on, cascade-delete every row that refers to a study.
+    op.add_column("studies", sa.Column("retention_until", sa.Date(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("studies") as batch:
-        batch.drop_column("retention_until")
+    if op.get_bind().dialect.name == "sqlite":
+        # Native DROP COLUMN (SQLite 3.35+), as in 0007 and 0012: never a batch copy.
+        op.execute("ALTER TABLE studies DROP COLUMN retention_until")
+    else:
+        op.drop_column("studies", "retention_until")

@@ -383,6 +383,8 @@ def _round_trip_0016_retention(url: str) -> None:
         _every_model_column_exists()
         study = db.session.scalar(db.select(Study).where(Study.slug == "retained"))
         assert study is not None and study.retention_until is None
+        # Nothing that refers to a study went with it (no batch copy of `studies`).
+        assert len(study.facilitators) == 1 and len(study.panellists) == 6
         db.session.remove()
         db.engine.dispose()
 
