@@ -91,6 +91,9 @@ def _sqlite_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # Erased names and emails are overwritten in the file, not left in free pages that
+        # a backup (a copy of every page) would carry (docs/data-protection.md).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 

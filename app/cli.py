@@ -19,6 +19,9 @@ def register(app: Flask) -> None:
     from app.backup import register as register_backup
 
     register_backup(app)
+    from app.privacy_cli import register as register_privacy
+
+    register_privacy(app)
 
     @app.cli.command("create-facilitator")
     @click.argument("email")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -131,6 +132,9 @@ class Study(db.Model):  # type: ignore[name-defined]
     protocol_deviations: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After this day `flask apply-retention` erases the panel's names and emails
+    # (app/services/privacy.py); None: kept until someone sets a date.
+    retention_until: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     groups: Mapped[list[StakeholderGroup]] = relationship(
         back_populates="study", order_by="StakeholderGroup.position"

@@ -24,9 +24,14 @@ _PLAIN_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _PATH_SAFE = "/-._~!$&'()*+,;=:@"
 
 
+# An email address anywhere in a URL (a crafted `?email=`): the log must not be a second
+# place that holds who someone is (docs/data-protection.md).
+_EMAIL = re.compile(r"[^\s/?&=@]+@[^\s/?&=@]+")
+
+
 def mask_tokens(text: str) -> str:
-    """`text` with every invitation and sign-in token replaced by `***`."""
-    return _TOKEN_IN_PATH.sub(r"\1***", text)
+    """`text` with every invitation and sign-in token and every email address masked."""
+    return _EMAIL.sub("***@***", _TOKEN_IN_PATH.sub(r"\1***", text))
 
 
 def loggable_url(path: str, query: bytes = b"") -> str:

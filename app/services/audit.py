@@ -59,6 +59,9 @@ DESCRIPTIONS = {
     "consent.information_published": "Published a version of the participant information",
     "consent.agreed": "A panellist agreed to take part",
     "consent.interests_declared": "A panellist declared their interests",
+    "study.retention_set": "Set the date after which the panel's personal data is erased",
+    "privacy.retention_applied": "Erased the panel's names and emails (retention date passed)",
+    "privacy.person_erased": "Erased a person's name and email (erasure request)",
 }
 
 

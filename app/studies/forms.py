@@ -1,6 +1,13 @@
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms import BooleanField, DateField, RadioField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.forms_common import AppForm, NumberField, WholeNumberField
 from delphi import ItemKind, StudyMode
@@ -79,6 +86,19 @@ class StudyForm(AppForm):
             InputRequired("Enter the maximum number of rounds"),
             NumberRange(1, 10, "Enter a number of rounds from 1 to 10"),
         ],
+    )
+
+
+class RetentionForm(AppForm):
+    retention_until = DateField(
+        "Keep the panel's names and emails until",
+        description=(
+            "The day after, they are erased (flask apply-retention, run daily). Pseudonymous "
+            "ratings, reasons and messages stay. Leave empty to keep them until you set a "
+            "date."
+        ),
+        validators=[Optional()],
+        render_kw={"autocomplete": "off"},
     )
 
 

@@ -17,6 +17,7 @@ from app.htmx import render
 from app.models import Item, Panellist, Study, StudyFacilitator
 from app.rounds.forms import OpenRoundForm
 from app.services.cycle import reopenings, study_outcome
+from app.services.privacy import set_retention
 from app.services.results import participation, rule_description
 from app.services.setup import put_to_panel
 from app.services.studies import (
@@ -28,7 +29,7 @@ from app.services.studies import (
     create_study,
     import_items,
 )
-from app.studies.forms import GroupForm, ItemForm, StudyForm, UploadForm
+from app.studies.forms import GroupForm, ItemForm, RetentionForm, StudyForm, UploadForm
 from app.words import count
 from delphi import DomainError, ItemKind, RoundStatus, StudyStatus
 
@@ -113,13 +114,39 @@ def settings(slug: str) -> Response:
             flash("Settings saved.", "success")
             return redirect(url_for("studies.show", slug=study.slug), 303)
     status = 422 if form.is_submitted() else 200
+    retention = RetentionForm(formdata=None, retention_until=study.retention_until)
     return render(
         "studies/form.html",
         form=form,
         errors=field_errors(form),
         study=study,
         locked=locked,
+        retention=retention,
         status=status,
+    )
+
+
+@bp.post("/<slug>/retention")
+@login_required
+def retention(slug: str) -> Response:
+    """The retention date is its own form: it may change on a completed study, whose other
+    settings are final."""
+    study = facilitated_study(slug)
+    retention_form = RetentionForm()
+    if retention_form.validate_on_submit():
+        set_retention(study, retention_form.retention_until.data, current_user)
+        flash("Retention date saved.", "success")
+        return redirect(url_for("studies.settings", slug=study.slug), 303)
+    form = StudyForm(formdata=None, obj=study)
+    form.scale.data = str(study.scale_max)
+    return render(
+        "studies/form.html",
+        form=form,
+        errors=field_errors(retention_form),
+        study=study,
+        locked=bool(study.rounds),
+        retention=retention_form,
+        status=422,
     )
 
 

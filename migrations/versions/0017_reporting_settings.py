@@ -3,14 +3,14 @@ steering group, sources of the candidate items, pilot of the questionnaire and d
 from the protocol.
 
 Revision ID: 0017_reporting_settings
-Revises: 0015_consent_interests
+Revises: 0016_retention
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_reporting_settings"
-down_revision = "0015_consent_interests"
+down_revision = "0016_retention"
 branch_labels = None
 depends_on = None
 

@@ -441,3 +441,38 @@ def test_the_consent_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_consent_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0015_consent(url)
+
+
+def _round_trip_0016_retention(url: str) -> None:
+    from datetime import date
+
+    from app.models import Study
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="retained")
+        panel.study.retention_until = date(2031, 3, 31)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0014_indicator_test_data")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("studies")}
+        assert "retention_until" not in columns
+        upgrade()
+        _every_model_column_exists()
+        study = db.session.scalar(db.select(Study).where(Study.slug == "retained"))
+        assert study is not None and study.retention_until is None
+        # Nothing that refers to a study went with it (no batch copy of `studies`).
+        assert len(study.facilitators) == 1 and len(study.panellists) == 6
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_retention_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0016_retention(f"sqlite:///{tmp_path / 'retention.sqlite3'}")
+
+
+def test_the_retention_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0016_retention(url)
