@@ -74,7 +74,7 @@ def test_a_number_typed_wrongly_gets_one_plain_message_and_stays_in_the_box(
     page.goto(f"{live_server}{S}/settings")
     page.fill("#max_iqr", "2,5")
     page.fill("#max_rounds", "three")
-    page.get_by_role("button", name=re.compile("Save")).click()
+    page.get_by_role("button", name="Save study").click()
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     screenshot(page, f"details-number-typed-wrongly-{width}")
     summary = page.locator(".nhsuk-error-summary li").all_inner_texts()
