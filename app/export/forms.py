@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
 from app.forms_common import AppForm
+
+
+def _web_address() -> list[Any]:
+    """An optional http(s) address of at most 500 characters."""
+    return [
+        Optional(),
+        Length(max=500, message="Enter at most 500 characters"),
+        Regexp(
+            r"^https?://\S+$", message="Enter a web address that starts with https:// or http://"
+        ),
+    ]
 
 
 class GuideForm(AppForm):
@@ -29,14 +42,7 @@ class GuideForm(AppForm):
     )
     framework_url = StringField(
         "Web address of the framework (optional)",
-        validators=[
-            Optional(),
-            Length(max=500, message="Enter at most 500 characters"),
-            Regexp(
-                r"^https?://\S+$",
-                message="Enter a web address that starts with https:// or http://",
-            ),
-        ],
+        validators=_web_address(),
     )
     guide_reporting = TextAreaField(
         "What to report and where",
@@ -57,14 +63,7 @@ class ReportingForm(AppForm):
         "Protocol or registration (optional)",
         description="The web address of the published protocol or the registry entry, for "
         "example on the Open Science Framework.",
-        validators=[
-            Optional(),
-            Length(max=500, message="Enter at most 500 characters"),
-            Regexp(
-                r"^https?://\S+$",
-                message="Enter a web address that starts with https:// or http://",
-            ),
-        ],
+        validators=_web_address(),
     )
     funding = TextAreaField(
         "Funding (optional)",

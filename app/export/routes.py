@@ -3,6 +3,8 @@ settings (facilitators only)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -95,28 +97,46 @@ def file(slug: str, fmt: str) -> Response:
     return response
 
 
+def _settings_page(
+    slug: str,
+    form: Any,
+    settings_of: Any,
+    settings_cls: Any,
+    change: Any,
+    *,
+    saved: str,
+    anchor: str,
+    template: str,
+) -> Response:
+    """A facilitator's settings form over a dataclass of text settings: filled from the
+    study, saved through `change`, field errors answered 422."""
+    study = facilitated_study(slug)
+    if not form.is_submitted():
+        for name, value in settings_of(study).__dict__.items():
+            getattr(form, name).data = value
+    elif form.validate_on_submit():
+        names = settings_cls.__dataclass_fields__
+        settings = settings_cls(**{name: getattr(form, name).data or "" for name in names})
+        change(study, settings, actor=current_user)
+        flash(saved, "success")
+        return redirect(url_for("export.show", slug=slug) + anchor, 303)
+    status = 422 if form.is_submitted() else 200
+    return render(template, study=study, form=form, errors=field_errors(form), status=status)
+
+
 @bp.route("/guide-settings", methods=["GET", "POST"])
 @login_required
 def guide_settings(slug: str) -> Response:
     """How the inspectors' guide frames the study: owner, context, framework, reporting."""
-    study = facilitated_study(slug)
-    form = GuideForm()
-    if not form.is_submitted():
-        for name, value in guide_settings_of(study).__dict__.items():
-            getattr(form, name).data = value
-    elif form.validate_on_submit():
-        names = GuideSettings.__dataclass_fields__
-        settings = GuideSettings(**{name: getattr(form, name).data or "" for name in names})
-        change_guide_settings(study, settings, actor=current_user)
-        flash("Guide settings saved.", "success")
-        return redirect(url_for("export.show", slug=slug) + "#downloads", 303)
-    status = 422 if form.is_submitted() else 200
-    return render(
-        "export/guide_settings.html",
-        study=study,
-        form=form,
-        errors=field_errors(form),
-        status=status,
+    return _settings_page(
+        slug,
+        GuideForm(),
+        guide_settings_of,
+        GuideSettings,
+        change_guide_settings,
+        saved="Guide settings saved.",
+        anchor="#downloads",
+        template="export/guide_settings.html",
     )
 
 
@@ -127,22 +147,13 @@ def reporting_settings(slug: str) -> Response:
     otherwise hold: protocol, funding, steering group, item sources, pilot, deviations.
     Editable after completion, like the guide settings: they describe the study for its
     readers and are not part of the consensus record."""
-    study = facilitated_study(slug)
-    form = ReportingForm()
-    if not form.is_submitted():
-        for name, value in reporting_settings_of(study).__dict__.items():
-            getattr(form, name).data = value
-    elif form.validate_on_submit():
-        names = ReportingSettings.__dataclass_fields__
-        settings = ReportingSettings(**{name: getattr(form, name).data or "" for name in names})
-        change_reporting_settings(study, settings, actor=current_user)
-        flash("Reporting settings saved.", "success")
-        return redirect(url_for("export.show", slug=slug) + "#accord", 303)
-    status = 422 if form.is_submitted() else 200
-    return render(
-        "export/reporting_settings.html",
-        study=study,
-        form=form,
-        errors=field_errors(form),
-        status=status,
+    return _settings_page(
+        slug,
+        ReportingForm(),
+        reporting_settings_of,
+        ReportingSettings,
+        change_reporting_settings,
+        saved="Reporting settings saved.",
+        anchor="#accord",
+        template="export/reporting_settings.html",
     )
