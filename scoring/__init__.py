@@ -3,6 +3,14 @@
 Pure package (pandas, numpy, scipy, krippendorff). See scoring/README.md for definitions.
 """
 
+from scoring.criteria import (
+    CriterionAnalysis,
+    alpha_by_criterion,
+    alpha_by_criterion_and_group,
+    analyse_by_criterion,
+    split_by_criterion,
+    stability_by_criterion,
+)
 from scoring.errors import ScoringInputError
 from scoring.items import group_summary, item_summary, rand_disagreement
 from scoring.loading import load_ratings
@@ -24,6 +32,7 @@ __all__ = [
     "ITEM_KEYS",
     "RULE_NAMES",
     "AlphaResult",
+    "CriterionAnalysis",
     "MedianIQRRule",
     "PercentageRule",
     "RandRule",
@@ -31,8 +40,11 @@ __all__ = [
     "Scale",
     "ScoringInputError",
     "alpha",
+    "alpha_by_criterion",
+    "alpha_by_criterion_and_group",
     "alpha_by_group",
     "alpha_trend",
+    "analyse_by_criterion",
     "group_summary",
     "item_figures",
     "item_summary",
@@ -41,6 +53,8 @@ __all__ = [
     "plain",
     "rand_disagreement",
     "rule_from_name",
+    "split_by_criterion",
     "stability",
+    "stability_by_criterion",
     "validate_ratings",
 ]

@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from scoring.ratings import single_round, validate_ratings
+from scoring.ratings import single_criterion, single_round, validate_ratings
 from scoring.scale import Scale
 
 COLUMNS = (
@@ -85,6 +85,7 @@ def attrition_bias(
     """
     frame = validate_ratings(earlier, scale or Scale())
     single_round(frame, "attrition bias")
+    single_criterion(frame, "attrition bias")
     kept = set(stayed)
     rows: dict[object, dict[str, object]] = {}
     for item, group in frame.groupby("item", sort=False):

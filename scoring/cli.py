@@ -14,7 +14,7 @@ from scoring.coincidence import LEVELS, Level
 from scoring.errors import ScoringInputError
 from scoring.loading import Form, load_ratings
 from scoring.reliability import CiMethod
-from scoring.report import analyse_round, to_csv, to_json, to_table
+from scoring.report import analyse_round, to_csv, to_json, to_markdown, to_table
 from scoring.rules import RULE_NAMES, rule_from_name
 from scoring.scale import parse_scale
 
@@ -26,8 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "file",
-        help="CSV or XLSX, long (panellist,item,rating[,group][,round]) "
-        "or wide (panellist, then one column per item)",
+        help="CSV or XLSX, long (panellist,item,rating[,group][,round][,criterion]) "
+        "or wide (panellist, then one column per item); with a criterion column each "
+        "criterion is analysed separately",
     )
     parser.add_argument("--level", choices=LEVELS, default="ordinal")
     parser.add_argument("--scale", default="1-9", help="LOW-HIGH (default 1-9)")
@@ -46,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ci-method", choices=("units", "kalpha"), default="units")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--format", choices=("table", "markdown", "json", "csv"), default="table")
     parser.add_argument("--form", choices=("long", "wide"), default=None)
     parser.add_argument(
         "--require-all-groups",
@@ -75,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScoringInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    render = {"json": to_json, "csv": to_csv, "table": to_table}[args.format]
+    renderers = {"json": to_json, "csv": to_csv, "table": to_table, "markdown": to_markdown}
+    render = renderers[args.format]
     sys.stdout.write(render(report) + ("\n" if args.format == "json" else ""))
     return 0

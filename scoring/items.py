@@ -11,7 +11,7 @@ import pandas as pd
 
 from scoring.errors import ScoringInputError
 from scoring.percentiles import FloatArray, IntArray, percentile_centi
-from scoring.ratings import single_round, validate_ratings
+from scoring.ratings import single_criterion, single_round, validate_ratings
 from scoring.rules import (
     CONSENSUS_IN,
     CONSENSUS_OUT,
@@ -214,6 +214,7 @@ def item_summary(
     """
     clean = validate_ratings(df, scale)
     single_round(clean, "item_summary")
+    single_criterion(clean, "item_summary")
     order = _item_order(clean)
     counts, unable = _count_matrix(_codes(clean["item"], order), len(order), clean["rating"], scale)
     table = _table(counts, unable, pd.Index(order, name="item"), scale, rule)
@@ -255,6 +256,7 @@ def group_summary(df: pd.DataFrame, scale: Scale, rule: Rule) -> pd.DataFrame:
     """
     clean = validate_ratings(df, scale)
     single_round(clean, "group_summary")
+    single_criterion(clean, "group_summary")
     if "group" not in clean.columns:
         raise ScoringInputError("group_summary needs a 'group' column in the ratings")
     return _group_table(clean, _item_order(clean), scale, rule)

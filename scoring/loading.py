@@ -39,6 +39,14 @@ def _read(path: Path) -> pd.DataFrame:
     duplicated = raw.columns[raw.columns.duplicated()]
     if len(duplicated):
         raise ScoringInputError(f"{path}: column {duplicated[0]!r} appears twice in the header")
+    if "score" in raw.columns and "item" in raw.columns:
+        # A long file may call the value "score" (the same as "rating"); in a wide file,
+        # which has no item column, "score" stays an item name.
+        if "rating" in raw.columns:
+            raise ScoringInputError(
+                f"{path}: the header has both 'rating' and 'score'; keep one (they mean the same)"
+            )
+        raw = raw.rename(columns={"score": "rating"})
     raw.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(raw))
     return raw
 
@@ -63,7 +71,7 @@ def detect_form(columns: list[str]) -> Form:
         return "wide"
     raise ScoringInputError(
         "cannot tell the form of the file: expected a header panellist,item,rating[,group]"
-        "[,round] (long) or panellist followed by one column per item (wide); found "
+        "[,round][,criterion] (long) or panellist followed by one column per item (wide); found "
         + ",".join(columns)
     )
 
@@ -73,7 +81,7 @@ def _long(raw: pd.DataFrame) -> pd.DataFrame:
     if unknown:
         raise ScoringInputError(
             f"unknown column {unknown[0]!r}: the long form has columns "
-            "panellist, item, rating[, group][, round]"
+            "panellist, item, rating[, group][, round][, criterion]"
         )
     if "rating" in raw.columns:
         # In the long form a row is an answer, so a blank or "unable" rating is "unable to rate".
@@ -107,7 +115,8 @@ def load_ratings(
 ) -> pd.DataFrame:
     """Read ratings from a CSV or XLSX file and return the validated long table.
 
-    Long form: header ``panellist,item,rating[,group][,round]``, one row per answer; a blank
+    Long form: header ``panellist,item,rating[,group][,round][,criterion]`` (``score`` may
+    stand for ``rating``), one row per answer (per criterion, with a criterion column); a blank
     rating or the word "unable" (also "unable to rate", "UTR", "U") means unable to rate.
     Wide form: first column ``panellist`` (optional ``group`` and ``round`` columns by name),
     then one column per item; an empty cell means the panellist did not answer, "unable" means
@@ -123,7 +132,7 @@ def load_ratings(
     if chosen not in ("long", "wide"):
         raise ScoringInputError(f"unknown form {chosen!r}: use long or wide")
     table = _long(raw) if chosen == "long" else _wide(raw)
-    for column in ("panellist", "item", "group"):
+    for column in ("panellist", "item", "group", "criterion"):
         if column in table.columns:
             table[column] = (
                 table[column].astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)

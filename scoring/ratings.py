@@ -1,7 +1,8 @@
 """Validation of the long ratings table every public function accepts.
 
 Columns: ``panellist``, ``item``, ``rating`` (a scale point, or NaN/None for "unable to rate"),
-optional ``group`` and ``round``. An absent row means the panellist did not answer the item.
+optional ``group``, ``round`` and ``criterion`` (what the rating judges, e.g. "importance").
+An absent row means the panellist did not answer the item.
 Errors name the row by the DataFrame index label (``load_ratings`` sets it to the file's row
 number, so the message points at the spreadsheet row).
 """
@@ -18,7 +19,7 @@ from scoring.errors import ScoringInputError
 from scoring.scale import Scale
 
 REQUIRED = ("panellist", "item", "rating")
-OPTIONAL = ("group", "round")
+OPTIONAL = ("group", "round", "criterion")
 NO_GROUP = "(no group)"
 
 
@@ -59,16 +60,49 @@ def _numeric_ratings(raw: pd.Series) -> pd.Series:
     return converted.astype(float)
 
 
+def _check_criteria(column: pd.Series) -> None:
+    """Criteria are names: refuse empty cells and anything that is not text, naming the row.
+
+    Numbers are refused rather than turned into names, so a rating typed into the criterion
+    column (or columns swapped) is caught, and "1" and 1.0 can never be two criteria.
+    """
+    empty = _blank(column)
+    if empty.any():
+        raise ScoringInputError(
+            f"{_row(_first(empty))}: criterion is empty (with a criterion column every row "
+            "names the criterion its rating judges)"
+        )
+    kinds = {v: type(v) for v in pd.unique(column.astype(object))}
+    bad = [v for v, kind in kinds.items() if not issubclass(kind, str)]
+    if bad:
+        label = _first(column.astype(object).isin(bad[:1]))
+        value = column.loc[label]
+        if isinstance(value, bool | np.bool_):
+            kind = "a yes/no value"
+        elif isinstance(value, int | float | np.number):
+            kind = "a number"
+        else:
+            kind = f"of type {type(value).__name__}"
+        raise ScoringInputError(
+            f"{_row(label)}: criterion {value!r} is {kind}, not a name; criteria are text "
+            "such as 'importance'"
+        )
+
+
 def validate_ratings(df: pd.DataFrame, scale: Scale) -> pd.DataFrame:
     """Check a long ratings table and return a clean copy.
 
     The copy has float ``rating`` (NaN = unable to rate), ``group`` filled with "(no group)"
     where empty (only if the column exists) and integer ``round`` (only if it exists).
 
+    With a ``criterion`` column a panellist may rate an item once per criterion; the
+    criterion is kept (trimmed) and must be non-empty text.
+
     Raises ScoringInputError naming the row for: a missing column, an empty panellist or item,
-    a rating that is not a number, a rating off the scale or between scale points, a round
-    that is not a whole number, a panellist rating the same item twice in a round, or a
-    panellist listed in two groups.
+    an empty criterion or one that is not text, a rating that is not a number, a rating off
+    the scale or between scale points, a round that is not a whole number, a panellist rating
+    the same item twice in a round (on the same criterion), or a panellist listed in two
+    groups.
     """
     if not isinstance(df, pd.DataFrame):
         raise ScoringInputError("ratings must be a pandas DataFrame")
@@ -102,6 +136,10 @@ def validate_ratings(df: pd.DataFrame, scale: Scale) -> pd.DataFrame:
             f"{scale.low}-{scale.high} (whole numbers only)"
         )
     keys = ["panellist", "item"]
+    if "criterion" in out.columns:
+        _check_criteria(out["criterion"])
+        out["criterion"] = out["criterion"].astype(object).map(str.strip)
+        keys.append("criterion")
     if "round" in out.columns:
         rounds = pd.to_numeric(out["round"].astype(object), errors="coerce")
         bad_round = rounds.isna() | (rounds != np.round(rounds))
@@ -118,6 +156,11 @@ def validate_ratings(df: pd.DataFrame, scale: Scale) -> pd.DataFrame:
         raise ScoringInputError(
             f"{_row(label)}: panellist {out.loc[label, 'panellist']!r} rated item "
             f"{out.loc[label, 'item']!r} more than once"
+            + (
+                f" on criterion {out.loc[label, 'criterion']!r}"
+                if "criterion" in out.columns
+                else ""
+            )
             + (" in the same round" if "round" in out.columns else "")
         )
     if "group" in out.columns:
@@ -139,4 +182,15 @@ def single_round(df: pd.DataFrame, what: str) -> None:
         raise ScoringInputError(
             f"{what} needs the ratings of one round; the table holds rounds "
             f"{sorted(int(r) for r in df['round'].unique())} (filter it first)"
+        )
+
+
+def single_criterion(df: pd.DataFrame, what: str) -> None:
+    """Raise unless the table holds at most one criterion: alpha, consensus and stability
+    computed over ratings of different criteria would mix unlike judgements."""
+    if "criterion" in df.columns and df["criterion"].nunique() > 1:
+        names = ", ".join(repr(c) for c in pd.unique(df["criterion"]))
+        raise ScoringInputError(
+            f"{what} needs the ratings of one criterion; the table holds criteria {names} "
+            "(use the per-criterion functions in scoring.criteria, or filter it first)"
         )

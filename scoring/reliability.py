@@ -21,7 +21,7 @@ from scoring.coincidence import (
 )
 from scoring.errors import ScoringInputError
 from scoring.percentiles import FloatArray, IntArray
-from scoring.ratings import single_round, validate_ratings
+from scoring.ratings import single_criterion, single_round, validate_ratings
 from scoring.scale import Scale
 
 CiMethod = Literal["units", "kalpha"]
@@ -173,6 +173,7 @@ def alpha(
     _check_options(level, ci_method, bootstrap, confidence)
     clean = validate_ratings(df, scale)
     single_round(clean, "alpha")
+    single_criterion(clean, "alpha")
     return _alpha_validated(clean, level, scale, bootstrap, seed, ci_method, min_alpha, confidence)
 
 
@@ -276,6 +277,7 @@ def alpha_by_group(
     _check_options(level, ci_method, bootstrap, confidence)
     clean = validate_ratings(df, scale)
     single_round(clean, "alpha_by_group")
+    single_criterion(clean, "alpha_by_group")
     if "group" not in clean.columns:
         raise ScoringInputError("alpha_by_group needs a 'group' column in the ratings")
     return {
@@ -304,6 +306,7 @@ def alpha_trend(
     scale = scale or Scale()
     _check_options(level, ci_method, bootstrap, confidence)
     clean = validate_ratings(df, scale)
+    single_criterion(clean, "alpha_trend")
     if "round" not in clean.columns:
         clean = clean.assign(round=1)
     rows = []

@@ -1,4 +1,5 @@
-"""One whole-round analysis as plain data, and its table / JSON / CSV renderings (for the CLI)."""
+"""One whole-round analysis as plain data, and its table / Markdown / JSON / CSV renderings
+(for the CLI)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.coincidence import Level
+from scoring.criteria import split_by_criterion
 from scoring.items import group_summary, item_summary
 from scoring.ratings import validate_ratings
 from scoring.reliability import AlphaResult, CiMethod, alpha, alpha_by_group, alpha_trend
@@ -72,46 +74,27 @@ def _items(table: pd.DataFrame) -> list[dict[str, Any]]:
     return [{"item": plain(item), **item_figures(row)} for item, row in table.iterrows()]
 
 
-def analyse_round(
-    df: pd.DataFrame,
+def _figures(
+    clean: pd.DataFrame,
+    rounds: list[int],
     scale: Scale,
     rule: Rule,
-    level: Level = "ordinal",
-    bootstrap: int = 1000,
-    seed: int | None = None,
-    ci_method: CiMethod = "units",
-    require_all_groups: bool = False,
+    options: tuple[Level, Scale, int, int | None, CiMethod],
+    require_all_groups: bool,
 ) -> dict[str, Any]:
-    """Everything about the latest round, JSON-ready (no NaN, None where undefined).
-
-    Keys: settings, round (latest round number or None), alpha, items, groups (per group:
-    alpha and items; {} without a group column), stability (latest vs previous round, or None
-    with fewer than two rounds), alpha_trend (one entry per round).
-    """
-    clean = validate_ratings(df, scale)
-    rounds = sorted(int(r) for r in clean["round"].unique()) if "round" in clean else []
+    """alpha, items, groups, stability and alpha_trend of one validated table (one criterion
+    or none); ``rounds`` are the rounds of the whole file, so every criterion is reported for
+    the same latest round."""
     current = clean.loc[clean["round"] == rounds[-1]] if rounds else clean
     if rounds:
         current = current.drop(columns="round")
-    result: dict[str, Any] = {
-        "settings": {
-            "scale": scale.label(),
-            "rule": rule.name,
-            "rule_definition": rule.describe(),
-            "level": level,
-            "bootstrap": bootstrap,
-            "ci_method": ci_method,
-            "seed": seed,
-            "require_all_groups": require_all_groups,
-        },
-        "round": rounds[-1] if rounds else None,
-    }
-    overall: AlphaResult = alpha(current, level, scale, bootstrap, seed, ci_method)
+    result: dict[str, Any] = {}
+    overall: AlphaResult = alpha(current, *options)
     result["alpha"] = overall.as_dict()
     result["items"] = _items(item_summary(current, scale, rule, require_all_groups))
     groups: dict[str, Any] = {}
     if "group" in current.columns:
-        by_group = alpha_by_group(current, level, scale, bootstrap, seed, ci_method)
+        by_group = alpha_by_group(current, *options)
         per_group = group_summary(current, scale, rule)
         for name, res in by_group.items():
             groups[name] = {
@@ -131,11 +114,63 @@ def analyse_round(
         }
     else:
         result["stability"] = None
-    trend = alpha_trend(clean, level, scale, bootstrap, seed, ci_method)
+    trend = alpha_trend(clean, *options)
     result["alpha_trend"] = [
         {"round": int(cast(Any, number)), **{k: plain(v) for k, v in row.items()}}
         for number, row in trend.iterrows()
     ]
+    return result
+
+
+def analyse_round(
+    df: pd.DataFrame,
+    scale: Scale,
+    rule: Rule,
+    level: Level = "ordinal",
+    bootstrap: int = 1000,
+    seed: int | None = None,
+    ci_method: CiMethod = "units",
+    require_all_groups: bool = False,
+) -> dict[str, Any]:
+    """Everything about the latest round, JSON-ready (no NaN, None where undefined).
+
+    Keys: settings, round (latest round number or None), alpha, items, groups (per group:
+    alpha and items; {} without a group column), stability (latest vs previous round, or None
+    with fewer than two rounds), alpha_trend (one entry per round).
+
+    With a ``criterion`` column each criterion is analysed on its own ratings and the report
+    gains ``criteria``: criterion → the same five keys (alpha, items, groups, stability,
+    alpha_trend), criteria in order of first appearance; ``settings`` gains the list of
+    criteria. The top-level figures would pool different judgements, so they are left
+    empty: alpha None, items [], groups {}, stability None, alpha_trend []. Without the
+    column the report is exactly as it was before criteria existed.
+    """
+    clean = validate_ratings(df, scale)
+    rounds = sorted(int(r) for r in clean["round"].unique()) if "round" in clean else []
+    result: dict[str, Any] = {
+        "settings": {
+            "scale": scale.label(),
+            "rule": rule.name,
+            "rule_definition": rule.describe(),
+            "level": level,
+            "bootstrap": bootstrap,
+            "ci_method": ci_method,
+            "seed": seed,
+            "require_all_groups": require_all_groups,
+        },
+        "round": rounds[-1] if rounds else None,
+    }
+    options = (level, scale, bootstrap, seed, ci_method)
+    if "criterion" not in clean.columns:
+        result.update(_figures(clean, rounds, scale, rule, options, require_all_groups))
+        return plain(result)  # type: ignore[no-any-return]
+    parts = split_by_criterion(clean, scale)
+    result["settings"]["criteria"] = list(parts)
+    result.update(alpha=None, items=[], groups={}, stability=None, alpha_trend=[])
+    result["criteria"] = {
+        name: _figures(part, rounds, scale, rule, options, require_all_groups)
+        for name, part in parts.items()
+    }
     return plain(result)  # type: ignore[no-any-return]
 
 
@@ -174,17 +209,12 @@ def _alpha_line(label: str, a: dict[str, Any]) -> str:
     return text
 
 
-def to_table(report: dict[str, Any]) -> str:
-    """Readable terminal report."""
-    s = report["settings"]
-    out = [f"Scale {s['scale']}; rule: {s['rule_definition']}"]
-    if report["round"] is not None:
-        out.append(f"Round {report['round']}")
-    out.append(_alpha_line("All panellists", report["alpha"]))
-    for name, group in report["groups"].items():
-        out.append(_alpha_line(f"Group {name}", group["alpha"]))
-    header = ["item", "n", "unable", "median", "IQR", "%bottom", "%top", "DI", "status"]
-    rows = [
+ITEM_HEADER = ["item", "n", "unable", "median", "IQR", "%bottom", "%top", "DI", "status"]
+STABILITY_HEADER = ["item", "paired", "%changed band", "Wilcoxon p", "verdict"]
+
+
+def _item_rows(section: dict[str, Any]) -> list[list[str]]:
+    return [
         [
             str(i["item"]),
             str(i["n"]),
@@ -196,48 +226,133 @@ def to_table(report: dict[str, Any]) -> str:
             _fmt(i["di"]),
             i["status"],
         ]
-        for i in report["items"]
+        for i in section["items"]
     ]
-    out += ["", _grid(header, rows)]
-    if report["stability"]:
-        a, b = report["stability"]["rounds"]
-        rows = [
-            [
-                str(i["item"]),
-                str(i["n_paired"]),
-                _fmt(i["pct_changed_band"], 0),
-                _fmt(i["p_value"], 3),
-                i["verdict"],
-            ]
-            for i in report["stability"]["items"]
+
+
+def _stability_rows(section: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            str(i["item"]),
+            str(i["n_paired"]),
+            _fmt(i["pct_changed_band"], 0),
+            _fmt(i["p_value"], 3),
+            i["verdict"],
         ]
+        for i in section["stability"]["items"]
+    ]
+
+
+def _trend(section: dict[str, Any]) -> str | None:
+    if len(section["alpha_trend"]) <= 1:
+        return None
+    trend = ", ".join(f"round {t['round']}: {_fmt(t['value'], 3)}" for t in section["alpha_trend"])
+    return f"Alpha by round: {trend}"
+
+
+def _sections(report: dict[str, Any]) -> list[tuple[str | None, dict[str, Any]]]:
+    """(criterion or None, figures): one section per criterion, or the report itself."""
+    if "criteria" in report:
+        return [(str(name), section) for name, section in report["criteria"].items()]
+    return [(None, report)]
+
+
+def _table_section(section: dict[str, Any]) -> list[str]:
+    out = [_alpha_line("All panellists", section["alpha"])]
+    for name, group in section["groups"].items():
+        out.append(_alpha_line(f"Group {name}", group["alpha"]))
+    out += ["", _grid(ITEM_HEADER, _item_rows(section))]
+    if section["stability"]:
+        a, b = section["stability"]["rounds"]
         out += [
             "",
             f"Stability, round {a} to {b}",
-            _grid(["item", "paired", "%changed band", "Wilcoxon p", "verdict"], rows),
+            _grid(STABILITY_HEADER, _stability_rows(section)),
         ]
-    if len(report["alpha_trend"]) > 1:
-        trend = ", ".join(
-            f"round {t['round']}: {_fmt(t['value'], 3)}" for t in report["alpha_trend"]
-        )
-        out += ["", f"Alpha by round: {trend}"]
+    trend = _trend(section)
+    if trend:
+        out += ["", trend]
+    return out
+
+
+def to_table(report: dict[str, Any]) -> str:
+    """Readable terminal report; with criteria, one titled section per criterion."""
+    s = report["settings"]
+    out = [f"Scale {s['scale']}; rule: {s['rule_definition']}"]
+    if report["round"] is not None:
+        out.append(f"Round {report['round']}")
+    for criterion, section in _sections(report):
+        if criterion is not None:
+            title = f"Criterion: {criterion}"
+            out += ["", title, "=" * len(title)]
+        out += _table_section(section)
+    return "\n".join(out) + "\n"
+
+
+def _md(text: object) -> str:
+    """A table cell or heading: user text escaped so it cannot break the Markdown."""
+    escaped = str(text).replace("\\", "\\\\").replace("|", "\\|")
+    for char in "*_`[]<>#":
+        escaped = escaped.replace(char, "\\" + char)
+    return " ".join(escaped.split())
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    """The table report as Markdown (headings, bullet lists, pipe tables), for pasting into
+    a document; with criteria, one section per criterion."""
+    s = report["settings"]
+    out = ["# Round analysis", "", f"Scale {_md(s['scale'])}; rule: {_md(s['rule_definition'])}"]
+    if report["round"] is not None:
+        out += ["", f"Round {report['round']}"]
+    for criterion, section in _sections(report):
+        level = "##"
+        if criterion is not None:
+            out += ["", f"## Criterion: {_md(criterion)}"]
+            level = "###"
+        out += ["", f"{level} Krippendorff's alpha", ""]
+        lines = [_alpha_line("All panellists", section["alpha"])]
+        lines += [_alpha_line(f"Group {n}", g["alpha"]) for n, g in section["groups"].items()]
+        for line in lines:
+            first, _, note = line.partition("\n  note: ")
+            out.append(f"- {_md(first)}")
+            if note:
+                out.append(f"  - note: {_md(note)}")
+        trend = _trend(section)
+        if trend:
+            out.append(f"- {trend}")
+        out += ["", f"{level} Items", "", *_md_table(ITEM_HEADER, _item_rows(section))]
+        if section["stability"]:
+            a, b = section["stability"]["rounds"]
+            out += ["", f"{level} Stability, round {a} to {b}", ""]
+            out += _md_table(STABILITY_HEADER, _stability_rows(section))
     return "\n".join(out) + "\n"
 
 
 def to_csv(report: dict[str, Any]) -> str:
-    """Item figures as CSV: one row per item for all panellists (scope "all"), then per group."""
+    """Item figures as CSV: one row per item for all panellists (scope "all"), then per group.
+
+    With criteria the first column is ``criterion`` and each criterion's rows follow in turn.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["scope", "item", *ITEM_KEYS])
-    scopes: list[tuple[str, list[dict[str, Hashable]]]] = [("all", report["items"])]
-    scopes += [(name, g["items"]) for name, g in report["groups"].items()]
-    for scope, items in scopes:
-        for i in items:
-            cells = [scope, i["item"]]
-            for key in ITEM_KEYS:
-                value = i[key]
-                if isinstance(value, list):
-                    value = ";".join(str(v) for v in value)
-                cells.append("" if value is None else value)
-            writer.writerow(cells)
+    by_criterion = "criteria" in report
+    writer.writerow([*(["criterion"] if by_criterion else []), "scope", "item", *ITEM_KEYS])
+    for criterion, section in _sections(report):
+        scopes: list[tuple[str, list[dict[str, Hashable]]]] = [("all", section["items"])]
+        scopes += [(name, g["items"]) for name, g in section["groups"].items()]
+        for scope, items in scopes:
+            for i in items:
+                cells = [*([criterion] if by_criterion else []), scope, i["item"]]
+                for key in ITEM_KEYS:
+                    value = i[key]
+                    if isinstance(value, list):
+                        value = ";".join(str(v) for v in value)
+                    cells.append("" if value is None else value)
+                writer.writerow(cells)
     return buffer.getvalue()

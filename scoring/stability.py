@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from scoring.ratings import single_round, validate_ratings
+from scoring.errors import ScoringInputError
+from scoring.ratings import single_criterion, single_round, validate_ratings
 from scoring.scale import Scale
 
 COLUMNS = (
@@ -93,13 +94,22 @@ def stability(
     ``significance``. Defined answers: no pairs → ``stable`` None, figures None, verdict "not
     rated in both rounds"; no panellist changed rating → statistic 0, p-value 1 (nothing
     moved, so the test has nothing to reject). Items are those of either round, current round
-    first. Raises ScoringInputError for invalid ratings or a table holding several rounds.
+    first. Raises ScoringInputError for invalid ratings, a table holding several rounds or
+    criteria, or two rounds of different criteria.
     """
     scale = scale or Scale()
     prev = validate_ratings(df_prev, scale)
     curr = validate_ratings(df_curr, scale)
     single_round(prev, "stability (previous round)")
+    single_criterion(prev, "stability (previous round)")
     single_round(curr, "stability (current round)")
+    single_criterion(curr, "stability (current round)")
+    named = [set(t["criterion"].unique()) for t in (prev, curr) if "criterion" in t and len(t)]
+    if len(named) == 2 and named[0] != named[1]:
+        raise ScoringInputError(
+            f"stability compares one criterion across rounds; the previous round holds "
+            f"{sorted(named[0])} and the current round {sorted(named[1])}"
+        )
     paired = curr.loc[curr["rating"].notna(), ["panellist", "item", "rating"]].merge(
         prev.loc[prev["rating"].notna(), ["panellist", "item", "rating"]],
         on=["panellist", "item"],
