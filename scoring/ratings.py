@@ -66,17 +66,20 @@ def _check_criteria(column: pd.Series) -> None:
     Numbers are refused rather than turned into names, so a rating typed into the criterion
     column (or columns swapped) is caught, and "1" and 1.0 can never be two criteria.
     """
-    empty = _blank(column)
+    values = column.astype(object)
+    # One isinstance per cell, not pd.unique: an unhashable cell (a list) must give the
+    # message below, not a TypeError.
+    text = values.map(lambda v: isinstance(v, str))
+    empty = values.isna() | (text & values.map(lambda v: isinstance(v, str) and not v.strip()))
     if empty.any():
         raise ScoringInputError(
             f"{_row(_first(empty))}: criterion is empty (with a criterion column every row "
             "names the criterion its rating judges)"
         )
-    kinds = {v: type(v) for v in pd.unique(column.astype(object))}
-    bad = [v for v, kind in kinds.items() if not issubclass(kind, str)]
-    if bad:
-        label = _first(column.astype(object).isin(bad[:1]))
-        value = column.loc[label]
+    bad = ~text
+    if bad.any():
+        label = _first(bad)
+        value = values[bad.to_numpy()].iloc[0]
         if isinstance(value, bool | np.bool_):
             kind = "a yes/no value"
         elif isinstance(value, int | float | np.number):
