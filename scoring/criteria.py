@@ -30,12 +30,14 @@ from scoring.scale import Scale
 from scoring.stability import stability
 
 CRITERION = "criterion"
+# A criterion is a name ("importance") or a whole-number id (a database key), one kind per table.
+Criterion = str | int
 
 
-def split_by_criterion(df: pd.DataFrame, scale: Scale | None = None) -> dict[str, pd.DataFrame]:
+def split_by_criterion(df: pd.DataFrame, scale: Scale | None = None) -> dict[Criterion, pd.DataFrame]:
     """The validated ratings of each criterion, without the ``criterion`` column.
 
-    Keys in order of first appearance in the table (the order a study lists its criteria in
+    Keys (names, or ids if the column holds ids) in order of first appearance in the table (the order a study lists its criteria in
     is usually the order its ratings are exported in). Each part is a table every other
     function of the package accepts. Raises ScoringInputError without a ``criterion`` column,
     plus the ``validate_ratings`` errors (an empty criterion, or one that is not text).
@@ -43,12 +45,12 @@ def split_by_criterion(df: pd.DataFrame, scale: Scale | None = None) -> dict[str
     clean = validate_ratings(df, scale or Scale())
     if CRITERION not in clean.columns:
         raise ScoringInputError("the ratings have no 'criterion' column to split by")
-    names = [str(name) for name in pd.unique(clean[CRITERION])]
+    names = list(pd.unique(clean[CRITERION]))
     parts = dict(tuple(clean.groupby(CRITERION, sort=False)))
     return {name: parts[name].drop(columns=CRITERION) for name in names}
 
 
-def _one_round(df: pd.DataFrame, scale: Scale, what: str) -> dict[str, pd.DataFrame]:
+def _one_round(df: pd.DataFrame, scale: Scale, what: str) -> dict[Criterion, pd.DataFrame]:
     parts = split_by_criterion(df, scale)
     for part in parts.values():
         single_round(part, what)
@@ -64,7 +66,7 @@ def alpha_by_criterion(
     ci_method: CiMethod = "units",
     min_alpha: float = TENTATIVE,
     confidence: float = 0.95,
-) -> dict[str, AlphaResult]:
+) -> dict[Criterion, AlphaResult]:
     """``scoring.alpha`` on each criterion's ratings of one round (keys as in
     ``split_by_criterion``). Every criterion's interval uses the same ``seed``."""
     scale = scale or Scale()
@@ -84,7 +86,7 @@ def alpha_by_criterion_and_group(
     ci_method: CiMethod = "units",
     min_alpha: float = TENTATIVE,
     confidence: float = 0.95,
-) -> dict[str, dict[str, AlphaResult]]:
+) -> dict[Criterion, dict[str, AlphaResult]]:
     """``scoring.alpha_by_group`` on each criterion's ratings of one round: criterion →
     group → alpha. A group with no rating on a criterion has no entry for it. The caller
     decides what may be shown (the web app hides groups of fewer than 3 raters). Raises
@@ -106,7 +108,7 @@ def stability_by_criterion(
     scale: Scale | None = None,
     max_changed_pct: float = 15.0,
     significance: float = 0.05,
-) -> dict[str, pd.DataFrame]:
+) -> dict[Criterion, pd.DataFrame]:
     """``scoring.stability`` per criterion: a panellist's rating of an item on a criterion is
     paired with their rating of the same item on the same criterion in the other round.
 
@@ -134,7 +136,7 @@ class CriterionAnalysis:
     round was given (see ``scoring.stability`` for its columns).
     """
 
-    criterion: str
+    criterion: Criterion
     alpha: AlphaResult
     groups: dict[str, AlphaResult] = field(default_factory=dict)
     stability: pd.DataFrame | None = None
@@ -165,7 +167,7 @@ def analyse_by_criterion(
     previous: pd.DataFrame | None = None,
     max_changed_pct: float = 15.0,
     significance: float = 0.05,
-) -> dict[str, CriterionAnalysis]:
+) -> dict[Criterion, CriterionAnalysis]:
     """Per criterion of one round: alpha with its interval, alpha per stakeholder group (when
     there is a ``group`` column) and, given the ``previous`` round's ratings, stability.
 
@@ -182,7 +184,7 @@ def analyse_by_criterion(
         if previous is not None
         else {}
     )
-    out: dict[str, CriterionAnalysis] = {}
+    out: dict[Criterion, CriterionAnalysis] = {}
     for name, part in parts.items():
         options = (level, scale, bootstrap, seed, ci_method, min_alpha, confidence)
         out[name] = CriterionAnalysis(

@@ -60,11 +60,17 @@ def _numeric_ratings(raw: pd.Series) -> pd.Series:
     return converted.astype(float)
 
 
-def _check_criteria(column: pd.Series) -> None:
-    """Criteria are names: refuse empty cells and anything that is not text, naming the row.
+def _is_id(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
-    Numbers are refused rather than turned into names, so a rating typed into the criterion
-    column (or columns swapped) is caught, and "1" and 1.0 can never be two criteria.
+
+def _check_criteria(column: pd.Series) -> pd.Series:
+    """Criteria are names (text) or whole-number ids, one kind per table; return the column
+    with names trimmed and ids as Python ints, or raise naming the row.
+
+    Refused: an empty cell; a fraction, yes/no value or anything else; names mixed with
+    numbers (a number typed into a column of names is more likely a rating in the wrong
+    column than a criterion, and "2" and 2 must never be two criteria).
     """
     values = column.astype(object)
     # One isinstance per cell, not pd.unique: an unhashable cell (a list) must give the
@@ -76,20 +82,35 @@ def _check_criteria(column: pd.Series) -> None:
             f"{_row(_first(empty))}: criterion is empty (with a criterion column every row "
             "names the criterion its rating judges)"
         )
-    bad = ~text
+    ids = values.map(_is_id)
+    bad = ~(text | ids)
     if bad.any():
         label = _first(bad)
         value = values[bad.to_numpy()].iloc[0]
         if isinstance(value, bool | np.bool_):
             kind = "a yes/no value"
-        elif isinstance(value, int | float | np.number):
-            kind = "a number"
+        elif isinstance(value, float | np.floating):
+            kind = "a number with a fraction"
         else:
             kind = f"of type {type(value).__name__}"
         raise ScoringInputError(
-            f"{_row(label)}: criterion {value!r} is {kind}, not a name; criteria are text "
-            "such as 'importance'"
+            f"{_row(label)}: criterion {value!r} is {kind}; a criterion is a name (text such "
+            "as 'importance') or a whole-number id"
         )
+    if text.any() and ids.any():
+        # The row where the kind first changes is the one that breaks the pattern.
+        odd = ids if bool(text.iloc[0]) else text
+        label = _first(odd)
+        value = values[odd.to_numpy()].iloc[0]
+        first = values.iloc[0]
+        raise ScoringInputError(
+            f"{_row(label)}: criterion {value!r} mixes "
+            + ("a number with names" if bool(text.iloc[0]) else "a name with numbers")
+            + f" (the first row has {first!r}); a criterion column holds names or ids, not both"
+        )
+    if text.any():
+        return values.map(str.strip)
+    return values.map(int)
 
 
 def validate_ratings(df: pd.DataFrame, scale: Scale) -> pd.DataFrame:
@@ -99,13 +120,14 @@ def validate_ratings(df: pd.DataFrame, scale: Scale) -> pd.DataFrame:
     where empty (only if the column exists) and integer ``round`` (only if it exists).
 
     With a ``criterion`` column a panellist may rate an item once per criterion; the
-    criterion is kept (trimmed) and must be non-empty text.
+    criterion is kept (names trimmed) and must be a non-empty name or a whole-number id
+    (the same kind throughout).
 
     Raises ScoringInputError naming the row for: a missing column, an empty panellist or item,
-    an empty criterion or one that is not text, a rating that is not a number, a rating off
-    the scale or between scale points, a round that is not a whole number, a panellist rating
-    the same item twice in a round (on the same criterion), or a panellist listed in two
-    groups.
+    an empty criterion, one that is neither a name nor an id, or a mix of both, a rating that
+    is not a number, a rating off the scale or between scale points, a round that is not a
+    whole number, a panellist rating the same item twice in a round (on the same criterion),
+    or a panellist listed in two groups.
     """
     if not isinstance(df, pd.DataFrame):
         raise ScoringInputError("ratings must be a pandas DataFrame")
@@ -140,8 +162,7 @@ def validate_ratings(df: pd.DataFrame, scale: Scale) -> pd.DataFrame:
         )
     keys = ["panellist", "item"]
     if "criterion" in out.columns:
-        _check_criteria(out["criterion"])
-        out["criterion"] = out["criterion"].astype(object).map(str.strip)
+        out["criterion"] = _check_criteria(out["criterion"])
         keys.append("criterion")
     if "round" in out.columns:
         rounds = pd.to_numeric(out["round"].astype(object), errors="coerce")

@@ -188,8 +188,10 @@ def test_one_panellist_may_rate_an_item_once_per_criterion_not_twice_on_one() ->
         (["importance", "", "validity"], "row 1: criterion is empty"),
         (["importance", None, "validity"], "row 1: criterion is empty"),
         (["importance", "  ", "validity"], "row 1: criterion is empty"),
-        (["importance", "validity", 3], "row 2: criterion 3 is a number, not a name"),
-        ([1.0, 2.0, 3.0], "row 0: criterion 1.0 is a number, not a name"),
+        (["importance", np.nan, "validity"], "row 1: criterion is empty"),
+        (["importance", "validity", 3], "row 2: criterion 3 mixes a number with names"),
+        ([3, 4, "validity"], "row 2: criterion 'validity' mixes a name with numbers"),
+        ([1.0, 2.0, 3.0], "row 0: criterion 1.0 is a number with a fraction"),
         (["importance", True, "validity"], "row 1: criterion True is a yes/no value"),
         (["importance", "validity", ["a", "b"]], "row 2: criterion ['a', 'b'] is of type list"),
     ],
@@ -398,4 +400,18 @@ def test_an_xlsx_criterion_column_mixing_names_and_numbers_is_refused(
         }
     ).to_excel(path, index=False)
     assert main([str(path)]) == 2
-    assert "row 4: criterion 2 is a number, not a name" in capsys.readouterr().err
+    assert "row 4: criterion 2 mixes a number with names" in capsys.readouterr().err
+
+
+def test_criteria_may_be_whole_number_ids_and_keep_them_as_keys() -> None:
+    df = criterion_table(seed=4)
+    ids = df.assign(criterion=df["criterion"].map({c: k + 1 for k, c in enumerate(CRITERIA)}))
+    by_name = alpha_by_criterion(df, bootstrap=0)
+    by_id = alpha_by_criterion(ids, bootstrap=0)
+    assert list(by_id) == [1, 2, 3]
+    assert [r.value for r in by_id.values()] == [r.value for r in by_name.values()]
+    assert list(split_by_criterion(ids.assign(criterion=ids["criterion"].astype(np.int64)))) == [
+        1,
+        2,
+        3,
+    ]
