@@ -22,9 +22,9 @@ from scoring.reliability import (
     TENTATIVE,
     AlphaResult,
     CiMethod,
+    _alpha_by_group_validated,
+    _alpha_validated,
     _check_options,
-    alpha,
-    alpha_by_group,
 )
 from scoring.scale import Scale
 from scoring.stability import stability
@@ -34,11 +34,14 @@ CRITERION = "criterion"
 Criterion = str | int
 
 
-def split_by_criterion(df: pd.DataFrame, scale: Scale | None = None) -> dict[Criterion, pd.DataFrame]:
+def split_by_criterion(
+    df: pd.DataFrame, scale: Scale | None = None
+) -> dict[Criterion, pd.DataFrame]:
     """The validated ratings of each criterion, without the ``criterion`` column.
 
-    Keys (names, or ids if the column holds ids) in order of first appearance in the table (the order a study lists its criteria in
-    is usually the order its ratings are exported in). Each part is a table every other
+    Keys (names, or ids if the column holds ids) in order of first appearance in the table
+    (the order a study lists its criteria in is usually the order its ratings are exported
+    in). Each part is a table every other
     function of the package accepts. Raises ScoringInputError without a ``criterion`` column,
     plus the ``validate_ratings`` errors (an empty criterion, or one that is not text).
     """
@@ -71,8 +74,11 @@ def alpha_by_criterion(
     ``split_by_criterion``). Every criterion's interval uses the same ``seed``."""
     scale = scale or Scale()
     _check_options(level, ci_method, bootstrap, confidence)
+    # The parts are validated once, by the split; the private helpers do not check again.
     return {
-        name: alpha(part, level, scale, bootstrap, seed, ci_method, min_alpha, confidence)
+        name: _alpha_validated(
+            part, level, scale, bootstrap, seed, ci_method, min_alpha, confidence
+        )
         for name, part in _one_round(df, scale, "alpha_by_criterion").items()
     }
 
@@ -97,7 +103,9 @@ def alpha_by_criterion_and_group(
     if parts and "group" not in next(iter(parts.values())).columns:
         raise ScoringInputError("alpha_by_criterion_and_group needs a 'group' column")
     return {
-        name: alpha_by_group(part, level, scale, bootstrap, seed, ci_method, min_alpha, confidence)
+        name: _alpha_by_group_validated(
+            part, level, scale, bootstrap, seed, ci_method, min_alpha, confidence
+        )
         for name, part in parts.items()
     }
 
@@ -189,8 +197,8 @@ def analyse_by_criterion(
         options = (level, scale, bootstrap, seed, ci_method, min_alpha, confidence)
         out[name] = CriterionAnalysis(
             criterion=name,
-            alpha=alpha(part, *options),
-            groups=alpha_by_group(part, *options) if "group" in part.columns else {},
+            alpha=_alpha_validated(part, *options),
+            groups=_alpha_by_group_validated(part, *options) if "group" in part.columns else {},
             stability=moved.get(name) if previous is not None else None,
         )
     return out

@@ -73,16 +73,25 @@ def _check_criteria(column: pd.Series) -> pd.Series:
     column than a criterion, and "2" and 2 must never be two criteria).
     """
     values = column.astype(object)
-    # One isinstance per cell, not pd.unique: an unhashable cell (a list) must give the
-    # message below, not a TypeError.
-    text = values.map(lambda v: isinstance(v, str))
-    empty = values.isna() | (text & values.map(lambda v: isinstance(v, str) and not v.strip()))
+    missing = values.isna()
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "integer", "empty"):
+        # The usual table: one kind of value, checked in C; the few distinct names once.
+        text = ~missing if kind == "string" else pd.Series(False, index=values.index)
+        ids = ~missing if kind == "integer" else pd.Series(False, index=values.index)
+        blanks = [v for v in pd.unique(values[text]) if not v.strip()] if kind == "string" else []
+        empty = missing | values.isin(blanks)
+    else:
+        # Mixed or odd values (the error path): one isinstance per cell, which also copes
+        # with an unhashable cell (a list) and keeps 1, 1.0 and True apart.
+        text = values.map(lambda v: isinstance(v, str))
+        ids = values.map(_is_id)
+        empty = missing | (text & values.map(lambda v: isinstance(v, str) and not v.strip()))
     if empty.any():
         raise ScoringInputError(
             f"{_row(_first(empty))}: criterion is empty (with a criterion column every row "
             "names the criterion its rating judges)"
         )
-    ids = values.map(_is_id)
     bad = ~(text | ids)
     if bad.any():
         label = _first(bad)
@@ -109,8 +118,9 @@ def _check_criteria(column: pd.Series) -> pd.Series:
             + f" (the first row has {first!r}); a criterion column holds names or ids, not both"
         )
     if text.any():
-        return values.map(str.strip)
-    return values.map(int)
+        names = {v: v.strip() for v in pd.unique(values)}
+        return values.map(names)
+    return values.map({v: int(v) for v in pd.unique(values)})
 
 
 def validate_ratings(df: pd.DataFrame, scale: Scale) -> pd.DataFrame:

@@ -280,6 +280,22 @@ def alpha_by_group(
     single_criterion(clean, "alpha_by_group")
     if "group" not in clean.columns:
         raise ScoringInputError("alpha_by_group needs a 'group' column in the ratings")
+    return _alpha_by_group_validated(
+        clean, level, scale, bootstrap, seed, ci_method, min_alpha, confidence
+    )
+
+
+def _alpha_by_group_validated(
+    clean: pd.DataFrame,
+    level: Level,
+    scale: Scale,
+    bootstrap: int,
+    seed: int | None,
+    ci_method: CiMethod,
+    min_alpha: float,
+    confidence: float,
+) -> dict[str, AlphaResult]:
+    """``alpha_by_group`` on a validated one-round table with a ``group`` column."""
     return {
         str(group): _alpha_validated(
             part, level, scale, bootstrap, seed, ci_method, min_alpha, confidence
