@@ -114,6 +114,9 @@ class Study(db.Model):  # type: ignore[name-defined]
     share_specification: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="0"
     )
+    # Each panellist sees the items of a theme in their own fixed random order
+    # (delphi.ordering), against order effects; fixed once round 1 has opened.
+    random_item_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     stop_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The inspectors' guide (app/export/guide.py): who publishes it and what frames it.
     owner_organisation: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -361,6 +361,8 @@ def _methods(w: Writer, spec: dict[str, Any]) -> None:
     if m["rounds"]:
         w.table(tables.rounds_table(m, with_alpha=False))
     w.para(m["merging_note"])
+    if m.get("item_order"):
+        w.para(m["item_order"])
     w.heading("Agreement between panellists (Krippendorff's alpha)", 2)
     alpha = tables.alpha_table(m, whole_panel=True)
     if alpha[1]:

@@ -399,6 +399,9 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
     out.extend(_md_table(rounds_table(m, with_alpha=True)))
     add(m["merging_note"])
     add("")
+    if m.get("item_order"):
+        add(m["item_order"])
+        add("")
     if alpha_groups(m):
         add("Krippendorff's alpha by stakeholder group:")
         add("")

@@ -14,6 +14,7 @@ DESCRIPTIONS = {
     "study.settings_changed": "Changed the study's settings",
     "study.guide_settings_changed": "Changed the inspectors' guide settings",
     "study.reporting_settings_changed": "Changed the reporting settings",
+    "study.item_order_changed": "Changed the order panellists see the items in",
     "group.added": "Added a stakeholder group",
     "item.added": "Added an item",
     "item.deleted": "Deleted an item",

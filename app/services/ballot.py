@@ -13,6 +13,7 @@ from app.services.cycle import ChangeShown, content_of, version_changes
 from app.services.ratings import ratings_by_version
 from app.services.results import feedback_by_item, previous_closed_round, round_items_loaded
 from delphi import DecisionForPanel, ItemField, Scale, decision_for_panel
+from delphi.ordering import ballot_order
 
 
 @dataclass
@@ -88,9 +89,14 @@ def build_ballot(
             )
         }
     sections: dict[int, ThemeSection] = {}
-    ordered = sorted(
+    ordered = ballot_order(
         round_items_loaded(round_),
-        key=lambda ri: (ri.item_version.item.theme.position, ri.item_version.item.position),
+        theme_position=lambda ri: ri.item_version.item.theme.position,
+        item_position=lambda ri: ri.item_version.item.position,
+        item_id=lambda ri: ri.item_version.item_id,
+        study_id=round_.study_id,
+        panellist_id=panellist.id if panellist is not None else None,
+        shuffle=round_.study.random_item_order,
     )
     for round_item in ordered:
         version = round_item.item_version

@@ -72,6 +72,11 @@ EVIDENCE_FIGURES = [
     "di",
     "status",
 ]
+# methods.item_order when the study showed each panellist their own order (delphi.ordering).
+RANDOM_ORDER = (
+    "Against order effects, each panellist saw the items of each theme in a random order of "
+    "their own, the same in every round; the themes kept the study's order."
+)
 ANONYMITY = (
     "Panellists rated alone and saw each other only by pseudonym (for example "
     "\u201cPatient representative 3\u201d), in the ballot, the feedback between rounds and the "
@@ -574,6 +579,7 @@ def _methods(
         "merging_note": (
             "Merged items are recorded as an exclusion of the merged item, with the reason."
         ),
+        "item_order": RANDOM_ORDER if study.random_item_order else None,
         "stability": _stored_stability(rounds, items, snapshots),
         "attrition_bias": attrition_checks(study),
         "attrition_note": ATTRITION_NOTE,

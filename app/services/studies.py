@@ -50,6 +50,7 @@ class StudySettings:
     mode: str
     proposals_open: bool
     share_specification: bool = False
+    random_item_order: bool = False
 
 
 # Fixed once round 1 has opened, as the Delphi method requires.
@@ -61,10 +62,13 @@ FIXED_AFTER_ROUND_1 = (
     "max_iqr",
     "require_all_groups",
     "mode",
+    # Each panellist's order is fixed from round 1: switching mid-study would reorder the
+    # ballot panellists have already rated from.
+    "random_item_order",
 )
 SETTINGS_FIXED = (
-    "The scale and consensus rule are fixed once round 1 has opened, as the Delphi method "
-    "requires. You can still change the title, purpose and maximum rounds."
+    "The scale, consensus rule and item order are fixed once round 1 has opened, as the "
+    "Delphi method requires. You can still change the title, purpose and maximum rounds."
 )
 
 
@@ -98,8 +102,13 @@ def change_settings(study: Study, settings: StudySettings, actor: User) -> None:
         getattr(settings, name) != getattr(study, name) for name in FIXED_AFTER_ROUND_1
     ):
         raise DomainError(SETTINGS_FIXED)
+    order_changed = settings.random_item_order != study.random_item_order
     _apply(study, settings)
     audit.record(study.id, "study.settings_changed", by=actor.id)
+    if order_changed:
+        audit.record(
+            study.id, "study.item_order_changed", by=actor.id, random=settings.random_item_order
+        )
 
 
 @transactional

@@ -79,6 +79,13 @@ class StudyForm(AppForm):
     share_specification = BooleanField(
         "Panellists may read the specification (without names) once the study is completed"
     )
+    random_item_order = BooleanField(
+        "Show each panellist the items of a theme in a random order",
+        description=(
+            "Against order effects: each panellist gets their own order, the same in every "
+            "round; themes stay in your order. Fixed once round 1 opens."
+        ),
+    )
     max_rounds = WholeNumberField(
         "Maximum number of rounds",
         default=3,

@@ -67,6 +67,7 @@ def _study_settings(form: StudyForm) -> StudySettings:
         mode=form.mode.data or "rounds",
         proposals_open=bool(form.proposals_open.data),
         share_specification=bool(form.share_specification.data),
+        random_item_order=bool(form.random_item_order.data),
     )
 
 
@@ -105,6 +106,7 @@ def settings(slug: str) -> Response:
         form.mode.data = study.mode
         form.proposals_open.data = study.proposals_open
         form.share_specification.data = study.share_specification
+        form.random_item_order.data = study.random_item_order
     elif form.validate_on_submit():
         try:
             change_settings(study, _study_settings(form), current_user)

@@ -476,3 +476,36 @@ def test_the_retention_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_retention_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0016_retention(url)
+
+
+def _round_trip_0024_random_order(url: str) -> None:
+    from app.models import Study
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="shuffled")
+        panel.study.random_item_order = True
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0017_reporting_settings")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("studies")}
+        assert "random_item_order" not in columns
+        upgrade()
+        _every_model_column_exists()
+        study = db.session.scalar(db.select(Study).where(Study.slug == "shuffled"))
+        # The study survives; the setting comes back off, the order existing studies had.
+        assert study is not None and study.random_item_order is False
+        assert len(study.facilitators) == 1 and len(study.panellists) == 6
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_random_order_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0024_random_order(f"sqlite:///{tmp_path / 'order.sqlite3'}")
+
+
+def test_the_random_order_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0024_random_order(url)
