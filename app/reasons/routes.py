@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.access import item_of, membership, round_of
 from app.discussion.forms import SummaryForm
+from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import is_htmx, render
-from app.models import Item, Rating, Round, Study
+from app.models import Item, ItemVersion, Rating, Round, RoundItem, Study
 from app.reasons.forms import HideReasonForm
 from app.services import discussion_writes
 from app.services import reasons as svc
@@ -31,7 +33,13 @@ bp = Blueprint("reasons", __name__, url_prefix="/studies/<slug>/rounds/<int:numb
 
 def _item_in_round(study: Study, round_: Round, ref: str) -> Item:
     item = item_of(study, ref)
-    if not any(ri.item_version.item_id == item.id for ri in round_.round_items):
+    rated = db.session.scalar(
+        select(RoundItem.id)
+        .join(ItemVersion, ItemVersion.id == RoundItem.item_version_id)
+        .where(RoundItem.round_id == round_.id, ItemVersion.item_id == item.id)
+        .limit(1)
+    )
+    if rated is None:
         abort(404, description=f"{item.ref} was not rated in round {round_.number}.")
     return item
 
@@ -95,8 +103,9 @@ def review(slug: str, number: int) -> Response:
     study = _facilitator(slug)
     round_ = round_of(study, number)
     reader = svc.Reader(int(current_user.id), True)
-    items = [
-        ri.item_version.item
+    # The wording rated in this round, in the ballot's order of themes and items.
+    versions = [
+        ri.item_version
         for ri in sorted(
             round_items_loaded(round_),
             key=lambda ri: (ri.item_version.item.theme.position, ri.item_version.item.position),
@@ -108,7 +117,7 @@ def review(slug: str, number: int) -> Response:
         "reasons/review.html",
         study=study,
         round=round_,
-        items=items,
+        versions=versions,
         counts=svc.reason_counts(round_, reader),
         summaries=summaries,
         closed=svc.round_closed(round_),
