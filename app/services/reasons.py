@@ -115,6 +115,23 @@ def round_reasons(round_: Round, reader: Reader) -> dict[int, list[ReasonShown]]
     return out
 
 
+def reasons_in(round_ids: list[int], item_ids: list[int]) -> dict[tuple[int, int], list[Reason]]:
+    """Every reason given for `item_ids` in `round_ids`, hidden ones included (callers ask
+    `delphi.reasons`), by (round id, item id): one query, for the specification."""
+    if not round_ids or not item_ids:
+        return {}
+    rows = db.session.execute(
+        _with_reason()
+        .add_columns(Rating.round_id)
+        .where(Rating.round_id.in_(round_ids), ItemVersion.item_id.in_(item_ids))
+    ).all()
+    out: dict[tuple[int, int], list[Reason]] = {}
+    for row in rows:
+        reason = _reason(tuple(row)[:-1])
+        out.setdefault((row[-1], reason.item_id), []).append(reason)
+    return out
+
+
 def _shown(reasons: Iterable[Reason], round_: Round, reader: Reader) -> list[ReasonShown]:
     closed = round_closed(round_)
     return [

@@ -216,3 +216,38 @@ def test_a_completed_study_offers_no_hiding_and_refuses_it(app, panel, world):
     )
     assert refused.status_code == 409
     assert db.session.scalar(select(ReasonReview.id)) is None
+
+
+def test_the_specification_quotes_each_side_for_items_without_consensus(app, panel, world):
+    from app.services.export import build_specification
+
+    facilitator, _ = world
+    close(facilitator)
+    hidden = rating_id(panel.partners[1])
+    post_form(facilitator, f"{S}/rounds/1/reasons/ratings/{hidden}/hide", {"reason": "Rude"})
+    spec = build_specification(panel.study)
+    p1 = next(i for i in spec["no_consensus"] if i["ref"] == "P1")
+    # Top band: partners 1 (9) and 2 (8, hidden), patient 2 (7); bottom band: partner 3 (2).
+    assert p1["arguments"] == {
+        "round": 1,
+        "summary": "",
+        "for": [
+            {"text": REASONS[0], "group": "CQC"},
+            {"text": REASONS[4], "group": "Patient representatives"},
+        ],
+        "against": [{"text": HOSTILE, "group": "CQC"}],
+    }
+    html = facilitator.get(f"{S}/export/html").get_data(as_text=True)
+    assert f"\u201c{REASONS[0]}\u201d (CQC)" in html and REASONS[1] not in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    markdown = facilitator.get(f"{S}/export/md").get_data(as_text=True)
+    assert "For (rated 7-9):" in markdown and "Against (rated 1-3):" in markdown
+
+    post_form(
+        facilitator, f"{S}/rounds/1/reasons/items/P1/summary", {"summary": "Boards versus cost."}
+    )
+    spec = build_specification(panel.study)
+    p1 = next(i for i in spec["no_consensus"] if i["ref"] == "P1")
+    assert (p1["arguments"]["summary"], p1["arguments"]["for"]) == ("Boards versus cost.", [])
+    html = facilitator.get(f"{S}/export/html").get_data(as_text=True)
+    assert "Summary of the arguments: Boards versus cost." in html
