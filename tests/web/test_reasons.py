@@ -251,3 +251,40 @@ def test_the_specification_quotes_each_side_for_items_without_consensus(app, pan
     assert (p1["arguments"]["summary"], p1["arguments"]["for"]) == ("Boards versus cost.", [])
     html = facilitator.get(f"{S}/export/html").get_data(as_text=True)
     assert "Summary of the arguments: Boards versus cost." in html
+
+
+def test_the_demo_shows_round_one_reasons_in_its_feedback_with_one_hidden(app):
+    from app.demo import HIDDEN_REASON, HIDDEN_WHY, seed_demo
+    from app.models import Panellist, User
+
+    demo = seed_demo()
+    patient = db.session.scalar(select(User).where(User.email == "patient1@demo.test"))
+    reader = app.test_client()
+    sign_in(reader, patient)
+    slug = f"/studies/{demo.slug}"
+    feedback = page(get_page(reader, f"{slug}/rounds/1/feedback"))
+    sections = feedback.select("details.app-reasons")
+    assert len(sections) >= 10
+    assert any("from patient representatives" in s.get_text() for s in sections)
+    every = ""
+    for item in demo.items:
+        response = reader.get(f"{slug}/rounds/1/reasons/items/{item.ref}?voices=patients")
+        if response.status_code == 200:
+            every += text_of(response)
+    assert "Patient voice" in every and HIDDEN_REASON not in every
+
+    author = db.session.scalar(
+        select(User)
+        .join(Panellist, Panellist.user_id == User.id)
+        .join(Rating, Rating.panellist_id == Panellist.id)
+        .where(Rating.reason == HIDDEN_REASON)
+    )
+    own = app.test_client()
+    sign_in(own, author)
+    mine = ""
+    for item in demo.items:
+        response = own.get(f"{slug}/rounds/1/reasons/items/{item.ref}")
+        if response.status_code == 200:
+            mine += text_of(response)
+    assert HIDDEN_REASON in mine and HIDDEN_WHY in mine
+    assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "reason.hidden"))
