@@ -63,13 +63,13 @@ def test_a_panellist_reads_an_items_reasons_on_the_feedback_at_375_pixels(
     panel, page_at = closed_round
     page = page_at(panel.partners[1].user)
     page.goto(f"{live_server}{S}/rounds/1/feedback")
-    section = page.locator("details.app-reasons").first
+    section = page.locator("details.app-given-reasons").first
     section.locator("summary").click()
-    expect(section.locator(".app-reason").first).to_be_visible()
+    expect(section.locator(".app-given-reason").first).to_be_visible()
     expect(section.get_by_text("Rated 7-9 (critical, include): 3 reasons")).to_be_visible()
     expect(section.get_by_text("<b>Not</b> for inspectors.")).to_be_visible()
     section.get_by_role("link", name="patient voices only").click()
-    expect(section.locator(".app-reason")).to_have_count(2)
+    expect(section.locator(".app-given-reason")).to_have_count(2)
     assert fits_width(page)
     screenshot(page, "partner-feedback-reasons-375")
     assert axe_violations(page) == []
@@ -79,9 +79,9 @@ def test_a_facilitator_reviews_the_reasons_at_375_pixels(live_server, closed_rou
     panel, page_at = closed_round
     page = page_at(panel.facilitator)
     page.goto(f"{live_server}{S}/rounds/1/reasons")
-    section = page.locator("details.app-reasons").first
+    section = page.locator("details.app-given-reasons").first
     section.locator("summary").click()
-    expect(section.locator(".app-reason").first).to_be_visible()
+    expect(section.locator(".app-given-reason").first).to_be_visible()
     section.get_by_role("link", name="by stakeholder group").click()
     expect(section.get_by_role("heading", name="Patient representatives")).to_be_visible()
     assert fits_width(page)

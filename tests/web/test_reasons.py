@@ -68,7 +68,7 @@ def test_the_feedback_shows_how_many_reasons_and_opens_them_grouped_by_band(app,
         "Reasons the panel gave for P1 (5, 2 from patient representatives)"
     )
     listing = page(reasons_page(reader))
-    headings = [h.get_text(" ", strip=True) for h in listing.select(".app-reason-band")]
+    headings = [h.get_text(" ", strip=True) for h in listing.select(".app-given-reason-band")]
     assert headings == [
         "Rated 7-9 (critical, include): 3 reasons",
         "Rated 4-6 (uncertain): 1 reason",
@@ -101,7 +101,8 @@ def test_patient_voices_only_shows_patient_representatives(app, panel, world):
     shown = text_of(reasons_page(reader, voices="patients"))
     assert "Patients rarely hear about studies." in shown and "Patients want to be asked." in shown
     assert "Inspectors already ask this." not in shown
-    highlighted = page(reasons_page(reader, voices="highlight")).select(".app-reason--patient")
+    highlighted = page(reasons_page(reader, voices="highlight"))
+    highlighted = highlighted.select(".app-given-reason--patient")
     assert len(highlighted) == 2
 
 
@@ -146,7 +147,7 @@ def test_a_hidden_reason_is_gone_for_others_and_its_author_reads_why(app, panel,
     other = text_of(reasons_page(client_for(app, panel.partners[1])))
     assert "Boards must see research" not in other and "Names a" not in other
     counts = page(get_page(client_for(app, panel.partners[1]), f"{S}/rounds/1/feedback"))
-    assert "(4, 2 from patient" in counts.select_one(".app-reasons summary").get_text()
+    assert "(4, 2 from patient" in counts.select_one(".app-given-reasons summary").get_text()
 
     own = reasons_page(client_for(app, author))
     assert "Boards must see research as core business." in text_of(own)
@@ -185,8 +186,8 @@ def test_the_results_page_sorts_every_reason_by_band_or_by_group(app, panel, wor
     results = page(get_page(facilitator, f"{S}/rounds/1/results"))
     assert results.select_one(f"#reasons-{panel.study.items[0].id}") is not None
     by_band = [
-        li.select_one(".app-reason__by").get_text(" ", strip=True).replace(" .", ".")
-        for li in page(reasons_page(facilitator, sort="band")).select("li.app-reason")
+        li.select_one(".app-given-reason__by").get_text(" ", strip=True).replace(" .", ".")
+        for li in page(reasons_page(facilitator, sort="band")).select("li.app-given-reason")
     ]
     assert by_band == [
         "CQC partner 1. Rated 9",
@@ -196,11 +197,14 @@ def test_the_results_page_sorts_every_reason_by_band_or_by_group(app, panel, wor
         "CQC partner 3. Rated 2",
     ]
     groups = page(reasons_page(facilitator, sort="group"))
-    assert [h.get_text(strip=True) for h in groups.select(".app-reason-group h2")] == [
+    assert [h.get_text(strip=True) for h in groups.select(".app-given-reason-group h2")] == [
         "CQC",
         "Patient representatives",
     ]
-    order = [li.select_one(".app-reason__text").get_text() for li in groups.select("li.app-reason")]
+    order = [
+        li.select_one(".app-given-reason__text").get_text()
+        for li in groups.select("li.app-given-reason")
+    ]
     assert order[:3] == [REASONS[0], REASONS[1], HOSTILE]
 
 
@@ -263,7 +267,7 @@ def test_the_demo_shows_round_one_reasons_in_its_feedback_with_one_hidden(app):
     sign_in(reader, patient)
     slug = f"/studies/{demo.slug}"
     feedback = page(get_page(reader, f"{slug}/rounds/1/feedback"))
-    sections = feedback.select("details.app-reasons")
+    sections = feedback.select("details.app-given-reasons")
     assert len(sections) >= 10
     assert any("from patient representatives" in s.get_text() for s in sections)
     every = ""
