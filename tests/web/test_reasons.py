@@ -149,6 +149,11 @@ def test_a_hidden_reason_is_gone_for_others_and_its_author_reads_why(app, panel,
     counts = page(get_page(client_for(app, panel.partners[1]), f"{S}/rounds/1/feedback"))
     assert "(4, 2 from patient" in counts.select_one(".app-given-reasons summary").get_text()
 
+    author_counts = page(get_page(client_for(app, author), f"{S}/rounds/1/feedback"))
+    assert "(5, 2 from patient" in author_counts.select_one(".app-given-reasons summary").get_text()
+    review = text_of(get_page(facilitator, f"{S}/rounds/1/reasons"))
+    assert "5 reasons, 2 from patient representatives, 1 hidden" in review
+
     own = reasons_page(client_for(app, author))
     assert "Boards must see research as core business." in text_of(own)
     assert "Hidden from the panel by a facilitator. Why: Names a <i>trust</i>" in text_of(own)
