@@ -32,16 +32,22 @@ bp = Blueprint("reasons", __name__, url_prefix="/studies/<slug>/rounds/<int:numb
 
 
 def _item_in_round(study: Study, round_: Round, ref: str) -> Item:
+    """The item `ref`, if rated in the round; 404 otherwise."""
+    return _rated_version(study, round_, ref).item
+
+
+def _rated_version(study: Study, round_: Round, ref: str) -> ItemVersion:
+    """The version of item `ref` rated in the round; 404 if it was not rated there."""
     item = item_of(study, ref)
     rated = db.session.scalar(
-        select(RoundItem.id)
-        .join(ItemVersion, ItemVersion.id == RoundItem.item_version_id)
+        select(ItemVersion)
+        .join(RoundItem, RoundItem.item_version_id == ItemVersion.id)
         .where(RoundItem.round_id == round_.id, ItemVersion.item_id == item.id)
         .limit(1)
     )
     if rated is None:
         abort(404, description=f"{item.ref} was not rated in round {round_.number}.")
-    return item
+    return rated
 
 
 def _facilitator(slug: str) -> Study:
@@ -89,9 +95,10 @@ def item(slug: str, number: int, ref: str) -> Response:
     member = membership(slug)
     study = member.study
     round_ = round_of(study, number)
-    found = _item_in_round(study, round_, ref)
+    version = _rated_version(study, round_, ref)
+    found = version.item
     reader = svc.Reader(int(current_user.id), member.is_facilitator)
-    context = _list_context(study, round_, found, reader)
+    context = _list_context(study, round_, found, reader) | {"version": version}
     if is_htmx():
         return render("reasons/_list.html", **context)
     return render("reasons/item.html", **context)
