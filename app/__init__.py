@@ -129,6 +129,9 @@ def register_blueprints(app: Flask) -> None:
     from app.indicators.routes import bp as indicators_bp
 
     app.register_blueprint(indicators_bp)
+    from app.reasons.routes import bp as reasons_bp
+
+    app.register_blueprint(reasons_bp)
     from app.consent.routes import bp as consent_bp
 
     app.register_blueprint(consent_bp)

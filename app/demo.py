@@ -335,6 +335,32 @@ REASONS = {
 }
 
 
+# Patient representatives speak from their own experience: the feedback's "patient voices"
+# filter then finds something of its own. Chosen without the random generator, so the demo's
+# ratings stay as they were.
+PATIENT_REASONS = {
+    "high": [
+        "I was never asked about a study while I was being treated; I would have said yes.",
+        "Patients trust a trust whose board talks about research openly.",
+    ],
+    "mid": [
+        "It matters to patients, but the question is hard to answer in plain words.",
+        "Good aim; patients would need to see what it changes.",
+    ],
+    "low": [
+        "Patients care more about being asked than about counts of studies.",
+        "This measures paperwork, not whether patients are offered a chance.",
+    ],
+}
+# A reason the facilitator hid after round 1 (shown to its author with why).
+HIDDEN_REASON = "The research lead at my own trust would never manage this."
+HIDDEN_WHY = "It points to one person at one trust; please keep reasons general."
+
+
+def _band_key(score: int) -> str:
+    return "high" if score >= 7 else "low" if score <= 3 else "mid"
+
+
 def _score(rng: random.Random, mean: float, spread: float) -> int:
     return max(1, min(9, round(rng.gauss(mean, spread))))
 
@@ -342,7 +368,7 @@ def _score(rng: random.Random, mean: float, spread: float) -> int:
 def _reason(rng: random.Random, score: int) -> str:
     if rng.random() > 0.3:
         return ""
-    return rng.choice(REASONS["high" if score >= 7 else "low" if score <= 3 else "mid"])
+    return rng.choice(REASONS[_band_key(score)])
 
 
 def seed_demo(seed: int = 20261123) -> Study:
@@ -375,6 +401,7 @@ def seed_demo(seed: int = 20261123) -> Study:
     )
 
     _pin_summaries(study, facilitator)
+    _hide_one_reason(study, round1, facilitator)
     round2 = open_round(
         study,
         actor=facilitator,
@@ -553,13 +580,17 @@ def _rate(
                 score = _score(rng, mean, 1.3 if 4 <= mean <= 7 else 0.9)
             else:
                 score = _score(rng, mean + (0.4 if mean >= 6 else -0.4), 0.9)
+            reason = _reason(rng, score)
+            if reason and panellist.role == PanelRole.PATIENT_REP.value:
+                options = PATIENT_REASONS[_band_key(score)]
+                reason = options[(panellist.id + round_item.item_version_id) % len(options)]
             db.session.add(
                 Rating(
                     round_id=round_.id,
                     panellist_id=panellist.id,
                     item_version_id=round_item.item_version_id,
                     score=score,
-                    reason=_reason(rng, score),
+                    reason=reason,
                 )
             )
 
@@ -674,3 +705,27 @@ def _pin_summaries(study: Study, facilitator: User) -> None:
     host = Viewer(user_id=facilitator.id, panellist=None, is_facilitator=True)
     for ref, text in SUMMARIES.items():
         pin_summary(study, item_of(study, ref), host, text)
+
+
+def _hide_one_reason(study: Study, round_: Round, facilitator: User) -> None:
+    """The facilitators' review of round 1's reasons: one partner's reason named a person, so
+    it was hidden (the audit log and its author's feedback say why)."""
+    from app.services.reasons import hide_reason
+
+    rating = db.session.scalar(
+        select(Rating)
+        .join(Panellist, Panellist.id == Rating.panellist_id)
+        .where(
+            Rating.round_id == round_.id,
+            Rating.reason != "",
+            Rating.score <= 3,
+            Panellist.role == PanelRole.PARTNER.value,
+        )
+        .order_by(Rating.id)
+        .limit(1)
+    )
+    if rating is None:
+        return
+    with unit_of_work():
+        rating.reason = HIDDEN_REASON
+        hide_reason(study, rating, HIDDEN_WHY, actor_id=facilitator.id)

@@ -444,6 +444,22 @@ class Rating(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ReasonReview(db.Model):  # type: ignore[name-defined]
+    """A rating's reason hidden from the rest of the panel by a facilitator, with why
+    (`delphi.reasons`); its author still reads it, and the hiding reason. Deleted when shown
+    again (the audit log keeps both)."""
+
+    __tablename__ = "reason_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(
+        ForeignKey("ratings.id", ondelete="CASCADE"), unique=True
+    )
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    hidden_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class RoundSnapshot(db.Model):  # type: ignore[name-defined]
     """The frozen results of a closed round: computed once, never rewritten."""
 

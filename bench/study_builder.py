@@ -196,6 +196,9 @@ def build_study(
             mean = centre[k] + 0.3 * (number - 1) * (1 if centre[k] > 6 else -1)
             for pid in raters:
                 unable = rng.random() < 0.03
+                # About a quarter give a reason (the reasons pages read them), a few hostile.
+                draw = rng.random()
+                reason = "=SUM(A1)" if draw < 0.01 else f"Reason on item {k}" if draw < 0.25 else ""
                 rows.append(
                     {
                         "round_id": round_.id,
@@ -203,7 +206,7 @@ def build_study(
                         "item_version_id": vid,
                         "score": None if unable else max(1, min(9, round(rng.gauss(mean, 1.4)))),
                         "unable": unable,
-                        "reason": "=SUM(A1)" if rng.random() < 0.01 else "",
+                        "reason": reason,
                         "created_at": now,
                         "updated_at": now,
                     }

@@ -428,6 +428,11 @@ def _appendices(w: Writer, spec: dict[str, Any], top: str) -> None:
             w.table(tables.appendix_table(spec[key], top), caption=title)
         else:
             w.para(f"{title}: none.")
+    if tables.arguments_table(spec)[1]:
+        w.table(
+            tables.arguments_table(spec),
+            caption="Main arguments on each side of the items with no consensus",
+        )
     if revised:
         w.heading("Appendix D: revision history", 1)
         for item in revised:

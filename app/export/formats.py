@@ -90,6 +90,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
         "num", "pct", "span", "date", "alpha_text", "top_band", "all_items", "revised_items",
         "summary_table", "refs_line", "panel_method_text", "evidence_line", "group_line",
         "revision_lines", "history_table", "appendix_table", "round_figures_table",
+        "arguments_table",
         "group_matrix", "panel_table", "participation_table", "panel_participation_table",
         "rounds_table", "alpha_table",
         "stability_table", "panel_names_table", "attrition_line", "attrition_table",
@@ -354,6 +355,10 @@ def render_markdown(spec: dict[str, Any]) -> str:
         add("")
         if s[key]:
             out.extend(_md_table(appendix_table(s[key], top)))
+    if tables.arguments_table(s)[1]:
+        add("Main arguments on each side of the items with no consensus:")
+        add("")
+        out.extend(_md_table(tables.arguments_table(s)))
     add("## Appendix D: revision history")
     add("")
     revised = tables.revised_items(s)

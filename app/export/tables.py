@@ -241,6 +241,38 @@ def appendix_table(items: list[dict[str, Any]], top: str) -> TextTable:
     return header, [_appendix_row(i, with_reason) for i in items]
 
 
+def _quotes(quotes: list[dict[str, Any]]) -> str:
+    return "; ".join(f"\u201c{q['text']}\u201d ({q['group']})" for q in quotes)
+
+
+def arguments_text(item: dict[str, Any], spec: dict[str, Any]) -> str:
+    """The main arguments on each side of an item without consensus, as one paragraph: the
+    facilitators' summary, or reasons quoted with the stakeholder group that gave them."""
+    args = item.get("arguments") or {}
+    if args.get("summary"):
+        return f"Summary of the arguments: {args['summary']}"
+    bands = spec["study"]["scale"]["bands"]
+    parts = []
+    if args.get("for"):
+        parts.append(f"For (rated {bands['top'].split(':')[0]}): {_quotes(args['for'])}.")
+    if args.get("against"):
+        parts.append(
+            f"Against (rated {bands['bottom'].split(':')[0]}): {_quotes(args['against'])}."
+        )
+    return " ".join(parts)
+
+
+def arguments_table(spec: dict[str, Any]) -> TextTable:
+    """Items without consensus with the main arguments on each side (appendix C); items
+    with neither a summary nor a reason quoted are left out (no rows: no table)."""
+    rows = [
+        [i["ref"], arguments_text(i, spec)]
+        for i in spec["no_consensus"]
+        if any((i.get("arguments") or {}).get(key) for key in ("summary", "for", "against"))
+    ]
+    return ["Ref", "Main arguments on each side"], rows
+
+
 def round_figures_table(spec: dict[str, Any]) -> TextTable:
     """Every item's figures in every round it was rated: the full statistics."""
     top = top_band(spec)

@@ -22,6 +22,7 @@ from app.models import (
     Study,
 )
 from app.services.realtime import freeze_snapshot, is_realtime, snapshots_of
+from app.services.reasons import Reader, reason_counts
 from app.services.results import compute_results, round_items_loaded, snapshot_of
 from app.services.rounds import record_decisions
 from app.web import london
@@ -68,6 +69,7 @@ def _page(
         or study.status == StudyStatus.COMPLETED,
         live=live,
         live_snapshots=snapshots_of(round_) if is_realtime(study) else [],
+        reason_counts=reason_counts(round_, Reader(int(current_user.id), True)),
         status=status,
     )
 

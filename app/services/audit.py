@@ -52,6 +52,8 @@ DESCRIPTIONS = {
     "discussion.summary_removed": "Removed a discussion summary",
     "discussion.locked": "Locked a discussion",
     "discussion.unlocked": "Unlocked a discussion",
+    "reason.hidden": "Hid a rating's reason from the panel",
+    "reason.shown": "Showed a hidden rating reason to the panel again",
     "export.downloaded": "Downloaded the specification",
     "export.names_included": "Exported with panellists' names",
     "api_token.created": "Created an API token",

@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.services.cycle import reopenings
 from app.services.indicator_testing import specification_section
+from app.services.reasons import reasons_in
 from app.services.reporting import ATTRITION_NOTE, accord_checklist, attrition_checks, conduct
 from app.services.results import RULE_LABELS, compute_stability, rule_description
 from app.text.dates import london
@@ -46,12 +47,14 @@ from delphi import (
     StudyStatus,
 )
 from delphi import items as items_rule
+from delphi.reasons import main_arguments
 from scoring import plain
 
 # 1.1: group figures may be withheld (delphi.disclosure). 1.2: history's changed_fields,
 # panel and partners count observers apart, methods.completion_reason. 1.3: methods.
-# attrition_bias and conduct, reporting.accord (the ACCORD checklist).
-SCHEMA_VERSION = "1.3"
+# attrition_bias and conduct, reporting.accord (the ACCORD checklist). 1.4: arguments of
+# items without consensus (the summary, or reasons quoted from each side).
+SCHEMA_VERSION = "1.4"
 
 # The item fields a specification shows, in order, with people's names for them: those the
 # ballot shows panellists (`delphi.items`), so what was rated is what is presented.
@@ -329,6 +332,8 @@ def build_specification(
         else:
             undecided.append(record)
 
+    _add_arguments(study, rounds, undecided, summaries)
+
     spec = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(utcnow()),
@@ -439,6 +444,31 @@ def _panellists(study: Study) -> list[Panellist]:
             .order_by(Panellist.group_id, Panellist.id)
         )
     )
+
+
+def _add_arguments(
+    study: Study,
+    rounds: list[Round],
+    undecided: list[dict[str, Any]],
+    summaries: dict[int, dict[str, Any]],
+) -> None:
+    """The main arguments on each side of each item without consensus (`delphi.reasons`):
+    the pinned summary, or reasons quoted from the last round whose figures it shows."""
+    number_to_id = {r.number: r.id for r in rounds if r.closed_at is not None}
+    reasons = reasons_in(list(number_to_id.values()), [r["id"] for r in undecided])
+    for record in undecided:
+        evidence_round = (record["evidence"] or {}).get("round")
+        round_id = number_to_id.get(evidence_round) if evidence_round else None
+        summary = (summaries.get(record["id"]) or {}).get("summary", "")
+        args = main_arguments(
+            summary, reasons.get((round_id, record["id"]), []) if round_id else [], study.scale
+        )
+        record["arguments"] = {
+            "round": evidence_round if round_id else None,
+            "summary": args.summary,
+            "for": [{"text": q.text, "group": q.group} for q in args.for_],
+            "against": [{"text": q.text, "group": q.group} for q in args.against],
+        }
 
 
 def _discussion_summaries(study: Study, round_by_id: dict[int, Round]) -> dict[int, dict[str, Any]]:

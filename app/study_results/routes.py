@@ -6,7 +6,7 @@ who gave which rating."""
 from __future__ import annotations
 
 from flask import Blueprint, abort
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, item_of, membership, round_of
@@ -15,6 +15,7 @@ from app.htmx import render
 from app.services.export import build_specification
 from app.services.overview import feedback_for_round, item_history, study_overview
 from app.services.proposals import proposals_accepted_now
+from app.services.reasons import Reader, reason_counts
 from app.services.reporting import ATTRITION_NOTE, attrition_checks
 from app.services.results import snapshot_of
 from delphi import StudyStatus
@@ -67,6 +68,11 @@ def feedback(slug: str, number: int) -> Response:
         is_facilitator=member.is_facilitator,
         closed=closed,
         entries=feedback_for_round(round_, member.panellist) if closed else [],
+        reason_counts=(
+            reason_counts(round_, Reader(int(current_user.id), member.is_facilitator))
+            if closed
+            else {}
+        ),
         following=following,
         proposals_open=proposals_accepted_now(study)
         and member.panellist is not None

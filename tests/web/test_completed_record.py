@@ -23,6 +23,7 @@ from app.models import (
     Panellist,
     Proposal,
     Rating,
+    ReasonReview,
     Round,
     StakeholderGroup,
     Study,
@@ -54,6 +55,7 @@ RECORD = [
     Proposal,
     DiscussionThread,
     DiscussionMessage,
+    ReasonReview,
     LiveSnapshot,
 ]
 
@@ -111,6 +113,7 @@ def _completed_study() -> dict[str, Any]:
         "reply": reply.id,
         "version": round_.round_items[0].item_version_id,
         "item_id": p1.id,
+        "rating": db.session.scalar(select(Rating.id).where(Rating.round_id == round_.id)),
     }
 
 
@@ -182,6 +185,9 @@ def _facilitator_routes(w: dict[str, Any]) -> list[Route]:
         (f"{S}/discussion/messages/{w['message']}/hide", {"reason": "Afterwards"}),
         (f"{S}/discussion/messages/{w['message']}/unhide", {}),
         (f"{S}/discussion/channel/messages", {"channel-body": "A late word from us"}),
+        (f"{S}/rounds/1/reasons/ratings/{w['rating']}/hide", {"reason": "Afterwards"}),
+        (f"{S}/rounds/1/reasons/ratings/{w['rating']}/show", {}),
+        (f"{S}/rounds/1/reasons/items/P1/summary", {"summary": "Arguments, afterwards"}),
     ]
 
 

@@ -509,3 +509,49 @@ def test_the_random_order_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_random_order_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0024_random_order(url)
+
+
+def _round_trip_0019_reason_reviews(url: str) -> None:
+    from app.models import Rating, ReasonReview, Round
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="reasons")
+        round_ = Round(study_id=panel.study.id, number=1, status="closed")
+        db.session.add(round_)
+        db.session.flush()
+        version = panel.study.items[0].versions[0]
+        rating = Rating(
+            round_id=round_.id,
+            panellist_id=panel.raters[0].id,
+            item_version_id=version.id,
+            score=8,
+            reason="Kept through the migration",
+        )
+        db.session.add(rating)
+        db.session.flush()
+        db.session.add(ReasonReview(rating_id=rating.id, reason="Names a trust"))
+        db.session.commit()
+        round_id = round_.id
+        db.session.remove()
+        downgrade(revision="0017_reporting_settings")
+        assert "reason_reviews" not in inspect(db.engine).get_table_names()
+        upgrade()
+        _every_model_column_exists()
+        # The ratings and their reasons survive; the hiding went with its table.
+        kept = db.session.scalar(db.select(Rating.reason).where(Rating.round_id == round_id))
+        assert kept == "Kept through the migration"
+        assert db.session.scalar(db.select(db.func.count(ReasonReview.id))) == 0
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_reason_reviews_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0019_reason_reviews(f"sqlite:///{tmp_path / 'reasons.sqlite3'}")
+
+
+def test_the_reason_reviews_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0019_reason_reviews(url)

@@ -117,6 +117,14 @@ ROUTES = [
     ("GET", f"{S}/rounds/1/feedback", [302, 200, 200, 200, 200, 404]),
     ("GET", f"{S}/rounds/2/feedback", [302, 200, 200, 200, 200, 404]),
     ("GET", f"{S}/results", [302, 403, 403, 403, 200, 404]),
+    # rating reasons: the panel reads them; facilitators review (hide, summarise)
+    ("GET", f"{S}/rounds/1/reasons/items/P1", [302, 200, 200, 200, 200, 404]),
+    ("GET", f"{S}/rounds/1/reasons/items/NOPE", [302, 404, 404, 404, 404, 404]),
+    ("GET", f"{S}/rounds/1/reasons", [302, 403, 403, 403, 200, 404]),
+    ("POST", f"{S}/rounds/1/reasons/items/P1/summary", [302, 403, 403, 403, 303, 404]),
+    ("GET", f"{S}/rounds/1/reasons/ratings/999/hide", [302, 403, 403, 403, 404, 404]),
+    ("POST", f"{S}/rounds/1/reasons/ratings/999/hide", [302, 403, 403, 403, 404, 404]),
+    ("POST", f"{S}/rounds/1/reasons/ratings/999/show", [302, 403, 403, 403, 404, 404]),
     # shared with the panel only once the study is completed (and the setting allows)
     ("GET", f"{S}/specification", [302, 403, 403, 403, 403, 404]),
     ("GET", f"{S}/results/items/P1", [302, 403, 403, 403, 200, 404]),

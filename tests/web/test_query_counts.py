@@ -59,6 +59,16 @@ def statements_per_page(app: Flask, size: Size, slug: str) -> dict[str, tuple[in
         "item history": ("facilitator", f"/studies/{slug}/results/items/{built.busiest_ref}"),
         "channel": ("panellist", f"/studies/{slug}/discussion"),
         "panellist's thread": ("panellist", f"/studies/{slug}/discussion/{built.busiest_ref}"),
+        "reasons review": ("facilitator", f"/studies/{slug}/rounds/{size.rounds - 1}/reasons"),
+        "item's reasons": (
+            "panellist",
+            f"/studies/{slug}/rounds/{size.rounds - 1}/reasons/items/{built.busiest_ref}",
+        ),
+        "item's reasons by group": (
+            "facilitator",
+            f"/studies/{slug}/rounds/{size.rounds - 1}/reasons/items/{built.busiest_ref}"
+            "?sort=group&voices=highlight",
+        ),
     }
     for name, (role, url) in pages.items():
         first = clients[role].get(url)

@@ -149,8 +149,16 @@ def test_the_demo_pdf_is_five_pages_at_most_with_headings_and_tables_in_its_text
         "conduct": [],
         "declared_interests": [],
     }
+    # So are the arguments quoted for items without consensus (issue 16).
+    undecided = [{**i, "arguments": None} for i in spec["no_consensus"]]
     pdf = render_pdf(
-        {**spec, "indicator_testing": [], "methods": methods, "reporting": {"accord": []}}
+        {
+            **spec,
+            "indicator_testing": [],
+            "methods": methods,
+            "reporting": {"accord": []},
+            "no_consensus": undecided,
+        }
     )
     info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout
     pages = int(re.search(rb"Pages:\s+(\d+)", info).group(1))
