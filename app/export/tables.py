@@ -408,6 +408,46 @@ def declared_interests_table(methods: dict[str, Any]) -> TextTable:
     return ["Group", "Interests declared"], rows
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def ideas_round_text(methods: dict[str, Any]) -> str:
+    """The ideas round in a paragraph: questions, ideas, groups and outcomes; "" if none."""
+    ideas = methods.get("ideas_round")
+    if not ideas:
+        return ""
+    outcomes = ideas["outcomes"]
+    made, merged_into = ideas["items_made"], ideas["items_merged_into"]
+    fates = [
+        f"{outcomes['accepted']} became {_plural(len(made), 'new item')}"
+        + (f" ({', '.join(made)})" if made else ""),
+        f"{outcomes['merged']} were merged into existing items"
+        + (f" ({', '.join(merged_into)})" if merged_into else ""),
+        f"{outcomes['declined']} were declined with a reason given to their author",
+    ]
+    if outcomes["pending"]:
+        fates.append(f"{outcomes['pending']} had no answer from the facilitators")
+    groups = [g for g in ideas["by_group"] if g["ideas"]]
+    return (
+        "Before round 1, an open ideas round asked the panel "
+        f"{_plural(ideas['questions'], 'open question')} and invited candidate prompts and "
+        f"indicators. {_plural(ideas['contributors'], 'panellist')} contributed "
+        f"{_plural(ideas['ideas'], 'idea')} and {_plural(ideas['comments'], 'comment')} on "
+        f"each other's ideas, under pseudonyms, from {_plural(len(groups), 'stakeholder group')}. "
+        f"The facilitators curated them: {'; '.join(fates)}."
+    )
+
+
+def ideas_round_table(methods: dict[str, Any]) -> TextTable:
+    """Who contributed ideas, per stakeholder group."""
+    ideas = methods.get("ideas_round") or {}
+    rows = [
+        [g["group"], str(g["contributors"]), str(g["ideas"])] for g in ideas.get("by_group", [])
+    ]
+    return ["Group", "Panellists contributing", "Ideas"], rows
+
+
 ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [
     decision.past_label for decision in Decision
 ]
