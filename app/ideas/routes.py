@@ -84,6 +84,8 @@ def board(slug: str) -> Response:
         return _board(member, form=form)
     if member.panellist is None:
         abort(403, description="Panellists add ideas; facilitators curate them.")
+    if not member.panellist.panel_role.can_rate:
+        abort(403, description="Observers can read the ideas but cannot add ideas.")
     if form.validate():
         about = form.about.data or ""
         question = None
@@ -122,6 +124,8 @@ def comment(slug: str, idea_id: int) -> Response:
         abort(404)
     if member.panellist is None:
         abort(403, description="Panellists comment on ideas; facilitators curate them.")
+    if not member.panellist.panel_role.can_rate:
+        abort(403, description="Observers can read the ideas but cannot comment.")
     form = CommentForm()
     form.text.id = f"comment-{idea_id}"
     if form.validate_on_submit():
