@@ -412,6 +412,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
 def ideas_round_text(methods: dict[str, Any]) -> str:
     """The ideas round in a paragraph: questions, ideas, groups and outcomes; "" if none."""
     ideas = methods.get("ideas_round")
@@ -422,9 +426,10 @@ def ideas_round_text(methods: dict[str, Any]) -> str:
     fates = [
         f"{outcomes['accepted']} became {_plural(len(made), 'new item')}"
         + (f" ({', '.join(made)})" if made else ""),
-        f"{outcomes['merged']} were merged into existing items"
+        f"{outcomes['merged']} {_were(outcomes['merged'])} merged into existing items"
         + (f" ({', '.join(merged_into)})" if merged_into else ""),
-        f"{outcomes['declined']} were declined with a reason given to their author",
+        f"{outcomes['declined']} {_were(outcomes['declined'])} declined with a reason given "
+        "to their author",
     ]
     if outcomes["pending"]:
         fates.append(f"{outcomes['pending']} had no answer from the facilitators")

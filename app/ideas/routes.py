@@ -15,7 +15,7 @@ from app.htmx import render
 from app.ideas.forms import ActionForm, CommentForm, CurateForm, IdeaForm, QuestionForm
 from app.models import Item, OpenQuestion, Study
 from app.services import ideas as service
-from delphi import DomainError, ItemKind, StudyStatus
+from delphi import ConsentNeeded, DomainError, ItemKind, StudyStatus
 from delphi.ideas import IdeaOutcome, IdeasStatus, check_may_read, reason_visible
 
 bp = Blueprint("ideas", __name__, url_prefix="/studies/<slug>/ideas")
@@ -104,6 +104,8 @@ def board(slug: str) -> Response:
                     text=form.text.data or "",
                     theme=form.theme.data or "",
                 )
+            except ConsentNeeded as error:
+                return _to_consent(slug, error)
             except DomainError as error:
                 if error.status_code == 403:
                     abort(403, description=str(error))
@@ -131,6 +133,8 @@ def comment(slug: str, idea_id: int) -> Response:
     if form.validate_on_submit():
         try:
             service.add_comment(study, idea, member.panellist, form.text.data or "")
+        except ConsentNeeded as error:
+            return _to_consent(slug, error)
         except DomainError as error:
             if error.status_code == 403:
                 abort(403, description=str(error))
@@ -139,6 +143,11 @@ def comment(slug: str, idea_id: int) -> Response:
             flash("Comment added.", "success")
             return redirect(url_for("ideas.board", slug=slug, _anchor=f"idea-{idea_id}"), 303)
     return _board(member, comment=(idea_id, form), errors=field_errors(form), status=422)
+
+
+def _to_consent(slug: str, error: ConsentNeeded) -> Response:
+    flash(str(error), "error")
+    return redirect(url_for("consent.agree", slug=slug), 303)
 
 
 def _curate_form(study: Study) -> CurateForm:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import IdeaComment, Item, OpenQuestion, Panellist, Proposal, Study, User, utcnow
 from app.services import audit
+from app.services.consent import check_may_answer
 from app.services.studies import ItemFields, add_item
 from app.services.transaction import transactional
 from delphi import DomainError, ItemKind, RoundStatus, check_record_open
@@ -129,6 +130,8 @@ def add_idea(
     rules.check_may_contribute(
         study_status=study.study_status, ideas=status_of(study), role=panellist.panel_role
     )
+    # An idea is an answer: the panellist agrees to the participant information first.
+    check_may_answer(panellist)
     if question is not None and question.study_id != study.id:
         raise DomainError("Choose one of this study's questions.")
     if question is None and kind not in {k.value for k in ItemKind}:
@@ -156,6 +159,7 @@ def add_comment(study: Study, idea: Proposal, panellist: Panellist, text: str) -
     rules.check_may_contribute(
         study_status=study.study_status, ideas=status_of(study), role=panellist.panel_role
     )
+    check_may_answer(panellist)
     if not text.strip():
         raise DomainError("Enter your comment")
     comment = IdeaComment(proposal_id=idea.id, panellist_id=panellist.id, text=text.strip())

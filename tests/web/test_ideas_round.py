@@ -256,3 +256,40 @@ def test_the_specification_methods_say_how_many_ideas_from_which_groups_and_thei
         body = fac.get(f"/studies/test-study/export/{fmt}").get_data(as_text=True)
         assert "Ideas round" in body, fmt
         assert "3 ideas" in body and "became 1 new item (P4)" in body, fmt
+
+
+def test_an_idea_waits_for_consent_to_the_participant_information(app, panel):
+    from app.services.consent import publish_information
+
+    _open_with_question(app, panel)
+    publish_information(
+        panel.study, text="## About", statements="I agree.", actor=panel.facilitator
+    )
+    response = post_form(
+        _client(app, panel.partners[0].user), S, {"about": "prompt", "text": "An idea"}
+    )
+    assert response.headers["Location"].endswith("/studies/test-study/consent")
+    assert _ideas() == []
+
+
+def test_the_demo_study_shows_a_completed_ideas_round_whose_ideas_became_items(app):
+    from app.demo import seed_demo
+
+    study = seed_demo()
+    assert study.ideas_status == "closed"
+    ideas = service.ideas_for(study)
+    made = {i.result_item.ref for i in ideas if i.status == "accepted"}
+    assert made and made < {i.ref for i in study.items}  # some of the items, not all
+    # Two ideas became one item, each keeping the link to it.
+    by_item = [i.result_item_id for i in ideas if i.result_item_id]
+    assert len(by_item) > len(set(by_item))
+    assert any(i.status == "declined" and i.response for i in ideas)
+    # Those items were rated in round 1.
+    rated = {ri.item_version.item.ref for ri in study.rounds[0].round_items}
+    assert made <= rated
+    facilitator = _client(app, study.facilitators[0].user)
+    page = text_of(get_page(facilitator, "/studies/research-well-led/ideas/manage"))
+    assert "Items from ideas" in page and "From 2 ideas" in page
+    assert "Ideas round" in facilitator.get("/studies/research-well-led/export/md").get_data(
+        as_text=True
+    )
