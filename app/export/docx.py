@@ -354,7 +354,6 @@ def _methods(w: Writer, spec: dict[str, Any]) -> None:
     if tables.ideas_round_text(m):
         w.heading("Ideas round", 2)
         w.para(tables.ideas_round_text(m))
-        w.table(tables.ideas_round_table(m))
     w.heading("Consensus rule", 2)
     w.para(f"{c['label']}. {c['description']}")
     w.para(

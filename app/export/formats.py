@@ -95,7 +95,6 @@ HELPERS: dict[str, Callable[..., Any]] = {
         "stability_table", "panel_names_table", "attrition_line", "attrition_table",
         "conduct_lines", "accord_table", "declared_interests",
         "declared_interests_table", "declared_interests_text", "ideas_round_text",
-        "ideas_round_table",
     )
 } | {"testing_view": testing_view}  # fmt: skip
 
@@ -389,7 +388,6 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
         add("")
         add(md_text(tables.ideas_round_text(m)))
         add("")
-        out.extend(_md_table(tables.ideas_round_table(m)))
     c = s["consensus"]
     add("### Consensus rule")
     add("")

@@ -434,23 +434,21 @@ def ideas_round_text(methods: dict[str, Any]) -> str:
     if outcomes["pending"]:
         fates.append(f"{outcomes['pending']} had no answer from the facilitators")
     groups = [g for g in ideas["by_group"] if g["ideas"]]
+    # In the sentence rather than a table: the methods stay short (the demo's PDF).
+    from_groups = ", ".join(
+        f"{g['group']} ({_plural(g['ideas'], 'idea')} from "
+        f"{_plural(g['contributors'], 'panellist')})"
+        for g in groups
+    )
     return (
         "Before round 1, an open ideas round asked the panel "
         f"{_plural(ideas['questions'], 'open question')} and invited candidate prompts and "
         f"indicators. {_plural(ideas['contributors'], 'panellist')} contributed "
         f"{_plural(ideas['ideas'], 'idea')} and {_plural(ideas['comments'], 'comment')} on "
-        f"each other's ideas, under pseudonyms, from {_plural(len(groups), 'stakeholder group')}. "
-        f"The facilitators curated them: {'; '.join(fates)}."
+        f"each other's ideas, under pseudonyms, from {_plural(len(groups), 'stakeholder group')}"
+        + (f": {from_groups}" if groups else "")
+        + f". The facilitators curated them: {'; '.join(fates)}."
     )
-
-
-def ideas_round_table(methods: dict[str, Any]) -> TextTable:
-    """Who contributed ideas, per stakeholder group."""
-    ideas = methods.get("ideas_round") or {}
-    rows = [
-        [g["group"], str(g["contributors"]), str(g["ideas"])] for g in ideas.get("by_group", [])
-    ]
-    return ["Group", "Panellists contributing", "Ideas"], rows
 
 
 ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [

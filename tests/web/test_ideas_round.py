@@ -252,6 +252,20 @@ def test_the_specification_methods_say_how_many_ideas_from_which_groups_and_thei
     ]
     assert ideas["outcomes"] == {"pending": 0, "accepted": 2, "merged": 0, "declined": 1}
     assert ideas["items_made"] == ["P4"]
+    import jsonschema
+
+    from tests.web.test_export import SCHEMA
+
+    jsonschema.Draft202012Validator(SCHEMA).validate(spec)
+    broken = {**spec, "methods": {**spec["methods"], "ideas_round": {"ideas": "three"}}}
+    assert not jsonschema.Draft202012Validator(SCHEMA).is_valid(broken)
+    from io import BytesIO
+
+    from docx import Document
+
+    docx = fac.get("/studies/test-study/export/docx").data
+    words = "\n".join(p.text for p in Document(BytesIO(docx)).paragraphs)
+    assert "Ideas round" in words and "became 1 new item (P4)" in words
     for fmt in ("html", "md"):
         body = fac.get(f"/studies/test-study/export/{fmt}").get_data(as_text=True)
         assert "Ideas round" in body, fmt
