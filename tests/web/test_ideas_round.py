@@ -307,3 +307,22 @@ def test_the_demo_study_shows_a_completed_ideas_round_whose_ideas_became_items(a
     assert "Ideas round" in facilitator.get("/studies/research-well-led/export/md").get_data(
         as_text=True
     )
+
+
+def test_an_erasure_masks_a_name_in_comments_on_ideas_and_an_access_request_lists_them(app, panel):
+    from app.models import IdeaComment
+    from app.services.privacy import erase_person, export_person
+
+    service.open_ideas_round(panel.study, panel.facilitator)
+    person = panel.partners[0]
+    name, email = person.user.name, person.user.email
+    idea = service.add_idea(panel.study, panel.patients[0], question=None, kind="prompt", text="X")
+    service.add_comment(panel.study, idea, person, f"I am {name} and I agree.")
+    held = export_person(email)
+    assert held is not None
+    comments = [c for s in held["panels"] for c in s["comments_on_ideas"]]
+    assert [c["text"] for c in comments] == [f"I am {name} and I agree."]
+    erase_person(email)
+    db.session.expire_all()
+    text = db.session.scalar(select(IdeaComment.text))
+    assert name not in text and "[erased]" in text
