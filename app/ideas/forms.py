@@ -9,7 +9,7 @@ from delphi.ideas import IdeaOutcome
 class IdeaForm(AppForm):
     """An answer to an open question, or a candidate prompt or indicator."""
 
-    about = SelectField("What is your idea?", validate_choice=False)
+    about = SelectField("What kind of idea?", validate_choice=False)
     text = TextAreaField(
         "Your idea", validators=[DataRequired("Enter your idea"), Length(max=2000)]
     )

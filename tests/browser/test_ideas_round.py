@@ -54,8 +54,10 @@ def test_a_panellist_adds_an_idea_on_a_phone_and_the_facilitator_merges_two(
     page.get_by_role("button", name="Add idea").click()
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter your idea")
     assert axe_violations(page) == []
-    page.get_by_label("What is your idea?").select_option(f"q{question.id}")
-    page.get_by_label("Your idea").fill("Ask how the board hears about patients offered research.")
+    page.get_by_label("What kind of idea?").select_option(f"q{question.id}")
+    page.get_by_label("Your idea", exact=True).fill(
+        "Ask how the board hears about patients offered research."
+    )
     page.get_by_role("button", name="Add idea").click()
     expect(page.locator(".nhsuk-notification-banner")).to_contain_text("Your idea is on the board")
     page.locator(f"#idea-{first.id} summary").click()
