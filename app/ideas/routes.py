@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, url_for
@@ -19,6 +20,9 @@ from delphi import ConsentNeeded, DomainError, ItemKind, StudyStatus
 from delphi.ideas import IdeaOutcome, IdeasStatus, check_may_read, reason_visible
 
 bp = Blueprint("ideas", __name__, url_prefix="/studies/<slug>/ideas")
+
+# "q12": an answer to question 12. ASCII digits, and few of them: no id overflows a column.
+_QUESTION = re.compile(r"q([0-9]{1,9})")
 
 
 def _idea_form(study: Study) -> IdeaForm:
@@ -89,11 +93,14 @@ def board(slug: str) -> Response:
     if form.validate():
         about = form.about.data or ""
         question = None
-        if about.startswith("q") and about[1:].isdigit():
-            question = db.session.get(OpenQuestion, int(about[1:]))
+        asked = _QUESTION.fullmatch(about)
+        if asked:
+            question = db.session.get(OpenQuestion, int(asked.group(1)))
             if question is None or question.study_id != study.id:
                 question = None
                 form.about.errors = ["Choose one of the questions, or a candidate item"]
+        elif about not in {k.value for k in ItemKind}:
+            form.about.errors = ["Choose one of the questions, or a candidate item"]
         if not form.about.errors:
             try:
                 service.add_idea(
@@ -293,15 +300,15 @@ def curate(slug: str) -> Response:
             except (DomainError, ValueError) as error:
                 form.ideas.errors = [str(error)]
             else:
-                n = len(chosen)
-                ideas = f"{n} idea{'s' if n != 1 else ''}"
-                flash(
-                    f"{ideas} became {item.ref}."
-                    if item and form.outcome.data == IdeaOutcome.ACCEPTED
-                    else f"{ideas} merged into {item.ref}."
-                    if item
-                    else f"{ideas} declined.",
-                    "success",
-                )
+                flash(_curated(len(chosen), IdeaOutcome(form.outcome.data), item), "success")
                 return redirect(url_for("ideas.manage", slug=slug), 303)
     return _manage(study, curate_form=form, errors=field_errors(form), status=422)
+
+
+def _curated(n: int, outcome: IdeaOutcome, item: Item | None) -> str:
+    ideas = f"{n} idea{'s' if n != 1 else ''}"
+    if item is None:
+        return f"{ideas} declined. The authors see your reason."
+    if outcome is IdeaOutcome.ACCEPTED:
+        return f"{ideas} became {item.ref}."
+    return f"{ideas} merged into {item.ref}."

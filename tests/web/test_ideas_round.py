@@ -326,3 +326,15 @@ def test_an_erasure_masks_a_name_in_comments_on_ideas_and_an_access_request_list
     db.session.expire_all()
     text = db.session.scalar(select(IdeaComment.text))
     assert name not in text and "[erased]" in text
+
+
+@pytest.mark.parametrize(
+    "about", ["q99999999999999999999999", "q\u0661", "q-1", "answer", "", "q0"]
+)
+def test_a_hostile_choice_of_question_is_a_form_error(app, panel, about):
+    _open_with_question(app, panel)
+    page = post_form(
+        _client(app, panel.partners[0].user), S, {"about": about, "text": "x"}, status=422
+    )
+    assert "Choose one of the questions" in text_of(page)
+    assert _ideas() == []
