@@ -338,3 +338,19 @@ def test_a_hostile_choice_of_question_is_a_form_error(app, panel, about):
     )
     assert "Choose one of the questions" in text_of(page)
     assert _ideas() == []
+
+
+def test_the_accord_checklist_points_to_the_ideas_round_once_there_is_one(app, panel):
+    def where(number: int) -> str:
+        spec = build_specification(panel.study)
+        return next(r for r in spec["reporting"]["accord"] if r["item"] == number)["reported_in"]
+
+    assert "Ideas round" not in where(11) and "Ideas round" not in where(19)
+    service.open_ideas_round(panel.study, panel.facilitator)
+    assert where(11) == "Methods: Ideas round"
+    assert where(19).startswith("Methods: Ideas round; Methods: Rounds")
+    panel.study.item_sources = "Workshops"
+    db.session.commit()
+    assert (
+        where(11) == "Methods: Ideas round; Methods: Study conduct (Sources of the candidate items)"
+    )
