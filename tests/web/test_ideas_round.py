@@ -354,3 +354,28 @@ def test_the_accord_checklist_points_to_the_ideas_round_once_there_is_one(app, p
     assert (
         where(11) == "Methods: Ideas round; Methods: Study conduct (Sources of the candidate items)"
     )
+
+
+def test_the_data_export_lists_each_idea_under_its_pseudonym_with_its_outcome(app, panel):
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    fac, question = _open_with_question(app, panel)
+    author = panel.partners[0]
+    post_form(_client(app, author.user), S, {"about": f"q{question.id}", "text": "=1+1 idea"})
+    idea = _ideas()[0]
+    post_form(fac, f"{S}/curate", {"ideas": [idea.id], "outcome": "merged", "merge_into": "P2"})
+    archive = zipfile.ZipFile(io.BytesIO(fac.get("/studies/test-study/export/data").data))
+    body = archive.read("ideas.csv").decode()
+    frame = pd.read_csv(io.StringIO(body), keep_default_na=False)
+    row = frame.iloc[0]
+    assert (row["author"], row["group"], row["outcome"], row["item_ref"]) == (
+        author.pseudonym,
+        "CQC",
+        "merged",
+        "P2",
+    )
+    assert row["question"] == question.text and row["text"] == "'=1+1 idea"
+    assert author.user.name not in body
