@@ -135,6 +135,9 @@ def register_blueprints(app: Flask) -> None:
     from app.consent.routes import bp as consent_bp
 
     app.register_blueprint(consent_bp)
+    from app.ideas.routes import bp as ideas_bp
+
+    app.register_blueprint(ideas_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -375,8 +375,10 @@ def seed_demo(seed: int = 20261123) -> Study:
     """Seed the demo study, one step (one transaction) at a time, as people would have."""
     rng = random.Random(seed)
     with unit_of_work():
-        facilitator, study, panellists, appeal = _panel_and_items()
+        facilitator, study, panellists = _panel()
         _seed_consent(study, facilitator, panellists)
+        # Round 0: the panel's ideas, curated into some of the items rated from round 1.
+        appeal = _ideas_round_and_items(study, facilitator, panellists)
     # The facilitator acts in the story the demo tells (and so in its audit log).
     round1 = open_round(
         study,
@@ -425,7 +427,7 @@ def seed_demo(seed: int = 20261123) -> Study:
     return study
 
 
-def _panel_and_items() -> tuple[User, Study, list[Panellist], dict[int, float]]:
+def _panel() -> tuple[User, Study, list[Panellist]]:
     facilitator = db.session.scalar(select(User).where(User.email == "facilitator@demo.test"))
     if facilitator is None:
         facilitator = User(email="facilitator@demo.test", name="Demo Facilitator")
@@ -453,14 +455,6 @@ def _panel_and_items() -> tuple[User, Study, list[Panellist], dict[int, float]]:
     db.session.add(StudyFacilitator(study_id=study.id, user_id=facilitator.id))
     groups = {name: add_group(study, name) for name, _ in GROUPS}
     db.session.flush()
-    appeal: dict[int, float] = {}
-    for theme, text, mean in PROMPTS:
-        notes = next((n for start, n in NOTES.items() if text.startswith(start)), "")
-        item = add_item(study, ItemFields(ItemKind.PROMPT, theme, text, notes=notes), facilitator)
-        appeal[item.id] = mean
-    for theme, name, details, mean in INDICATORS:
-        item = add_item(study, ItemFields(ItemKind.INDICATOR, theme, name, **details), facilitator)
-        appeal[item.id] = mean
 
     panel_password = hash_password("demo-panellist")
     panellists = []
@@ -494,7 +488,118 @@ def _panel_and_items() -> tuple[User, Study, list[Panellist], dict[int, float]]:
         role=PanelRole.OBSERVER,
     )
     observer.joined_at = joined
-    return facilitator, study, panellists, appeal
+    return facilitator, study, panellists
+
+
+# The ideas round (round 0, `delphi.ideas`): the facilitators' open questions, the panel's
+# ideas (by position in the demo panel; the last two panellists had not yet agreed to take
+# part), comments, and what became of each idea.
+QUESTIONS = [
+    "What should inspectors ask a trust's leaders about research?",
+    "What would show that a trust offers research fairly to all of its patients?",
+]
+# (panellist, question number or "prompt"/"indicator", the idea, the prompt it became by
+# the prompt's opening words; None: see IDEAS_MERGED and IDEAS_DECLINED)
+IDEAS = [
+    (0, 1, "Ask who on the board is accountable for research, and how often research "
+     "comes to the board.", "Is research a standing item"),
+    (4, 1, "Look at board papers: do they ever report research, and is it more than "
+     "income?", "Is research a standing item"),
+    (13, 1, "Whether research is in the trust strategy with real resources behind it, not "
+     "just a sentence.", "How does the trust make sure that research is included"),
+    (20, 2, "Ask patients whether anyone ever offered them a study. Many of us were never "
+     "asked.", "How does the board assure itself"),
+    (21, 2, "Information about research in other languages and in easy read.",
+     "How does the trust make information about research accessible"),
+    (7, 2, "Compare who takes part in research with the local population.",
+     "How does the trust know which groups"),
+    (11, "prompt", "Does the trust have the pharmacy capacity to run trials?",
+     "Does the trust's pharmacy"),
+    (17, "prompt", "How many commercial studies does the trust host?",
+     "How many commercial studies"),
+    (21, "prompt", "Send people who took part a thank-you and a summary of the results.",
+     "Do patients receive a summary"),
+    (8, "indicator", "Research participants by ethnicity against the local population", None),
+    (1, "indicator", "Research nurses per 100 beds", None),
+]  # fmt: skip
+IDEAS_MERGED = {  # idea index: the item it was merged into
+    9: "Does the trust monitor research participation",
+}
+IDEAS_DECLINED = {
+    10: "Staffing ratios vary with the case mix and say little about patients; the panel's "
+    "indicators measure patients offered research instead.",
+}
+IDEA_COMMENTS = [  # (idea index, panellist, comment)
+    (0, 13, "Agree. A named executive lead makes someone answerable."),
+    (0, 20, "As a patient I would want to know the board hears about us, not just money."),
+    (3, 21, "Yes. I was only asked once, in ten years of clinic visits."),
+    (5, 9, "The CRN can supply the population figures for this."),
+    (10, 15, "Would this not favour the large teaching hospitals?"),
+]
+
+
+def _ideas_round_and_items(
+    study: Study, facilitator: User, panellists: list[Panellist]
+) -> dict[int, float]:
+    """The completed ideas round, then the items: those the panel's ideas became are made
+    from the ideas by the facilitator's curation (in the facilitator's wording), the rest as
+    the steering group drafted them. Refs and order are the same either way."""
+    from app.models import Proposal
+    from app.services import ideas
+    from delphi.ideas import IdeaOutcome
+
+    began = utcnow() - timedelta(days=29)
+    ideas.open_ideas_round(study, facilitator)
+    questions = [ideas.add_question(study, q, facilitator) for q in QUESTIONS]
+    made: list[Proposal] = []
+    for n, (who, about, text, _) in enumerate(IDEAS):
+        question = questions[about - 1] if isinstance(about, int) else None
+        idea = ideas.add_idea(
+            study,
+            panellists[who],
+            question=question,
+            kind=about if isinstance(about, str) else "",
+            text=text,
+        )
+        idea.created_at = began + timedelta(hours=6 * n)
+        made.append(idea)
+    for n, (index, who, text) in enumerate(IDEA_COMMENTS):
+        comment = ideas.add_comment(study, made[index], panellists[who], text)
+        comment.created_at = began + timedelta(days=3, hours=5 * n)
+    ideas.close_ideas_round(study, facilitator)
+
+    appeal: dict[int, float] = {}
+    for theme, text, mean in PROMPTS:
+        notes = next((n for start, n in NOTES.items() if text.startswith(start)), "")
+        sources = [made[i] for i, idea in enumerate(IDEAS) if idea[3] and text.startswith(idea[3])]
+        if sources:
+            new = ideas.NewItem(kind=ItemKind.PROMPT, theme=theme, text=text)
+            item = ideas.curate(study, sources, IdeaOutcome.ACCEPTED, facilitator, new_item=new)
+            assert item is not None
+            item.current.notes = notes
+        else:
+            fields = ItemFields(ItemKind.PROMPT, theme, text, notes=notes)
+            item = add_item(study, fields, facilitator)
+        appeal[item.id] = mean
+    for theme, name, details, mean in INDICATORS:
+        item = add_item(study, ItemFields(ItemKind.INDICATOR, theme, name, **details), facilitator)
+        appeal[item.id] = mean
+    for index, start_of in IDEAS_MERGED.items():
+        into = next(i for i in study.items if i.current.text.startswith(start_of))
+        ideas.curate(
+            study,
+            [made[index]],
+            IdeaOutcome.MERGED,
+            facilitator,
+            reason="This prompt already asks for participation by ethnicity.",
+            merge_into=into,
+        )
+    for index, reason in IDEAS_DECLINED.items():
+        ideas.curate(study, [made[index]], IdeaOutcome.DECLINED, facilitator, reason=reason)
+    decided = began + timedelta(days=6)
+    for idea in made:
+        idea.decided_at = decided
+    return appeal
 
 
 PARTICIPANT_INFORMATION = """\

@@ -110,6 +110,8 @@ class Study(db.Model):  # type: ignore[name-defined]
     )
     # Round 1 may be "open": panellists propose new items and rewording.
     proposals_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The open ideas round before rating (`delphi.ideas`): none, open or closed.
+    ideas_status: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
     # Once completed, panellists may read the specification (without names) in the app.
     share_specification: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="0"
@@ -658,8 +660,51 @@ class Proposal(db.Model):  # type: ignore[name-defined]
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    # The ideas round (`delphi.ideas`): an idea is a proposal made there, either an answer to
+    # one of the open questions or a candidate prompt or indicator (question None). Curating
+    # sets `status`, `response` and `result_item_id`; several ideas may share one item.
+    ideas_round: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("open_questions.id", ondelete="SET NULL")
+    )
+
     panellist: Mapped[Panellist] = relationship()
     item: Mapped[Item | None] = relationship(foreign_keys=[item_id])
+    result_item: Mapped[Item | None] = relationship(foreign_keys=[result_item_id])
+    question: Mapped[OpenQuestion | None] = relationship()
+    comments: Mapped[list[IdeaComment]] = relationship(
+        order_by="IdeaComment.created_at", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class OpenQuestion(db.Model):  # type: ignore[name-defined]
+    """A question the facilitators ask in the ideas round, answered in free text."""
+
+    __tablename__ = "open_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdeaComment(db.Model):  # type: ignore[name-defined]
+    """A panellist's comment on an idea in the ideas round; others see the pseudonym only."""
+
+    __tablename__ = "idea_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    panellist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("panellists.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    panellist: Mapped[Panellist | None] = relationship()
 
 
 class LoginAttempt(db.Model):  # type: ignore[name-defined]

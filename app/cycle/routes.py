@@ -238,7 +238,9 @@ def proposals(slug: str) -> Response:
             abort(403, description="Panellists make proposals; facilitators answer them.")
         pending = db.session.scalar(
             select(func.count(Proposal.id)).where(
-                Proposal.study_id == study.id, Proposal.status == "pending"
+                Proposal.study_id == study.id,
+                Proposal.status == "pending",
+                Proposal.ideas_round.is_(False),
             )
         )
         return render(

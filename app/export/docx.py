@@ -351,6 +351,9 @@ def _methods(w: Writer, spec: dict[str, Any]) -> None:
         w.para(tables.declared_interests_text(m))
         if tables.declared_interests_table(m)[1]:
             w.table(tables.declared_interests_table(m))
+    if tables.ideas_round_text(m):
+        w.heading("Ideas round", 2)
+        w.para(tables.ideas_round_text(m))
     w.heading("Consensus rule", 2)
     w.para(f"{c['label']}. {c['description']}")
     w.para(

@@ -95,7 +95,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
         "rounds_table", "alpha_table",
         "stability_table", "panel_names_table", "attrition_line", "attrition_table",
         "conduct_lines", "accord_table", "declared_interests",
-        "declared_interests_table", "declared_interests_text",
+        "declared_interests_table", "declared_interests_text", "ideas_round_text",
     )
 } | {"testing_view": testing_view}  # fmt: skip
 
@@ -388,6 +388,11 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
         add("")
         if tables.declared_interests_table(m)[1]:
             out.extend(_md_table(tables.declared_interests_table(m)))
+    if tables.ideas_round_text(m):
+        add("### Ideas round")
+        add("")
+        add(md_text(tables.ideas_round_text(m)))
+        add("")
     c = s["consensus"]
     add("### Consensus rule")
     add("")

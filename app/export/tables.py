@@ -440,6 +440,49 @@ def declared_interests_table(methods: dict[str, Any]) -> TextTable:
     return ["Group", "Interests declared"], rows
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
+def ideas_round_text(methods: dict[str, Any]) -> str:
+    """The ideas round in a paragraph: questions, ideas, groups and outcomes; "" if none."""
+    ideas = methods.get("ideas_round")
+    if not ideas:
+        return ""
+    outcomes = ideas["outcomes"]
+    made, merged_into = ideas["items_made"], ideas["items_merged_into"]
+    fates = [
+        f"{outcomes['accepted']} became {_plural(len(made), 'new item')}"
+        + (f" ({', '.join(made)})" if made else ""),
+        f"{outcomes['merged']} {_were(outcomes['merged'])} merged into existing items"
+        + (f" ({', '.join(merged_into)})" if merged_into else ""),
+        f"{outcomes['declined']} {_were(outcomes['declined'])} declined with a reason given "
+        "to their author",
+    ]
+    if outcomes["pending"]:
+        fates.append(f"{outcomes['pending']} had no answer from the facilitators")
+    groups = [g for g in ideas["by_group"] if g["ideas"]]
+    # In the sentence rather than a table: the methods stay short (the demo's PDF).
+    from_groups = ", ".join(
+        f"{g['group']} ({_plural(g['ideas'], 'idea')} from "
+        f"{_plural(g['contributors'], 'panellist')})"
+        for g in groups
+    )
+    return (
+        "Before round 1, an open ideas round asked the panel "
+        f"{_plural(ideas['questions'], 'open question')} and invited candidate prompts and "
+        f"indicators. {_plural(ideas['contributors'], 'panellist')} contributed "
+        f"{_plural(ideas['ideas'], 'idea')} and {_plural(ideas['comments'], 'comment')} on "
+        f"each other's ideas, under pseudonyms, from {_plural(len(groups), 'stakeholder group')}"
+        + (f": {from_groups}" if groups else "")
+        + f". The facilitators curated them: {'; '.join(fates)}."
+    )
+
+
 ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [
     decision.past_label for decision in Decision
 ]

@@ -615,6 +615,7 @@ def _methods(
         "attrition_note": ATTRITION_NOTE,
         "conduct": conduct(study),
         "anonymity": ANONYMITY,
+        "ideas_round": _ideas_round(study),
         "discussion": [
             {"ref": entry["ref"], **entry["discussion_summary"]}
             for section in (
@@ -625,6 +626,29 @@ def _methods(
             for entry in section
             if entry["discussion_summary"]
         ],
+    }
+
+
+def _ideas_round(study: Study) -> dict[str, Any] | None:
+    """The open ideas round before round 1 (`delphi.ideas`): questions, how many ideas from
+    which groups, and what became of them. None when the study had no ideas round."""
+    from app.services.ideas import summary
+
+    found = summary(study)
+    if found is None:
+        return None
+    return {
+        "questions": found.questions,
+        "ideas": found.ideas,
+        "comments": found.comments,
+        "contributors": found.contributors,
+        "by_group": [
+            {"group": group, "contributors": people, "ideas": ideas}
+            for group, people, ideas in found.by_group
+        ],
+        "outcomes": {outcome.value: n for outcome, n in found.outcomes.items()},
+        "items_made": list(found.items_made),
+        "items_merged_into": list(found.items_merged_into),
     }
 
 

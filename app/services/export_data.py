@@ -1,8 +1,8 @@
 """The study's data as tables (pandas DataFrames), pseudonymised, for the data export.
 
 Tables: ratings (long form), items (every version), results (per round and item), results by
-group, rounds (alpha), participation, panel, discussion. `COLUMNS` explains each column; the
-README in the zip is written from it.
+group, rounds (alpha), participation, panel, discussion, ideas (the ideas round). `COLUMNS`
+explains each column; the README in the zip is written from it.
 """
 
 from __future__ import annotations
@@ -139,6 +139,21 @@ COLUMNS: dict[str, dict[str, str]] = {
         "created_at": "When it was written (UTC).",
         "state": "shown, hidden (by a facilitator) or deleted (by its author).",
         "body": "The text; empty for hidden and deleted messages.",
+    },
+    "ideas": {
+        "idea_id": "The idea's number (ideas round, before round 1).",
+        "question": "The open question it answers; empty for a candidate prompt or indicator.",
+        "kind": "answer, prompt or indicator.",
+        "author": "The author's pseudonym.",
+        "group": "The author's stakeholder group.",
+        "created_at": "When it was added (UTC).",
+        "text": "The idea as written.",
+        "outcome": "pending, accepted (became a new item, alone or with other ideas), merged "
+        "(into an existing item) or declined.",
+        "item_ref": "The item it became or was merged into.",
+        "response": "The facilitators' note; for a declined idea, the reason given to its "
+        "author.",
+        "comments": "How many comments panellists wrote on it.",
     },
     **TESTING_COLUMNS,
 }
@@ -422,6 +437,29 @@ def discussion_table(study: Study) -> pd.DataFrame:
     return frame
 
 
+def ideas_table(study: Study) -> pd.DataFrame:
+    """The ideas round's ideas under pseudonyms, and what became of each."""
+    from app.services.ideas import ideas_for
+
+    records = [
+        {
+            "idea_id": idea.id,
+            "question": idea.question.text if idea.question else "",
+            "kind": idea.kind,
+            "author": idea.panellist.pseudonym,
+            "group": idea.panellist.group.name,
+            "created_at": idea.created_at.isoformat(),
+            "text": idea.text,
+            "outcome": idea.status,
+            "item_ref": idea.result_item.ref if idea.result_item else "",
+            "response": idea.response,
+            "comments": len(idea.comments),
+        }
+        for idea in ideas_for(study)
+    ]
+    return pd.DataFrame(records, columns=list(COLUMNS["ideas"]))
+
+
 def participation_table(spec: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(spec["methods"]["participation"], columns=list(COLUMNS["participation"]))
 
@@ -444,6 +482,7 @@ def data_tables(
         "participation": participation_table(spec),
         "panel": panel_table(study, include_names=include_names),
         "discussion": discussion_table(study),
+        "ideas": ideas_table(study),
         **testing_tables(spec),
     }
     return {name: neutralise(frame) for name, frame in tables.items()}

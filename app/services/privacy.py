@@ -23,10 +23,12 @@ from app.models import (
     DiscussionMessage,
     DiscussionRead,
     DiscussionThread,
+    IdeaComment,
     Invitation,
     Item,
     ItemVersion,
     LoginAttempt,
+    OpenQuestion,
     Panellist,
     Proposal,
     Rating,
@@ -98,6 +100,11 @@ def _mask_text(identifiers: list[str], dry_run: bool, study_ids: list[int] | Non
         fix(rating, "reason", "change_reason")
     for proposal in db.session.scalars(within(select(Proposal), Proposal.study_id)):
         fix(proposal, "text", "reason", "response")
+    comments = select(IdeaComment).join(Proposal, Proposal.id == IdeaComment.proposal_id)
+    for comment in db.session.scalars(within(comments, Proposal.study_id)):
+        fix(comment, "text")
+    for question in db.session.scalars(within(select(OpenQuestion), OpenQuestion.study_id)):
+        fix(question, "text")
     return changed
 
 
@@ -373,6 +380,12 @@ def export_person(email: str) -> dict[str, Any] | None:
                     }
                     for p in db.session.scalars(
                         select(Proposal).where(Proposal.panellist_id == panellist.id)
+                    )
+                ],
+                "comments_on_ideas": [
+                    {"text": c.text, "created_at": when(c.created_at)}
+                    for c in db.session.scalars(
+                        select(IdeaComment).where(IdeaComment.panellist_id == panellist.id)
                     )
                 ],
             }

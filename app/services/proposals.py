@@ -111,7 +111,12 @@ def proposal_study(proposal: Proposal) -> Study:
 
 
 def proposals_for(study: Study, panellist: Panellist | None = None) -> list[Proposal]:
-    query = select(Proposal).where(Proposal.study_id == study.id).order_by(Proposal.created_at)
+    # Ideas from the ideas round have their own pages (app/services/ideas.py).
+    query = (
+        select(Proposal)
+        .where(Proposal.study_id == study.id, Proposal.ideas_round.is_(False))
+        .order_by(Proposal.created_at)
+    )
     if panellist is not None:
         query = query.where(Proposal.panellist_id == panellist.id)
     return list(db.session.scalars(query))

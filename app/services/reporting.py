@@ -224,6 +224,13 @@ def accord_checklist(study: Study, methods: dict[str, Any]) -> list[dict[str, An
         "rounds)"
     )
     no_setting = "the study's reporting settings do not state it"
+    # The ideas round is preparatory work that made items (delphi.ideas), when there was one.
+    ideas = "Methods: Ideas round" if methods.get("ideas_round") else ""
+    preparatory = _setting(study, "item_sources", because=no_setting)
+    if ideas:
+        preparatory = ideas + (
+            f"; {preparatory}" if not preparatory.startswith(NOT_REPORTED) else ""
+        )
     outside = "a report of the study's findings, written outside this tool"
     where = {
         1: "Title page",
@@ -237,7 +244,7 @@ def accord_checklist(study: Study, methods: dict[str, Any]) -> list[dict[str, An
         "identified is not recorded in this tool",
         9: "Methods: Panel and participation",
         10: _setting(study, "item_sources", because=no_setting),
-        11: _setting(study, "item_sources", because=no_setting),
+        11: preparatory,
         12: "Title page; Methods: Rounds",
         13: "Methods: Consensus rule (maximum rounds); Methods: Rounds",
         14: "Methods: Consensus rule (scale); Agreed prompts and indicators; Appendix C",
@@ -245,7 +252,7 @@ def accord_checklist(study: Study, methods: dict[str, Any]) -> list[dict[str, An
         16: "Methods: Consensus rule",
         17: "Methods: Anonymity (feedback between rounds)",
         18: "Methods: Anonymity",
-        19: "Methods: Rounds; Appendix D (revision history)",
+        19: "; ".join(filter(None, [ideas, "Methods: Rounds; Appendix D (revision history)"])),
         20: "Methods: Discussion summaries",
         21: "Methods: Rounds",
         22: "Methods: Consensus rule; Agreement between panellists; Stability between "

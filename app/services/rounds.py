@@ -41,6 +41,7 @@ from delphi import (
     check_decision,
     check_record_open,
 )
+from delphi.ideas import IdeasStatus, check_round_one_may_open
 
 
 @transactional
@@ -96,6 +97,8 @@ def open_round(
         ]
     else:
         carried = [i for i in study.items if i.decision is None]
+    if number == 1:
+        check_round_one_may_open(IdeasStatus(study.ideas_status or IdeasStatus.NONE.value))
     check_can_open(
         study_status=study.study_status,
         rounds=[RoundState(r.number, r.round_status, len(r.round_items)) for r in rounds],

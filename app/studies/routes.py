@@ -190,7 +190,9 @@ def show(slug: str) -> Response:
 
     pending = db.session.scalar(
         select(db.func.count(Proposal.id)).where(
-            Proposal.study_id == study.id, Proposal.status == "pending"
+            Proposal.study_id == study.id,
+            Proposal.status == "pending",
+            Proposal.ideas_round.is_(False),
         )
     )
     overview = study_overview(study)

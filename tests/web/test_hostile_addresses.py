@@ -34,6 +34,8 @@ DEFAULTS = {
     "theme_id": "1",
     "group_id": "1",
     "proposal_id": "1",
+    "idea_id": "<idea>",
+    "question_id": "<question>",
     "snapshot_id": "1",
     "token": "not-a-token",
     "fmt": "csv",

@@ -555,3 +555,58 @@ def test_the_reason_reviews_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_reason_reviews_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0019_reason_reviews(url)
+
+
+def _round_trip_0020_ideas_round(url: str) -> None:
+    from app.models import OpenQuestion, Proposal, Study
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="ideas")
+        db.session.add(
+            Proposal(study_id=panel.study.id, panellist_id=panel.raters[0].id, text="Older")
+        )
+        question = OpenQuestion(study_id=panel.study.id, text="What should inspectors ask?")
+        db.session.add(question)
+        db.session.flush()
+        db.session.add(
+            Proposal(
+                study_id=panel.study.id,
+                panellist_id=panel.raters[1].id,
+                text="An idea",
+                ideas_round=True,
+                question_id=question.id,
+                kind="answer",
+            )
+        )
+        panel.study.ideas_status = "closed"
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0017_reporting_settings")
+        tables = inspect(db.engine).get_table_names()
+        assert "open_questions" not in tables and "idea_comments" not in tables
+        columns = {c["name"] for c in inspect(db.engine).get_columns("proposals")}
+        assert not {"ideas_round", "question_id"} & columns
+        assert "ideas_status" not in {c["name"] for c in inspect(db.engine).get_columns("studies")}
+        upgrade()
+        _every_model_column_exists()
+        # The proposals survive (as proposals), and the study with its panel.
+        texts = sorted(db.session.scalars(db.select(Proposal.text)))
+        assert texts == ["An idea", "Older"]
+        assert not any(db.session.scalars(db.select(Proposal.ideas_round)))
+        study = db.session.scalar(db.select(Study).where(Study.slug == "ideas"))
+        assert study is not None and study.ideas_status == "none"
+        assert len(study.panellists) == 6
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_ideas_round_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0020_ideas_round(f"sqlite:///{tmp_path / 'ideas.sqlite3'}")
+
+
+def test_the_ideas_round_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0020_ideas_round(url)

@@ -168,6 +168,19 @@ ROUTES = [
     ("GET", f"{S}/audit.csv", [302, 403, 403, 403, 200, 404]),
     ("GET", f"{S}/api-tokens", [302, 403, 403, 403, 200, 404]),
     ("POST", f"{S}/api-tokens", [302, 403, 403, 403, 200, 404]),
+    # the ideas round (closed, with a question and an idea): all read, panellists who rate
+    # add and comment while it is open, facilitators manage and curate
+    ("GET", f"{S}/ideas", [302, 200, 200, 200, 200, 404]),
+    ("POST", f"{S}/ideas", [302, 403, 422, 422, 403, 404]),
+    ("POST", f"{S}/ideas/<idea>/comments", [302, 403, 422, 422, 403, 404]),
+    ("POST", f"{S}/ideas/999999/comments", [302, 404, 404, 404, 404, 404]),
+    ("GET", f"{S}/ideas/manage", [302, 403, 403, 403, 200, 404]),
+    ("POST", f"{S}/ideas/open", [302, 403, 403, 403, 303, 404]),
+    ("POST", f"{S}/ideas/close", [302, 403, 403, 403, 303, 404]),
+    ("POST", f"{S}/ideas/questions", [302, 403, 403, 403, 422, 404]),
+    ("POST", f"{S}/ideas/questions/<question>/delete", [302, 403, 403, 403, 303, 404]),
+    ("POST", f"{S}/ideas/questions/999999/delete", [302, 403, 403, 403, 404, 404]),
+    ("POST", f"{S}/ideas/curate", [302, 403, 403, 403, 422, 404]),
     ("GET", "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/studies/test-study", [401, 403, 403, 403, 200, 404]),
     ("GET", "/api/v1/studies/test-study/rounds/1/results", [401, 403, 403, 403, 200, 404]),
@@ -199,6 +212,22 @@ def world(app) -> tuple[Panel, dict, dict]:
             DiscussionMessage.author_user_id == panel.partners[0].user_id
         )
     )
+    from app.models import OpenQuestion, Proposal
+
+    question = OpenQuestion(study_id=panel.study.id, text="What should inspectors ask?")
+    db.session.add(question)
+    db.session.flush()
+    idea = Proposal(
+        study_id=panel.study.id,
+        panellist_id=panel.partners[0].id,
+        ideas_round=True,
+        question_id=question.id,
+        kind="answer",
+        text="Ask how patients hear about research.",
+    )
+    db.session.add(idea)
+    panel.study.ideas_status = "closed"
+    db.session.commit()
     users = {
         "anonymous": None,
         "observer": panel.observer.user,
@@ -207,7 +236,15 @@ def world(app) -> tuple[Panel, dict, dict]:
         "facilitator": panel.facilitator,
         "other_facilitator": other.facilitator,
     }
-    return panel, users, {"<msg>": str(message_id)}
+    return (
+        panel,
+        users,
+        {
+            "<msg>": str(message_id),
+            "<idea>": str(idea.id),
+            "<question>": str(question.id),
+        },
+    )
 
 
 # Refusals change nothing, so one world serves all roles of a row; those who may act go last.
@@ -233,7 +270,8 @@ def test_the_rule_table_covers_every_route(app):
     adapter = app.url_map.bind("localhost")
     covered = set()
     for method, path, _ in ROUTES:
-        concrete = _concrete(path, {"<msg>": "1"}).partition("?")[0]
+        concrete = _concrete(path, {"<msg>": "1", "<idea>": "1", "<question>": "1"})
+        concrete = concrete.partition("?")[0]
         rule, _ = adapter.match(concrete, method=method, return_rule=True)
         covered.add((method, rule.rule))
     uncovered = [

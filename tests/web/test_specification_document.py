@@ -139,11 +139,13 @@ def test_the_demo_pdf_is_five_pages_at_most_with_headings_and_tables_in_its_text
     spec = build_specification(demo)
     # The demo's indicator testing (funnel plots, issue 14), its declared interests and the
     # reporting of issue 17 (the attrition-bias check, the study's conduct and the ACCORD
-    # checklist) are content the eleven pages of before did not have: stripped here to
-    # compare like with like, the rest must fit in five pages.
+    # checklist) and its ideas round (issue 16) are content the eleven pages of before did
+    # not have: stripped here to compare like with like, the rest must fit in five pages.
     assert spec["indicator_testing"] and spec["methods"]["declared_interests"]
+    assert spec["methods"]["ideas_round"]
     methods = {
         **spec["methods"],
+        "ideas_round": None,
         "attrition_bias": [],
         "attrition_note": "",
         "conduct": [],

@@ -1,0 +1,1 @@
+"""The open ideas round before rating: open questions, ideas, comments and curation."""
