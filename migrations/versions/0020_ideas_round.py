@@ -2,14 +2,14 @@
 questions, the link from an idea (a proposal) to its question, and comments on ideas.
 
 Revision ID: 0020_ideas_round
-Revises: 0017_reporting_settings
+Revises: 0019_reason_reviews
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_ideas_round"
-down_revision = "0017_reporting_settings"
+down_revision = "0019_reason_reviews"
 branch_labels = None
 depends_on = None
 

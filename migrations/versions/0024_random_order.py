@@ -2,14 +2,14 @@
 order (studies.random_item_order, off for existing studies).
 
 Revision ID: 0024_random_order
-Revises: 0017_reporting_settings
+Revises: 0020_ideas_round
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_random_order"
-down_revision = "0017_reporting_settings"
+down_revision = "0020_ideas_round"
 branch_labels = None
 depends_on = None
 
