@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import uuid4
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -80,9 +81,7 @@ class UserSession(db.Model):  # type: ignore[name-defined]
     __tablename__ = "user_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -111,9 +110,7 @@ class Study(db.Model):  # type: ignore[name-defined]
     # Round 1 may be "open": panellists propose new items and rewording.
     proposals_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Once completed, panellists may read the specification (without names) in the app.
-    share_specification: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default="0"
-    )
+    share_specification: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     stop_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The inspectors' guide (app/export/guide.py): who publishes it and what frames it.
     owner_organisation: Mapped[str] = mapped_column(String(200), default="", server_default="")
@@ -135,6 +132,11 @@ class Study(db.Model):  # type: ignore[name-defined]
     # After this day `flask apply-retention` erases the panel's names and emails
     # (app/services/privacy.py); None: kept until someone sets a date.
     retention_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Replaced, in the same transaction, by every change to what the specification shows
+    # (app/services/spec_cache.py), so a specification built for one stamp is never stale.
+    content_stamp: Mapped[str | None] = mapped_column(
+        String(32), nullable=True, default=lambda: uuid4().hex
+    )
 
     groups: Mapped[list[StakeholderGroup]] = relationship(
         back_populates="study", order_by="StakeholderGroup.position"
@@ -237,9 +239,7 @@ class ParticipantInformation(db.Model):  # type: ignore[name-defined]
     # One statement a line; each is a box the panellist ticks.
     statements: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     @property
     def statement_list(self) -> list[str]:
@@ -466,6 +466,13 @@ class RoundSnapshot(db.Model):  # type: ignore[name-defined]
         if self.summary is not None:
             self.summary = {**self.summary, "stability": figures}
 
+    def keep_attrition(self, figures: dict[str, Any]) -> None:
+        """Add the attrition-bias check of a round closed before it was stored (group
+        figures only: `app.services.reporting.attrition_pair`)."""
+        self.payload = {**self.payload, "attrition": figures}
+        if self.summary is not None:
+            self.summary = {**self.summary, "attrition": figures}
+
 
 class ItemDecision(db.Model):  # type: ignore[name-defined]
     """The facilitator's decision on an item after a round, beside the rule's suggestion."""
@@ -680,9 +687,7 @@ class IndicatorTestData(db.Model):  # type: ignore[name-defined]
     __tablename__ = "indicator_test_data"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("items.id", ondelete="CASCADE"), unique=True
-    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), unique=True)
     period: Mapped[str] = mapped_column(String(200), default="")
     source: Mapped[str] = mapped_column(Text, default="")
     filename: Mapped[str] = mapped_column(String(255), default="")

@@ -12,11 +12,11 @@ from werkzeug.wrappers import Response
 from app.access import facilitated_study, item_of, membership, round_of
 from app.export.tables import attrition_line, attrition_table
 from app.htmx import render
-from app.services.export import build_specification
 from app.services.overview import feedback_for_round, item_history, study_overview
 from app.services.proposals import proposals_accepted_now
 from app.services.reporting import ATTRITION_NOTE, attrition_checks
 from app.services.results import snapshot_of
+from app.services.spec_cache import cached_specification
 from delphi import StudyStatus
 
 bp = Blueprint("study_results", __name__, url_prefix="/studies/<slug>")
@@ -93,7 +93,7 @@ def specification(slug: str) -> Response:
     return render(
         "export/specification.html",
         study=study,
-        spec=build_specification(study),
+        spec=cached_specification(study),
         in_app=False,
         **HELPERS,
     )
