@@ -81,7 +81,9 @@ class UserSession(db.Model):  # type: ignore[name-defined]
     __tablename__ = "user_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -110,7 +112,9 @@ class Study(db.Model):  # type: ignore[name-defined]
     # Round 1 may be "open": panellists propose new items and rewording.
     proposals_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Once completed, panellists may read the specification (without names) in the app.
-    share_specification: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    share_specification: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
     stop_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The inspectors' guide (app/export/guide.py): who publishes it and what frames it.
     owner_organisation: Mapped[str] = mapped_column(String(200), default="", server_default="")
@@ -239,7 +243,9 @@ class ParticipantInformation(db.Model):  # type: ignore[name-defined]
     # One statement a line; each is a box the panellist ticks.
     statements: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     @property
     def statement_list(self) -> list[str]:
@@ -687,7 +693,9 @@ class IndicatorTestData(db.Model):  # type: ignore[name-defined]
     __tablename__ = "indicator_test_data"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), unique=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), unique=True
+    )
     period: Mapped[str] = mapped_column(String(200), default="")
     source: Mapped[str] = mapped_column(Text, default="")
     filename: Mapped[str] = mapped_column(String(255), default="")

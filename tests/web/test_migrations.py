@@ -291,7 +291,9 @@ def _round_trip_0013_indexes_ratings_by_round(url: str) -> None:
         upgrade()
 
         def indexes() -> dict[str, list[str]]:
-            return {i["name"]: i["column_names"] for i in inspect(db.engine).get_indexes("ratings")}
+            return {
+                i["name"]: i["column_names"] for i in inspect(db.engine).get_indexes("ratings")
+            }
 
         def snapshot_columns() -> set[str]:
             return {c["name"] for c in inspect(db.engine).get_columns("round_snapshots")}

@@ -225,10 +225,9 @@ def test_reporting_settings_are_saved_audited_and_stated_in_the_checklist(client
         "a[href$='/export/reporting-settings']"
     )
     post_form(client, f"{URL}/export/reporting-settings", SETTINGS)
-    assert (
-        db.session.query(AuditEvent).filter_by(action="study.reporting_settings_changed").count()
-        == 1
-    )
+    assert db.session.query(AuditEvent).filter_by(
+        action="study.reporting_settings_changed"
+    ).count() == 1
     spec = json.loads(_download(client, "json").get_data(as_text=True))
     conduct = {c["name"]: c["text"] for c in spec["methods"]["conduct"]}
     assert conduct == SETTINGS
