@@ -255,7 +255,8 @@ def accord_checklist(study: Study, methods: dict[str, Any]) -> list[dict[str, An
     attrition = (
         "Methods: Panel and participation; Methods: Attrition-bias check"
         if methods.get("attrition_bias")
-        else "Methods: Panel and participation (the attrition-bias check needs two closed rounds)"
+        else "Methods: Panel and participation (the attrition-bias check needs two closed "
+        "rounds)"
     )
     no_setting = "the study's reporting settings do not state it"
     outside = "a report of the study's findings, written outside this tool"
