@@ -5,14 +5,20 @@ who gave which rating."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, request
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, item_of, membership, round_of
 from app.export.tables import attrition_line, attrition_table
 from app.htmx import render
-from app.services.overview import feedback_for_round, item_history, study_overview
+from app.inputs import parse_int
+from app.services.overview import (
+    feedback_for_round,
+    feedback_parts,
+    item_history,
+    study_overview,
+)
 from app.services.proposals import proposals_accepted_now
 from app.services.reporting import ATTRITION_NOTE, attrition_checks
 from app.services.results import snapshot_of
@@ -59,6 +65,11 @@ def feedback(slug: str, number: int) -> Response:
     round_ = round_of(study, number)
     closed = round_.closed_at is not None and snapshot_of(round_) is not None
     following = next((r for r in study.rounds if r.number == number + 1), None)
+    # A long round is one page per theme, as the ballot is (`overview.feedback_parts`).
+    parts = feedback_parts(feedback_for_round(round_, member.panellist) if closed else [])
+    asked = parse_int(request.args.get("part"))
+    part = parts[asked - 1] if asked is not None and 1 <= asked <= len(parts) else None
+    part = part or (parts[0] if parts else None)
     return render(
         "results/feedback.html",
         study=study,
@@ -66,7 +77,9 @@ def feedback(slug: str, number: int) -> Response:
         panellist=member.panellist,
         is_facilitator=member.is_facilitator,
         closed=closed,
-        entries=feedback_for_round(round_, member.panellist) if closed else [],
+        parts=parts,
+        part=part,
+        entries=part.entries if part else [],
         following=following,
         proposals_open=proposals_accepted_now(study)
         and member.panellist is not None
