@@ -183,6 +183,28 @@ def test_a_thread_shows_its_latest_50_messages_and_fetches_earlier_ones(client, 
     assert re.search(r"\?shown=100#messages-", plain.headers["Location"])
 
 
+def test_a_thread_loads_only_the_messages_it_shows(client, panel):
+    """Counting and filtering read plain rows: of 120 messages, only the 50 shown are loaded
+    as messages (with their authors, rounds and replies), and rendered."""
+    from sqlalchemy import event
+
+    open_round(panel.study, actor=panel.facilitator)
+    _many_messages(panel.study.id, int(dom("P1").removeprefix("item-")), 120)
+    sign_in(client, panel.facilitator)
+    loaded: list[int] = []
+
+    def count(target, context):  # noqa: ANN001 - SQLAlchemy's event signature
+        loaded.append(target.id)
+
+    event.listen(DiscussionMessage, "load", count)
+    try:
+        soup = page(get_page(client, _page_of("P1")))
+    finally:
+        event.remove(DiscussionMessage, "load", count)
+    assert _notes(soup) == [f"Note {n}" for n in range(71, 121)]
+    assert len(set(loaded)) == 50
+
+
 def test_the_live_poll_still_adds_new_messages_to_a_windowed_thread(client, panel):
     round_ = open_round(panel.study, actor=panel.facilitator)
     _many_messages(panel.study.id, None, 60)
