@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -432,6 +433,13 @@ class Rating(db.Model):  # type: ignore[name-defined]
         UniqueConstraint("panellist_id", "item_version_id", "round_id"),
         # A round's ratings (its figures, results page, progress): migration 0013.
         Index("ix_ratings_round_id_panellist_id", "round_id", "panellist_id"),
+        # The few ratings with a reason for changing band (round results): migration 0025.
+        Index(
+            "ix_ratings_changed_round_id",
+            "round_id",
+            postgresql_where=text("change_reason <> ''"),
+            sqlite_where=text("change_reason <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

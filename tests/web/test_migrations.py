@@ -490,8 +490,12 @@ def _round_trip_0025_spec_cache(url: str) -> None:
         downgrade(revision="0017_reporting_settings")
         columns = {c["name"] for c in inspect(db.engine).get_columns("studies")}
         assert "content_stamp" not in columns
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("ratings")}
+        assert "ix_ratings_changed_round_id" not in indexes
         upgrade()
         _every_model_column_exists()
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("ratings")}
+        assert "ix_ratings_changed_round_id" in indexes
         study = db.session.scalar(db.select(Study).where(Study.slug == "stamped"))
         # An existing study gets a stamp, so its specification can be kept from the start.
         assert study is not None and len(study.content_stamp or "") == 32
