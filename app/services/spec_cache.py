@@ -141,8 +141,10 @@ def _value(obj: Any, key: str) -> Any:
     return state.committed_state.get(key)
 
 
-def _studies_of(obj: Any, session: Session) -> set[Any]:
-    """The studies whose specification may show this row; `_EVERY_STUDY` when unknown."""
+def _studies_of(obj: Any, session: Session, memo: dict[tuple[str, Any], Any]) -> set[Any]:
+    """The studies whose specification may show this row; `_EVERY_STUDY` when unknown.
+    `memo` keeps each parent row's study for the flush: opening or closing a round adds a
+    row per item under one round."""
     table = getattr(obj, "__table__", None)
     if table is None or table.name in UNSHOWN:
         return set()
@@ -168,11 +170,14 @@ def _studies_of(obj: Any, session: Session) -> set[Any]:
         row_id = _value(obj, fk.parent.key)
         if row_id is None:
             continue
-        id_column, study_column = parent
-        query = select(study_column).where(id_column == row_id)
-        if fk.column.table.name == "item_versions":
-            query = query.join_from(ItemVersion, Item, Item.id == ItemVersion.item_id)
-        found = session.connection().scalar(query)
+        memo_key = (fk.column.table.name, row_id)
+        if memo_key not in memo:
+            id_column, study_column = parent
+            query = select(study_column).where(id_column == row_id)
+            if fk.column.table.name == "item_versions":
+                query = query.join_from(ItemVersion, Item, Item.id == ItemVersion.item_id)
+            memo[memo_key] = session.connection().scalar(query)
+        found = memo[memo_key]
         return {found} if found is not None else {_EVERY_STUDY}
     return {_EVERY_STUDY}
 
@@ -189,14 +194,15 @@ def _restamp(session: Session, study_ids: set[Any]) -> None:
 @event.listens_for(Session, "after_flush")
 def _stamp_changed_studies(session: Session, flush_context: Any) -> None:
     changed: set[Any] = set()
+    memo: dict[tuple[str, Any], Any] = {}
     for obj in session.deleted:
-        changed |= _studies_of(obj, session)
+        changed |= _studies_of(obj, session, memo)
     for obj in session.new:
         if not isinstance(obj, Study):  # a new study has its own stamp already
-            changed |= _studies_of(obj, session)
+            changed |= _studies_of(obj, session, memo)
     for obj in session.dirty:
         if session.is_modified(obj, include_collections=False):
-            changed |= _studies_of(obj, session)
+            changed |= _studies_of(obj, session, memo)
     _restamp(session, changed)
 
 
