@@ -219,3 +219,31 @@ def test_the_export_page_shows_a_change_at_once(client, in_round_2):
     assert "The Research Council" not in text_of(get_page(client, url))
     _report_funding(in_round_2)
     assert "The Research Council" in text_of(get_page(client, url))
+
+
+def test_the_specification_reads_no_table_whose_changes_keep_the_stamp(in_round_2):
+    """A table in `UNSHOWN` must stay out of the specification (or leave that list): its
+    changes do not replace the stamp. Ratings are read only for who responded, which the key
+    holds for open rounds."""
+    import re
+
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        export.build_specification(in_round_2.study)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements
+    for table in spec_cache.UNSHOWN:
+        reading = [s for s in statements if re.search(rf"\b{table}\b", s)]
+        if table == "ratings":
+            assert reading and all("DISTINCT" in s for s in reading), reading
+        else:
+            assert not reading, (table, reading)
