@@ -298,3 +298,30 @@ def test_the_round_results_of_200_items_list_their_themes_to_jump_to(client, big
         assert heading.get_text(strip=True) == link.get_text(strip=True)
         rows = heading.find_parent("tbody").select("tr:not(.app-results__theme)")
         assert len(rows) == int(link.find_next_sibling("span").get_text().split()[0])
+
+
+def test_a_short_round_keeps_its_feedback_on_one_page_with_theme_anchors(client, panel):
+    from app.models import Rating
+    from app.services.rounds import close_round
+
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    for ri in round_.round_items:
+        for rater in panel.raters:
+            db.session.add(
+                Rating(
+                    round_id=round_.id,
+                    panellist_id=rater.id,
+                    item_version_id=ri.item_version_id,
+                    score=8,
+                    unable=False,
+                )
+            )
+    db.session.commit()
+    close_round(round_.id, actor=panel.facilitator)
+    sign_in(client, panel.partners[0].user)
+    shown = page(get_page(client, f"/studies/{panel.study.slug}/rounds/1/feedback"))
+    links = [a["href"] for a in shown.select("#contents a")]
+    assert len(links) == 2 and all(link.startswith("#theme-") for link in links)
+    assert all(shown.select_one(link).name == "h2" for link in links)
+    assert len(shown.select("section.app-item")) == len(round_.round_items)
+    assert shown.select_one("nav.app-pager") is None
