@@ -82,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     from app import auth_loader  # noqa: F401  (registers the user loader)
+    from app.services import spec_cache  # noqa: F401  (restamps a study when it changes)
 
 
 @event.listens_for(Engine, "connect")

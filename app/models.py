@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import uuid4
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -140,6 +142,11 @@ class Study(db.Model):  # type: ignore[name-defined]
     # After this day `flask apply-retention` erases the panel's names and emails
     # (app/services/privacy.py); None: kept until someone sets a date.
     retention_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Replaced, in the same transaction, by every change to what the specification shows
+    # (app/services/spec_cache.py), so a specification built for one stamp is never stale.
+    content_stamp: Mapped[str | None] = mapped_column(
+        String(32), nullable=True, default=lambda: uuid4().hex
+    )
 
     groups: Mapped[list[StakeholderGroup]] = relationship(
         back_populates="study", order_by="StakeholderGroup.position"
@@ -431,6 +438,13 @@ class Rating(db.Model):  # type: ignore[name-defined]
         UniqueConstraint("panellist_id", "item_version_id", "round_id"),
         # A round's ratings (its figures, results page, progress): migration 0013.
         Index("ix_ratings_round_id_panellist_id", "round_id", "panellist_id"),
+        # The few ratings with a reason for changing band (round results): migration 0025.
+        Index(
+            "ix_ratings_changed_round_id",
+            "round_id",
+            postgresql_where=text("change_reason <> ''"),
+            sqlite_where=text("change_reason <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -486,6 +500,13 @@ class RoundSnapshot(db.Model):  # type: ignore[name-defined]
         self.payload = {**self.payload, "stability": figures}
         if self.summary is not None:
             self.summary = {**self.summary, "stability": figures}
+
+    def keep_attrition(self, figures: dict[str, Any]) -> None:
+        """Add the attrition-bias check of a round closed before it was stored (group
+        figures only: `app.services.reporting.attrition_pair`)."""
+        self.payload = {**self.payload, "attrition": figures}
+        if self.summary is not None:
+            self.summary = {**self.summary, "attrition": figures}
 
 
 class ItemDecision(db.Model):  # type: ignore[name-defined]

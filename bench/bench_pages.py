@@ -6,7 +6,10 @@ benchmark does). Every page is requested sequentially by a signed-in facilitator
 panellist: 2 warm-up requests, then SAMPLES timed ones (p50, p95, size). The SQL statements
 of one request are counted in this process, on the same database, with SQLAlchemy's
 "before_cursor_execute" event. Baseline for every page: the same page at the small size;
-the bare Flask endpoint under the same server is reported as `pages.bare_flask`.
+the bare Flask endpoint under the same server is reported as `pages.bare_flask`. Each note
+also gives the CPU time of one request in this process (Flask's test client, p50), which the
+load of a shared machine moves much less than the server's wall-clock times, and the load
+average during the run.
 
 `python -m bench pages` runs this alone. BENCH_PAGES_KEEP=1 keeps the databases
 (bench_pages_<size>) and reuses them on the next run; otherwise they are dropped.
@@ -30,6 +33,7 @@ SIZES = {
     "large": Size(500, 200, 3, 3000),
 }
 SAMPLES = int(os.environ.get("BENCH_PAGES_SAMPLES", "15"))
+CPU_SAMPLES = 7
 GOAL_MS = 250.0
 GOAL_SQL_GROWTH = 2
 GOAL_BALLOT_KB = 1024.0
@@ -43,6 +47,7 @@ class Measured:
     size_kb: float = 0.0
     sql: int = 0
     status: int = 0
+    cpu_ms: float = 0.0  # in this process (Flask's test client): CPU p50, less load-bound
 
     @property
     def p50(self) -> float:
@@ -66,7 +71,7 @@ class Site:
 def _prepare(label: str, size: Size, keep: bool) -> Site:
     """Build (or, kept from an earlier run, reuse) the study; sessions for its two readers."""
     from flask_migrate import upgrade
-    from sqlalchemy import select
+    from sqlalchemy import select, text
 
     from app import create_app
     from app.extensions import db
@@ -96,6 +101,10 @@ def _prepare(label: str, size: Size, keep: bool) -> Site:
             upgrade()
             started = time.perf_counter()
             build_study(db, size, slug=SLUG, open_last=True)
+            # Planner statistics as autovacuum keeps them on a database in use: freshly
+            # bulk-loaded tables have none, and PostgreSQL then guesses joins badly.
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
             print(f"bench_pages: built {size.label} in {time.perf_counter() - started:.0f}s")
             db.engine.dispose()
     with app.app_context():
@@ -126,9 +135,11 @@ def _prepare(label: str, size: Size, keep: bool) -> Site:
     return Site(url=url, pages=page_urls(size, SLUG, busiest), cookies=cookies)
 
 
-def _count_statements(site: Site) -> dict[str, int]:
+def _count_statements(site: Site) -> dict[str, tuple[int, float]]:
     """Statements one request to each page runs (the second request: the first may keep
-    figures of a round closed before they were stored)."""
+    figures of a round closed before they were stored), and the CPU time of a request in
+    this process (p50 of CPU_SAMPLES, `time.process_time`): on a machine shared with other
+    work the wall-clock figures of the server vary with the load; this much less."""
     from sqlalchemy import event
 
     from app import create_app
@@ -157,7 +168,12 @@ def _count_statements(site: Site) -> dict[str, int]:
             client.get(path)
         finally:
             event.remove(engine, "before_cursor_execute", count)
-        out[name] = len(statements)
+        cpu = []
+        for _ in range(CPU_SAMPLES):
+            started = time.process_time()
+            client.get(path)
+            cpu.append((time.process_time() - started) * 1000)
+        out[name] = (len(statements), statistics.median(cpu))
     with app.app_context():
         db.engine.dispose()
     return out
@@ -229,16 +245,18 @@ def run() -> dict[str, dict[str, Any]]:
     from bench.loadgen import drop_database
 
     keep = os.environ.get("BENCH_PAGES_KEEP", "") == "1"
+    load_before = os.getloadavg()[0]
     results: dict[str, dict[str, Measured]] = {}
     try:
         for label, size in SIZES.items():
             site = _prepare(label, size, keep)
             counts = _count_statements(site)
             results[label] = _measure(site)
-            for name, sql in counts.items():
+            for name, (sql, cpu_ms) in counts.items():
                 results[label][name].sql = sql
+                results[label][name].cpu_ms = cpu_ms
             line = ", ".join(
-                f"{n} {m.p50:.0f} ms/{m.size_kb:.0f} KB/{m.sql} SQL"
+                f"{n} {m.p50:.0f} ms/{m.cpu_ms:.0f} ms CPU/{m.size_kb:.0f} KB/{m.sql} SQL"
                 for n, m in results[label].items()
             )
             print(f"bench_pages {size.label}: {line}")
@@ -247,6 +265,7 @@ def run() -> dict[str, dict[str, Any]]:
         if not keep:
             for label in SIZES:
                 drop_database(f"bench_pages_{label}")
+    load = f"load average {load_before:.1f}-{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     date = time.strftime("%Y-%m-%d")
     entries: dict[str, dict[str, Any]] = {}
     small, large = results["small"], results["large"]
@@ -254,7 +273,8 @@ def run() -> dict[str, dict[str, Any]]:
         at = "; ".join(
             f"{SIZES[label].label}: p50 {results[label][name].p50:.0f} ms, "
             f"p95 {results[label][name].p95:.0f} ms, {results[label][name].size_kb:.0f} KB, "
-            f"{results[label][name].sql} SQL"
+            f"{results[label][name].sql} SQL, in-process CPU p50 "
+            f"{results[label][name].cpu_ms:.0f} ms"
             for label in SIZES
         )
         met = "met" if large[name].p50 <= GOAL_MS else "MISSED"
@@ -263,7 +283,7 @@ def run() -> dict[str, dict[str, Any]]:
             "ms",
             round(small[name].p50, 1),
             f"{date}; goal p50 <= {GOAL_MS:g} ms at 500x200x3: {met}; {at}; "
-            f"gunicorn 2x4 on PostgreSQL, {SAMPLES} sequential requests",
+            f"gunicorn 2x4 on PostgreSQL, {SAMPLES} sequential requests; {load}",
         )
     growth = {name: large[name].sql - small[name].sql for name in large}
     worst = max(growth, key=lambda n: growth[n])
@@ -287,7 +307,8 @@ def run() -> dict[str, dict[str, Any]]:
         round(bare.p50, 2),
         "ms",
         None,
-        f"{date}; a bare Flask endpoint under the same gunicorn (2x4), p95 {bare.p95:.2f} ms",
+        f"{date}; a bare Flask endpoint under the same gunicorn (2x4), p95 {bare.p95:.2f} ms; "
+        f"{load}",
     )
     return entries
 

@@ -50,6 +50,12 @@ class Filters:
             return False
         return not self.category or message.category == self.category
 
+    def keeps_head(self, head: svc.MessageHead) -> bool:
+        """`keeps`, for a message read as a `MessageHead`."""
+        if self.voices == "patients" and not head.patient:
+            return False
+        return not self.category or head.category == self.category
+
 
 @dataclass
 class Quote:
@@ -245,20 +251,22 @@ def _fill_messages(
     before: int | None,
 ) -> None:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    kept: dict[str, list[DiscussionMessage]] = defaultdict(list)
-    for message in svc.messages_in(list(by_id)):
-        panel = panels[by_id[message.thread_id].key]
-        if message.deleted_at is None and message.kind == "message":
+    kept: dict[str, list[int]] = defaultdict(list)
+    # Count and filter on plain rows; load whole messages only for the windows shown.
+    for head in svc.message_heads(list(by_id)):
+        panel = panels[by_id[head.thread_id].key]
+        if not head.deleted and head.kind == "message":
             panel.total += 1
-            counts[panel.key][message.category or "none"] += 1
-        if filters.keeps(message) and (before is None or message.id < before):
-            kept[panel.key].append(message)
+            counts[panel.key][head.category or "none"] += 1
+        if filters.keeps_head(head) and (before is None or head.id < before):
+            kept[panel.key].append(head.id)
+    windows = {key: ids[-window:] if window else ids for key, ids in kept.items()}
+    loaded = {m.id: m for m in svc.messages_by_id([i for ids in windows.values() for i in ids])}
     now = utcnow()
-    for key, messages in kept.items():
-        shown = messages[-window:] if window else messages
-        panels[key].earlier = len(messages) - len(shown)
+    for key, shown in windows.items():
+        panels[key].earlier = len(kept[key]) - len(shown)
         # Rendering Markdown is the costly part: only for the messages shown.
-        panels[key].messages = [view_of(m, viewer, mention, now) for m in shown]
+        panels[key].messages = [view_of(loaded[i], viewer, mention, now) for i in shown]
     if viewer.is_facilitator:
         for key, panel in panels.items():
             panel.category_counts = {c.value: counts[key].get(c.value, 0) for c in Category} | {

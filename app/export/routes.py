@@ -15,13 +15,13 @@ from app.export.forms import GuideForm, ReportingForm
 from app.export.service import DOCUMENTS, GUIDE_FORMATS, export_study, formats_of
 from app.forms_common import field_errors
 from app.htmx import render
-from app.services.export import build_specification
 from app.services.guide import GuideSettings, change_guide_settings, guide_settings_of
 from app.services.reporting import (
     ReportingSettings,
     change_reporting_settings,
     reporting_settings_of,
 )
+from app.services.spec_cache import cached_specification
 
 bp = Blueprint("export", __name__, url_prefix="/studies/<slug>/export")
 
@@ -43,7 +43,7 @@ def show(slug: str) -> Response:
     study = facilitated_study(slug)
     from app.export.formats import HELPERS
 
-    spec = build_specification(study)
+    spec = cached_specification(study)
     return render(
         "export/specification.html",
         study=study,

@@ -165,25 +165,25 @@ def _round_before(round_: Round) -> Round | None:
     return next((r for r in round_.study.rounds if r.number == round_.number - 1), None)
 
 
-def invited_panellists(round_: Round) -> list[Panellist]:
-    """Who may rate this round: every rater, or only those who completed the previous round."""
-    raters = db.session.scalars(
-        select(Panellist)
-        .where(
-            Panellist.study_id == round_.study_id,
-            Panellist.role != PanelRole.OBSERVER.value,
-            Panellist.joined_at.is_not(None),
-        )
-        .order_by(Panellist.id)
-        .options(joinedload(Panellist.user), joinedload(Panellist.group))
-    ).all()
+def _raters(round_: Round, *columns: Any) -> Any:
+    """A query of the study's panellists who can rate and have joined."""
+    return select(*columns).where(
+        Panellist.study_id == round_.study_id,
+        Panellist.role != PanelRole.OBSERVER.value,
+        Panellist.joined_at.is_not(None),
+    )
+
+
+def _completed_previous(round_: Round) -> set[int] | None:
+    """Under the rule "completed_previous", who rated every item of the round before;
+    None when every rater is invited."""
     if round_.invite_rule != "completed_previous":
-        return list(raters)
+        return None
     previous = _round_before(round_)
     if previous is None:
-        return list(raters)
+        return None
     needed = len(previous.round_items)
-    done = {
+    return {
         pid
         for pid, n in db.session.execute(
             select(Rating.panellist_id, func.count(Rating.id))
@@ -192,7 +192,17 @@ def invited_panellists(round_: Round) -> list[Panellist]:
         )
         if n >= needed
     }
-    return [p for p in raters if p.id in done]
+
+
+def invited_panellists(round_: Round) -> list[Panellist]:
+    """Who may rate this round: every rater, or only those who completed the previous round."""
+    raters = db.session.scalars(
+        _raters(round_, Panellist)
+        .order_by(Panellist.id)
+        .options(joinedload(Panellist.user), joinedload(Panellist.group))
+    ).all()
+    done = _completed_previous(round_)
+    return list(raters) if done is None else [p for p in raters if p.id in done]
 
 
 def is_invited(round_: Round, panellist: Panellist) -> bool:
@@ -217,17 +227,34 @@ def is_invited(round_: Round, panellist: Panellist) -> bool:
     return (rated or 0) >= len(previous.round_items)
 
 
-def non_responders(round_: Round) -> list[Panellist]:
-    """Invited panellists who have not yet rated every item of the round."""
-    needed = len(round_.round_items)
-    answered = dict(
+def _answered(round_: Round) -> dict[int, int]:
+    """Panellist id -> how many items they have rated in the round."""
+    return dict(
         db.session.execute(
             select(Rating.panellist_id, func.count(Rating.id))
             .where(Rating.round_id == round_.id)
             .group_by(Rating.panellist_id)
         ).all()
     )
+
+
+def non_responders(round_: Round) -> list[Panellist]:
+    """Invited panellists who have not yet rated every item of the round."""
+    needed = len(round_.round_items)
+    answered = _answered(round_)
     return [p for p in invited_panellists(round_) if answered.get(p.id, 0) < needed]
+
+
+def non_responder_count(round_: Round) -> int:
+    """How many `non_responders` there are, without loading the panel (the dashboard)."""
+    needed = len(round_.round_items)
+    answered = _answered(round_)
+    done = _completed_previous(round_)
+    return sum(
+        1
+        for pid in db.session.scalars(_raters(round_, Panellist.id))
+        if (done is None or pid in done) and answered.get(pid, 0) < needed
+    )
 
 
 def last_reminders(round_: Round) -> dict[int, Reminder]:

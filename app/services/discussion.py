@@ -145,6 +145,48 @@ def messages_in(thread_ids: list[int]) -> list[DiscussionMessage]:
     )
 
 
+@dataclass(frozen=True)
+class MessageHead:
+    """What counting and filtering a thread's messages needs, read without loading them."""
+
+    id: int
+    thread_id: int
+    kind: str
+    category: str
+    deleted: bool
+    patient: bool  # `is_patient`
+
+
+def message_heads(thread_ids: list[int]) -> list[MessageHead]:
+    """Every message of the threads as a `MessageHead`, oldest first: one plain query, so a
+    thread of hundreds of messages loads (and renders) only the window it shows."""
+    rows = db.session.execute(
+        select(
+            DiscussionMessage.id,
+            DiscussionMessage.thread_id,
+            DiscussionMessage.kind,
+            DiscussionMessage.category,
+            DiscussionMessage.deleted_at.is_not(None),
+            DiscussionMessage.as_facilitator,
+            Panellist.role,
+        )
+        .outerjoin(Panellist, Panellist.id == DiscussionMessage.author_panellist_id)
+        .where(DiscussionMessage.thread_id.in_(thread_ids))
+        .order_by(DiscussionMessage.id)
+    ).all()
+    return [
+        MessageHead(
+            id=id_,
+            thread_id=thread_id,
+            kind=kind,
+            category=category or "",
+            deleted=bool(deleted),
+            patient=not as_facilitator and role == PATIENT_ROLE,
+        )
+        for id_, thread_id, kind, category, deleted, as_facilitator, role in rows
+    ]
+
+
 def messages_by_id(ids: list[int]) -> list[DiscussionMessage]:
     return list(
         db.session.scalars(

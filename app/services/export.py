@@ -381,30 +381,34 @@ def build_specification(
         "reporting": {},
         "panel_names": None,
     }
+    # Read once: the panel, participation and declared interests all count the same people.
+    panellists = _panellists(study)
     spec["methods"] = _methods(
-        study, rounds, items, snapshots, version_in_round, decisions, spec, raw
+        study, rounds, items, snapshots, version_in_round, decisions, spec, raw, panellists
     )
     spec["partners"] = [
         {"group": row["group"], "panellists": row["panellists"], "observers": row["observers"]}
         for row in spec["methods"]["panel"]
     ]
-    spec["methods"]["declared_interests"] = _declared_interests(study, include_names)
+    spec["methods"]["declared_interests"] = _declared_interests(study, include_names, panellists)
     # Last: the checklist says where each item is reported, declared interests included.
     spec["reporting"] = {"accord": accord_checklist(study, spec["methods"])}
     if include_names:
         spec["panel_names"] = [
             {"pseudonym": p.pseudonym, "name": p.user.name, "group": p.group.name, "role": p.role}
-            for p in _panellists(study)
+            for p in panellists
         ]
     return plain(spec)
 
 
-def _declared_interests(study: Study, include_names: bool) -> list[dict[str, Any]]:
+def _declared_interests(
+    study: Study, include_names: bool, panellists: list[Panellist]
+) -> list[dict[str, Any]]:
     """Per stakeholder group, what its panellists who rate declared. Names only when the
     export includes the panel's names; otherwise the declarations are sorted, so their order
     says nothing of who made them. Never linked to ratings."""
     out = []
-    panellists = [p for p in _panellists(study) if p.joined_at and p.panel_role.can_rate]
+    panellists = [p for p in panellists if p.joined_at and p.panel_role.can_rate]
     for group in study.groups:
         members = [p for p in panellists if p.group_id == group.id]
         if not members:
@@ -497,8 +501,8 @@ def _methods(
     decisions: dict[int, dict[int, ItemDecision]],
     spec: dict[str, Any],
     raw: pd.DataFrame | None,
+    panellists: list[Panellist],
 ) -> dict[str, Any]:
-    panellists = _panellists(study)
     panel = []
     for group in study.groups:
         members = [p for p in panellists if p.group_id == group.id]

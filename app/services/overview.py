@@ -20,7 +20,9 @@ from app.models import (
     Round,
     RoundSnapshot,
     Study,
+    Theme,
 )
+from app.services.ballot import PAGE_ITEMS
 from app.services.cycle import (
     ChangeShown,
     stability_between_last_rounds,
@@ -253,6 +255,45 @@ class FeedbackEntry:
     changes: list[ChangeShown] | None
     change_note: str
     summary: str
+
+
+@dataclass
+class FeedbackPart:
+    """One page of a long feedback page: some or all of one theme's items."""
+
+    number: int
+    label: str
+    theme: Theme
+    entries: list[FeedbackEntry]
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+
+def feedback_parts(entries: list[FeedbackEntry], per_page: int = PAGE_ITEMS) -> list[FeedbackPart]:
+    """The feedback page's pages, as the ballot's (`ballot.ballot_parts`): everything on one
+    when there are at most `per_page` items; otherwise one page per theme, a theme of more
+    than `per_page` items in equal parts. `entries` come ordered by theme."""
+    if not entries:
+        return []
+    by_theme: dict[int, list[FeedbackEntry]] = {}
+    for entry in entries:
+        by_theme.setdefault(entry.item.theme_id, []).append(entry)
+    if len(entries) <= per_page:
+        first = entries[0].item.theme
+        return [FeedbackPart(1, "", first, entries)]
+    parts: list[FeedbackPart] = []
+    for theme_entries in by_theme.values():
+        theme = theme_entries[0].item.theme
+        n = len(theme_entries)
+        pieces = -(-n // per_page)
+        size = -(-n // pieces)
+        for k in range(pieces):
+            label = theme.name + (f", part {k + 1} of {pieces}" if pieces > 1 else "")
+            chunk = theme_entries[k * size : (k + 1) * size]
+            parts.append(FeedbackPart(len(parts) + 1, label, theme, chunk))
+    return parts
 
 
 def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[FeedbackEntry]:

@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.models import Round, Study, User
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Round, RoundSnapshot, Study, User
 from app.services import audit
-from app.services.results import ratings_frame, round_items_loaded
+from app.services.results import ratings_frame, round_items_loaded, summarise
 from app.services.transaction import transactional
 from delphi import MIN_GROUP_RATERS
 from delphi.disclosure import group_figures_visible
@@ -160,9 +163,41 @@ def attrition_pair(earlier: Round, later: Round) -> dict[str, Any]:
 
 def attrition_checks(study: Study) -> list[dict[str, Any]]:
     """The check for every pair of consecutive closed rounds: leaving is only known once the
-    later round has closed."""
+    later round has closed. Read from the later round's snapshot, where closing it stored the
+    check (`rounds.round_payload`: both rounds' ratings are frozen by then); a round closed
+    before the check was stored has it computed here and kept."""
     closed = sorted((r for r in study.rounds if r.closed_at), key=lambda r: r.number)
-    return [attrition_pair(a, b) for a, b in zip(closed, closed[1:], strict=False)]
+    if len(closed) < 2:
+        return []
+    stored = {
+        round_id: (snapshot_id, summary)
+        for snapshot_id, round_id, summary in db.session.execute(
+            select(RoundSnapshot.id, RoundSnapshot.round_id, RoundSnapshot.summary).where(
+                RoundSnapshot.round_id.in_([r.id for r in closed[1:]])
+            )
+        )
+    }
+    out = []
+    for earlier, later in zip(closed, closed[1:], strict=False):
+        snapshot_id, summary = stored.get(later.id, (None, None))
+        figures = (summary or {}).get("attrition")
+        if figures is None or figures.get("from_round") != earlier.number:
+            figures = attrition_pair(earlier, later)
+            if snapshot_id is not None:
+                keep_attrition(snapshot_id, figures)
+        out.append(figures)
+    return out
+
+
+@transactional
+def keep_attrition(snapshot_id: int, figures: dict[str, Any]) -> None:
+    """Store the check of a round closed before it was stored (group figures only)."""
+    snapshot = db.session.get(RoundSnapshot, snapshot_id)
+    if snapshot is None:
+        return
+    snapshot.keep_attrition(figures)
+    if snapshot.summary is None:  # kept with it, or the next reading computes it again
+        snapshot.summary = summarise(snapshot.results)
 
 
 # ---------------------------------------------------------------- ACCORD

@@ -318,8 +318,9 @@ def summarise(payload: dict[str, Any]) -> dict[str, Any]:
         "alpha_groups": payload.get("alpha_groups"),
         "participation": payload.get("participation"),
     }
-    if "stability" in payload:
-        out["stability"] = payload["stability"]
+    for kept in ("stability", "attrition"):
+        if kept in payload:
+            out[kept] = payload[kept]
     return out
 
 

@@ -25,7 +25,13 @@ from app.models import (
 )
 from app.services import audit
 from app.services.discussion_writes import post_round_notice
-from app.services.results import compute_results, compute_stability, summarise
+from app.services.reporting import attrition_pair
+from app.services.results import (
+    compute_results,
+    compute_stability,
+    previous_closed_round,
+    summarise,
+)
 from app.services.transaction import transactional
 from delphi import (
     Decision,
@@ -165,6 +171,9 @@ def round_payload(round_: Round) -> dict[str, Any]:
     recomputes them (reopening the round deletes them with the snapshot)."""
     payload = compute_results(round_)
     payload["stability"] = compute_stability(round_)
+    earlier = previous_closed_round(round_)
+    # The attrition-bias check needs the later round closed: both rounds' ratings are final.
+    payload["attrition"] = attrition_pair(earlier, round_) if earlier is not None else None
     return payload
 
 

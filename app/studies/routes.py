@@ -185,7 +185,7 @@ def show(slug: str) -> Response:
         )
     open_form = OpenRoundForm()
     from app.models import Proposal
-    from app.services.cycle import non_responders, stop_reasons
+    from app.services.cycle import non_responder_count, stop_reasons
     from app.services.overview import study_overview
 
     pending = db.session.scalar(
@@ -209,7 +209,11 @@ def show(slug: str) -> Response:
         rule=rule_description(study),
         participation=participation(current) if current else [],
         overview=overview,
-        missing=(non_responders(current) if current and current.status == RoundStatus.OPEN else []),
+        # A count: the names are on the responders page, and loading the panel to count it
+        # was most of this page's time at 500 panellists.
+        missing=(
+            non_responder_count(current) if current and current.status == RoundStatus.OPEN else 0
+        ),
         open_form=open_form,
         group_form=GroupForm(),
         reopenings=reopenings(study),

@@ -5,19 +5,25 @@ who gave which rating."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.access import facilitated_study, item_of, membership, round_of
 from app.export.tables import attrition_line, attrition_table
 from app.htmx import render
-from app.services.export import build_specification
-from app.services.overview import feedback_for_round, item_history, study_overview
+from app.inputs import parse_int
+from app.services.overview import (
+    feedback_for_round,
+    feedback_parts,
+    item_history,
+    study_overview,
+)
 from app.services.proposals import proposals_accepted_now
 from app.services.reasons import Reader, reason_counts
 from app.services.reporting import ATTRITION_NOTE, attrition_checks
 from app.services.results import snapshot_of
+from app.services.spec_cache import cached_specification
 from delphi import StudyStatus
 
 bp = Blueprint("study_results", __name__, url_prefix="/studies/<slug>")
@@ -60,6 +66,11 @@ def feedback(slug: str, number: int) -> Response:
     round_ = round_of(study, number)
     closed = round_.closed_at is not None and snapshot_of(round_) is not None
     following = next((r for r in study.rounds if r.number == number + 1), None)
+    # A long round is one page per theme, as the ballot is (`overview.feedback_parts`).
+    parts = feedback_parts(feedback_for_round(round_, member.panellist) if closed else [])
+    asked = parse_int(request.args.get("part"))
+    part = parts[asked - 1] if asked is not None and 1 <= asked <= len(parts) else None
+    part = part or (parts[0] if parts else None)
     return render(
         "results/feedback.html",
         study=study,
@@ -67,7 +78,9 @@ def feedback(slug: str, number: int) -> Response:
         panellist=member.panellist,
         is_facilitator=member.is_facilitator,
         closed=closed,
-        entries=feedback_for_round(round_, member.panellist) if closed else [],
+        parts=parts,
+        part=part,
+        entries=part.entries if part else [],
         reason_counts=(
             reason_counts(round_, Reader(int(current_user.id), member.is_facilitator))
             if closed
@@ -99,7 +112,7 @@ def specification(slug: str) -> Response:
     return render(
         "export/specification.html",
         study=study,
-        spec=build_specification(study),
+        spec=cached_specification(study),
         in_app=False,
         **HELPERS,
     )

@@ -271,6 +271,27 @@ def test_round_three_for_completers_only_refuses_someone_who_skipped_round_two(
     assert skipper.id not in invited and len(invited) == len(panel.raters) - 1
     for panellist in [*panel.raters, panel.observer]:
         assert is_invited(round2, panellist) == (panellist.id in invited)
+    # The dashboard's count of who has not finished agrees too, before and after a rating.
+    from app.services.cycle import non_responder_count, non_responders
+
+    assert non_responder_count(round2) == len(non_responders(round2)) == len(invited)
+    db.session.add(
+        Rating(round_id=round2.id, panellist_id=panel.raters[1].id, item_version_id=vid, score=5)
+    )
+    db.session.commit()
+    assert non_responder_count(round2) == len(non_responders(round2)) == len(invited)
+    for item_vid in ref_to_vid(round2).values():
+        if item_vid != vid:
+            db.session.add(
+                Rating(
+                    round_id=round2.id,
+                    panellist_id=panel.raters[1].id,
+                    item_version_id=item_vid,
+                    score=5,
+                )
+            )
+    db.session.commit()
+    assert non_responder_count(round2) == len(non_responders(round2)) == len(invited) - 1
 
 
 def test_moving_band_asks_for_a_reason_and_the_needs_my_rating_filter_hides_rated_items(

@@ -610,3 +610,38 @@ def test_the_ideas_round_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_ideas_round_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0020_ideas_round(url)
+
+
+def _round_trip_0025_spec_cache(url: str) -> None:
+    from app.models import Study
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        build_panel(slug="stamped")
+        db.session.remove()
+        downgrade(revision="0017_reporting_settings")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("studies")}
+        assert "content_stamp" not in columns
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("ratings")}
+        assert "ix_ratings_changed_round_id" not in indexes
+        upgrade()
+        _every_model_column_exists()
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("ratings")}
+        assert "ix_ratings_changed_round_id" in indexes
+        study = db.session.scalar(db.select(Study).where(Study.slug == "stamped"))
+        # An existing study gets a stamp, so its specification can be kept from the start.
+        assert study is not None and len(study.content_stamp or "") == 32
+        assert len(study.facilitators) == 1 and len(study.panellists) == 6
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_spec_cache_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0025_spec_cache(f"sqlite:///{tmp_path / 'stamp.sqlite3'}")
+
+
+def test_the_spec_cache_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0025_spec_cache(url)

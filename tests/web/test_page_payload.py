@@ -183,6 +183,28 @@ def test_a_thread_shows_its_latest_50_messages_and_fetches_earlier_ones(client, 
     assert re.search(r"\?shown=100#messages-", plain.headers["Location"])
 
 
+def test_a_thread_loads_only_the_messages_it_shows(client, panel):
+    """Counting and filtering read plain rows: of 120 messages, only the 50 shown are loaded
+    as messages (with their authors, rounds and replies), and rendered."""
+    from sqlalchemy import event
+
+    open_round(panel.study, actor=panel.facilitator)
+    _many_messages(panel.study.id, int(dom("P1").removeprefix("item-")), 120)
+    sign_in(client, panel.facilitator)
+    loaded: list[int] = []
+
+    def count(target, context):  # noqa: ANN001 - SQLAlchemy's event signature
+        loaded.append(target.id)
+
+    event.listen(DiscussionMessage, "load", count)
+    try:
+        soup = page(get_page(client, _page_of("P1")))
+    finally:
+        event.remove(DiscussionMessage, "load", count)
+    assert _notes(soup) == [f"Note {n}" for n in range(71, 121)]
+    assert len(set(loaded)) == 50
+
+
 def test_the_live_poll_still_adds_new_messages_to_a_windowed_thread(client, panel):
     round_ = open_round(panel.study, actor=panel.facilitator)
     _many_messages(panel.study.id, None, 60)
@@ -216,23 +238,50 @@ def test_a_filtered_thread_windows_the_messages_it_keeps(client, panel):
     assert "No messages yet." in text_of(shown)
 
 
-def test_the_feedback_of_a_200_item_round_lists_its_themes_and_shares_one_chart_axis(client, big):
+def test_the_feedback_of_a_200_item_round_is_a_page_per_theme_under_a_megabyte(client, big):
+    """As the ballot: a contents list of the pages (plain links, no script needed), the
+    page's place among them, previous and next; one chart axis per page."""
     sign_in(client, big.panellist.user)
-    response = get_page(client, "/studies/big/rounds/1/feedback")
-    soup = page(response)
-    assert [" ".join(li.get_text(" ").split()) for li in soup.select("#contents li")] == [
+    url = "/studies/big/rounds/1/feedback"
+    first = page(get_page(client, url))
+    assert [" ".join(li.get_text(" ").split()) for li in first.select("#contents li")] == [
         "Offers research opportunities 67 items",
         "Facilitates research 67 items",
         "Enables equity 66 items",
     ]
-    for link in soup.select("#contents a"):
-        heading = soup.select_one(link["href"])
-        assert heading.name == "h2" and heading.get_text(strip=True) == link.get_text(strip=True)
-    assert len(soup.select("section.app-item")) == 200
-    assert len(soup.select("symbol[id^=app-chart-axis]")) == 1
-    assert len(soup.select("svg.app-chart__svg--mini use")) == 200
-    print(f"feedback page of the 200-item round: {round(len(response.data) / 1024)} KB")
-    assert len(response.data) < 2 * MB
+    current = first.select_one("#contents a[aria-current=page]")
+    assert current.get_text(strip=True) == "Offers research opportunities"
+    assert first.select_one(current["href"]).name == "h2"
+    others = [a["href"] for a in first.select("#contents a:not([aria-current])")]
+    assert others == [f"{url}?part=2", f"{url}?part=3"]
+    assert "Page 1 of 3" in first.select_one("#contents").get_text(" ")
+    sizes, seen = [], []
+    for number in (1, 2, 3):
+        response = get_page(client, f"{url}?part={number}")
+        sizes.append(len(response.data))
+        shown = page(response)
+        cards = shown.select("section.app-item")
+        seen += [card["aria-labelledby"] for card in cards]
+        assert len(shown.select("symbol[id^=app-chart-axis]")) == 1
+        assert len(shown.select("svg.app-chart__svg--mini use")) == len(cards)
+        pager = [a.get_text(" ", strip=True) for a in shown.select("nav.app-pager a[rel]")]
+        assert pager == {
+            1: ["Next page: Facilitates research"],
+            2: ["Previous page: Offers research opportunities", "Next page: Enables equity"],
+            3: ["Previous page: Facilitates research"],
+        }[number]
+    print(f"feedback pages of the 200-item round: {[round(s / 1024) for s in sizes]} KB")
+    assert len(seen) == len(set(seen)) == 200  # every item once, on one of the pages
+    assert max(sizes) < MB
+
+
+@pytest.mark.parametrize("asked", ["0", "4", "abc", "-1"])
+def test_a_feedback_page_that_does_not_exist_shows_the_first(client, big, asked):
+    sign_in(client, big.panellist.user)
+    shown = page(get_page(client, f"/studies/big/rounds/1/feedback?part={asked}"))
+    assert shown.select_one("#contents a[aria-current=page]").get_text(strip=True) == (
+        "Offers research opportunities"
+    )
 
 
 def test_the_round_results_of_200_items_list_their_themes_to_jump_to(client, big):
@@ -249,3 +298,30 @@ def test_the_round_results_of_200_items_list_their_themes_to_jump_to(client, big
         assert heading.get_text(strip=True) == link.get_text(strip=True)
         rows = heading.find_parent("tbody").select("tr:not(.app-results__theme)")
         assert len(rows) == int(link.find_next_sibling("span").get_text().split()[0])
+
+
+def test_a_short_round_keeps_its_feedback_on_one_page_with_theme_anchors(client, panel):
+    from app.models import Rating
+    from app.services.rounds import close_round
+
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    for ri in round_.round_items:
+        for rater in panel.raters:
+            db.session.add(
+                Rating(
+                    round_id=round_.id,
+                    panellist_id=rater.id,
+                    item_version_id=ri.item_version_id,
+                    score=8,
+                    unable=False,
+                )
+            )
+    db.session.commit()
+    close_round(round_.id, actor=panel.facilitator)
+    sign_in(client, panel.partners[0].user)
+    shown = page(get_page(client, f"/studies/{panel.study.slug}/rounds/1/feedback"))
+    links = [a["href"] for a in shown.select("#contents a")]
+    assert len(links) == 2 and all(link.startswith("#theme-") for link in links)
+    assert all(shown.select_one(link).name == "h2" for link in links)
+    assert len(shown.select("section.app-item")) == len(round_.round_items)
+    assert shown.select_one("nav.app-pager") is None

@@ -274,3 +274,32 @@ def test_the_demo_states_every_reporting_setting_in_its_checklist(app):
     # The demo's panellists declared interests, so the checklist points to them.
     assert by_item[34].startswith("Methods: Declared interests")
     jsonschema.Draft202012Validator(SCHEMA).validate(spec)
+
+
+def test_the_check_is_stored_when_the_later_round_closes(four_left, monkeypatch):
+    """Pages read the check from round 2's snapshot; a round closed before it was stored
+    has it computed once and kept."""
+    from app.models import RoundSnapshot
+    from app.services import reporting
+
+    study = four_left.study
+    computed = reporting.attrition_checks(study)
+    round1, round2 = sorted(study.rounds, key=lambda r: r.number)
+    assert computed == [reporting.attrition_pair(round1, round2)]
+
+    def unwanted(*args):
+        raise AssertionError("the stored check was computed again")
+
+    monkeypatch.setattr(reporting, "attrition_pair", unwanted)
+    assert reporting.attrition_checks(study) == computed
+    snapshot = db.session.scalar(select(RoundSnapshot).where(RoundSnapshot.round_id == round2.id))
+    assert snapshot.summary["attrition"] == computed[0]
+    # A snapshot from before the check was stored: computed on first reading, then kept.
+    snapshot.payload = {k: v for k, v in snapshot.payload.items() if k != "attrition"}
+    snapshot.summary = {k: v for k, v in snapshot.summary.items() if k != "attrition"}
+    db.session.commit()
+    monkeypatch.undo()
+    assert reporting.attrition_checks(study) == computed
+    monkeypatch.setattr(reporting, "attrition_pair", unwanted)
+    db.session.expire_all()
+    assert reporting.attrition_checks(study) == computed
