@@ -132,6 +132,9 @@ def register_blueprints(app: Flask) -> None:
     from app.consent.routes import bp as consent_bp
 
     app.register_blueprint(consent_bp)
+    from app.withdrawal.routes import bp as withdrawal_bp
+
+    app.register_blueprint(withdrawal_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -351,6 +351,14 @@ def _methods(w: Writer, spec: dict[str, Any]) -> None:
         w.para(tables.declared_interests_text(m))
         if tables.declared_interests_table(m)[1]:
             w.table(tables.declared_interests_table(m))
+    if tables.who_took_part(m):
+        w.heading("Who took part", 2)
+        w.para(tables.WHO_TOOK_PART_NOTE)
+        for question in tables.who_took_part(m):
+            w.para(question["text"], keep=True)
+            w.table(tables.who_took_part_table(question))
+            if tables.who_took_part_withheld(question):
+                w.para(tables.who_took_part_withheld(question))
     w.heading("Consensus rule", 2)
     w.para(f"{c['label']}. {c['description']}")
     w.para(
