@@ -46,6 +46,13 @@ class AnswersChoice(Enum):
             AnswersChoice.REMOVE: "Remove my answers so far",
         }[self]
 
+    @property
+    def label_for_facilitator(self) -> str:
+        return {
+            AnswersChoice.KEEP: "Keep their answers so far, under their pseudonym",
+            AnswersChoice.REMOVE: "Remove their answers so far",
+        }[self]
+
 
 def parse_choice(raw: str | None) -> AnswersChoice:
     """The form's choice, or `ReasonRequired` with the message for people."""

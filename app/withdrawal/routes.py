@@ -27,13 +27,15 @@ from app.withdrawal.forms import OwnQuestionForm, WithdrawForm
 from app.words import count
 from delphi import DomainError, StudyStatus
 from delphi.background import PREFER_NOT, PRESETS
-from delphi.withdrawal import CLOSED_ROUNDS_NOTE, parse_choice
+from delphi.withdrawal import CLOSED_ROUNDS_NOTE, AnswersChoice, parse_choice
 
 bp = Blueprint("withdrawal", __name__, url_prefix="/studies/<slug>")
 
 
 def _withdraw_page(study: Study, panellist: Panellist, *, by_facilitator: bool) -> Response:
     form = WithdrawForm()
+    if by_facilitator:
+        form.answers.choices = [(c.value, c.label_for_facilitator) for c in AnswersChoice]
     errors: list[tuple[str, str]] = []
     status = 200
     if request.method == "POST":
