@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (
     AuditEvent,
+    BackgroundAnswer,
+    BackgroundQuestion,
     DiscussionMessage,
     DiscussionThread,
     Invitation,
@@ -55,6 +57,8 @@ RECORD = [
     DiscussionThread,
     DiscussionMessage,
     LiveSnapshot,
+    BackgroundQuestion,
+    BackgroundAnswer,
 ]
 
 
@@ -182,6 +186,12 @@ def _facilitator_routes(w: dict[str, Any]) -> list[Route]:
         (f"{S}/discussion/messages/{w['message']}/hide", {"reason": "Afterwards"}),
         (f"{S}/discussion/messages/{w['message']}/unhide", {}),
         (f"{S}/discussion/channel/messages", {"channel-body": "A late word from us"}),
+        (f"{S}/background-questions", {"action": "presets", "preset": "region"}),
+        (
+            f"{S}/background-questions",
+            {"action": "own", "text": "Late?", "options": "Yes\nNo"},
+        ),
+        (f"{S}/panel/{panel.partners[1].id}/withdraw", {"answers": "keep"}),
     ]
 
 
@@ -200,6 +210,8 @@ def _panellist_routes(w: dict[str, Any]) -> list[Route]:
         (f"{S}/discussion/messages/{w['message']}/edit", {"body": "Edited afterwards"}),
         (f"{S}/discussion/messages/{w['message']}/delete", {}),
         (f"{S}/discussion/P1/share-reason", {f"reason-{vid}": "Shared afterwards"}),
+        (f"{S}/withdraw", {"answers": "remove"}),
+        (f"{S}/background", {}),
     ]
 
 
