@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -501,6 +501,16 @@ def _methods(
         ):
             responders[round_id].add(panellist_id)
     responders = dict(responders)
+    # Who rated every item of a round ("finished"), from one grouped count.
+    answered = {
+        (round_id, panellist_id): n
+        for round_id, panellist_id, n in db.session.execute(
+            select(Rating.round_id, Rating.panellist_id, func.count(Rating.id))
+            .join(Round, Round.id == Rating.round_id)
+            .where(Round.study_id == study.id)
+            .group_by(Rating.round_id, Rating.panellist_id)
+        )
+    }
     first = responders.get(rounds[0].id, set()) if rounds else set()
     participation = []
     # Each group's raters as (id, invited at), read off the ORM objects once, not per round.
@@ -528,6 +538,10 @@ def _methods(
                     "invited": len(ids),
                     "responded": len(responded),
                     "retained": len(responded & first),
+                    "finished": sum(
+                        answered.get((r.id, pid), 0) >= len(r.round_items) > 0
+                        for pid in responded
+                    ),
                     "withdrew": sum(
                         withdrew_during_round(withdrawn_at, r.opened_at, r.closed_at)
                         for _, _, withdrawn_at in members
@@ -578,8 +592,8 @@ def _methods(
         "participation_note": (
             "Invited: panellists who could rate (observers excluded) invited before the round "
             "closed and not withdrawn before it opened. Responded: rated at least one item in "
-            "the round. Retained: responded in this round and in round 1. Withdrew: left the "
-            "study while the round was open."
+            "the round. Finished: rated every item of the round. Retained: responded in this "
+            "round and in round 1. Withdrew: left the study while the round was open."
         ),
         "rounds": round_rows,
         "number_of_rounds": len(rounds),

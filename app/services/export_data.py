@@ -121,6 +121,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "closed.",
         "responded": "Panellists who rated at least one item in the round.",
         "retained": "Panellists who responded in this round and in round 1.",
+        "finished": "Panellists who rated every item of the round.",
         "withdrew": "Panellists who withdrew from the study while the round was open.",
     },
     "panel": {

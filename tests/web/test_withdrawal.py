@@ -187,6 +187,7 @@ def test_a_withdrawal_is_counted_in_the_specification_participation(app, panel):
     spec = build_specification(panel.study)
     rows = {(p["round"], p["group"]): p for p in spec["methods"]["participation"]}
     assert rows[(1, "CQC")]["withdrew"] == 0 and rows[(1, "CQC")]["invited"] == 3
+    assert rows[(1, "CQC")]["finished"] == 3 and rows[(2, "CQC")]["finished"] == 0
     assert rows[(2, "CQC")]["withdrew"] == 1 and rows[(2, "CQC")]["invited"] == 3
     facilitator = _client(app, panel.facilitator)
     html = text_of(get_page(facilitator, f"{S}/export/html"))
