@@ -121,13 +121,19 @@ def test_removing_the_answers_leaves_closed_rounds_results_as_stored(app, panel)
     leaver = panel.patients[0]
     _round_two(panel)
     patient = _client(app, leaver.user)
+    assert post(patient, "P1", "My own view, to go with me").status_code == 303
     post_form(patient, f"{S}/withdraw", {"answers": "remove"})
     db.session.expire_all()
     assert leaver.answers_removed and _ratings(leaver) == 0
+    message = db.session.scalar(
+        select(DiscussionMessage).where(DiscussionMessage.author_panellist_id == leaver.id)
+    )
+    assert message.deleted_at is not None and message.body == ""
+    facilitator = _client(app, panel.facilitator)
+    assert "My own view" not in get_page(facilitator, f"{S}/discussion/P1").get_data(as_text=True)
     assert db.session.scalar(select(RoundSnapshot.payload)) == stored
     # The round-one participation, as stored when it closed, still counts them.
     round_one = db.session.scalar(select(Round).where(Round.number == 1))
-    facilitator = _client(app, panel.facilitator)
     results = text_of(get_page(facilitator, f"{S}/rounds/1/results"))
     assert "2 of 2" in results
     assert round_one.status == "closed"
