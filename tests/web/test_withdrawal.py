@@ -85,7 +85,10 @@ def test_a_panellist_withdraws_keeping_their_answers_and_answers_no_more(app, pa
     db.session.expire_all()
     assert leaver.withdrawn_at is not None and not leaver.answers_removed
     assert _ratings(leaver) == 4
-    assert "You withdrew from this study on" in text_of(get_page(partner, S))
+    home = get_page(partner, S)
+    assert "You withdrew from this study on" in text_of(home)
+    assert "Rate the items" not in text_of(home)
+    assert not page(home).select_one(f'a[href="{S}/withdraw"]')
     # Answers no more: the ballot says why, autosave and submit refuse, nothing is stored.
     ballot = get_page(partner, f"{S}/rounds/2/ballot")
     assert "You withdrew from this study" in text_of(ballot)
