@@ -3,6 +3,10 @@ for them; they choose whether their answers stay. What stops, what is counted, w
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
+
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -201,6 +205,12 @@ def test_a_withdrawal_is_counted_in_the_specification_participation(app, panel):
     facilitator = _client(app, panel.facilitator)
     html = text_of(get_page(facilitator, f"{S}/export/html"))
     assert "1 withdrew" in html
+    data = facilitator.get(f"{S}/export/data")
+    with zipfile.ZipFile(io.BytesIO(data.data)) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("panel.csv").decode("utf-8-sig"))))
+    shown = {r["pseudonym"]: (r["withdrawn"], r["answers_removed"]) for r in rows}
+    assert shown[panel.partners[2].pseudonym] == ("True", "False")
+    assert shown[panel.partners[0].pseudonym] == ("False", "False")
 
 
 def test_hostile_text_in_a_withdrawal_page_is_escaped(app, panel):
