@@ -26,7 +26,7 @@ from app.services.withdrawal import answers_held, withdraw
 from app.withdrawal.forms import OwnQuestionForm, WithdrawForm
 from app.words import count
 from delphi import DomainError, StudyStatus
-from delphi.background import PREFER_NOT, PRESETS
+from delphi.background import PREFER_NOT, PRESETS, check_question, parse_options
 from delphi.withdrawal import CLOSED_ROUNDS_NOTE, AnswersChoice, parse_choice
 
 bp = Blueprint("withdrawal", __name__, url_prefix="/studies/<slug>")
@@ -99,6 +99,20 @@ def record(slug: str, panellist_id: int) -> Response:
 # ------------------------------------------------------------------ background questions
 
 
+def _own_question_valid(form: OwnQuestionForm) -> bool:
+    """The question and its options by the rules of `delphi.background`, each problem on
+    its own field."""
+    for field, check in (
+        (form.text, check_question),
+        (form.options, parse_options),
+    ):
+        try:
+            check(field.data or "")
+        except DomainError as error:
+            field.errors = [str(error)]
+    return not (form.text.errors or form.options.errors)
+
+
 @bp.route("/background-questions", methods=["GET", "POST"])
 @login_required
 def questions_page(slug: str) -> Response:
@@ -120,7 +134,7 @@ def questions_page(slug: str) -> Response:
                 )
                 return redirect(url_for("withdrawal.questions_page", slug=slug), 303)
             if action == "own":
-                if own_form.validate_on_submit():
+                if own_form.validate_on_submit() and _own_question_valid(own_form):
                     add_question(
                         study,
                         text=own_form.text.data or "",
@@ -141,10 +155,13 @@ def questions_page(slug: str) -> Response:
                 flash("The question and its answers are removed.", "success")
                 return redirect(url_for("withdrawal.questions_page", slug=slug), 303)
             else:
-                errors = [("text", "Choose what to do")]
+                errors = [("about-questions", "Choose what to do")]
         except DomainError as error:
-            errors = [("options", str(error))]
-            own_form.options.errors = [str(error)]
+            if action == "own":
+                errors = [("options", str(error))]
+                own_form.options.errors = [str(error)]
+            else:
+                errors = [("about-questions", str(error))]
             status = error.status_code
         if errors and status == 200:
             status = 422

@@ -62,6 +62,9 @@ def test_a_facilitator_adds_preset_and_own_questions_and_removes_one(app, panel)
         facilitator, f"{S}/background-questions", {**own, "options": "A\na"}, status=422
     )
     assert "listed twice" in text_of(twice)
+    blank = post_form(facilitator, f"{S}/background-questions", {**own, "text": "   "}, status=422)
+    assert page(blank).select_one("#text-error") is not None
+    assert "Enter the question" in " ".join(error_summary(blank))
     post_form(facilitator, f"{S}/background-questions", {"action": "remove", "question": mine.id})
     assert db.session.get(BackgroundQuestion, mine.id) is None
     actions = db.session.scalars(
