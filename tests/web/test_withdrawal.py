@@ -222,3 +222,24 @@ def test_hostile_text_in_a_withdrawal_page_is_escaped(app, panel):
     body = get_page(facilitator, f"{S}/panel/{leaver.id}/withdraw").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;" in body
+
+
+def test_a_withdrawn_panellist_is_neither_reminded_nor_told_the_outcome(app, panel, smtp):
+    from app.services.cycle import tell_panel_of_completion
+    from app.services.withdrawal import withdraw
+    from delphi.withdrawal import AnswersChoice
+
+    round_one = open_round(panel.study, actor=panel.facilitator)
+    leaver = panel.partners[0]
+    withdraw(leaver, AnswersChoice.KEEP, actor=panel.facilitator, by_facilitator=True)
+    result = app.test_cli_runner().invoke(args=["send-reminders", "test-study"])
+    assert result.exit_code == 0, result.output
+    reminded = {m["To"] for m in smtp.messages}
+    assert reminded == {p.user.email for p in panel.raters if p is not leaver}
+    close_round(round_one.id, actor=panel.facilitator)
+    _confirm_decisions()
+    complete_study(panel.study, "Enough", actor=panel.facilitator)
+    smtp.messages.clear()
+    tell_panel_of_completion(panel.study, actor=panel.facilitator, study_url="http://x/")
+    told = {m["To"] for m in smtp.messages}
+    assert leaver.user.email not in told and panel.partners[1].user.email in told
