@@ -139,6 +139,9 @@ def register_blueprints(app: Flask) -> None:
     from app.ideas.routes import bp as ideas_bp
 
     app.register_blueprint(ideas_bp)
+    from app.withdrawal.routes import bp as withdrawal_bp
+
+    app.register_blueprint(withdrawal_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

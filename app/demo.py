@@ -379,6 +379,7 @@ def seed_demo(seed: int = 20261123) -> Study:
         _seed_consent(study, facilitator, panellists)
         # Round 0: the panel's ideas, curated into some of the items rated from round 1.
         appeal = _ideas_round_and_items(study, facilitator, panellists)
+    _seed_background(study, facilitator, panellists, random.Random(seed + 1))
     # The facilitator acts in the story the demo tells (and so in its audit log).
     round1 = open_round(
         study,
@@ -421,6 +422,7 @@ def seed_demo(seed: int = 20261123) -> Study:
     ]
     with unit_of_work():
         _rate(rng, round2, round2_raters, appeal, first=False)
+    _seed_withdrawal(panellists)
     from app.demo_indicators import seed_indicator_test_data
 
     seed_indicator_test_data(study, facilitator)
@@ -656,6 +658,56 @@ def _seed_consent(study: Study, facilitator: User, panellists: list[Panellist]) 
         panellist.interests_declared_at = agreed
         panellist.interests_none = index not in INTERESTS
         panellist.interests = INTERESTS.get(index, "")
+
+
+# Which preset background questions the demo asks (delphi.background.PRESETS).
+BACKGROUND = ["role", "organisation", "region", "experience", "lived_experience"]
+# The usual answer of each group to the role and organisation questions.
+GROUP_ROLE = {
+    "CQC": ("Regulator or inspector", "Regulator"),
+    "HRA": ("Regulator or inspector", "Regulator"),
+    "MHRA": ("Regulator or inspector", "Regulator"),
+    "NIHR CRN": ("Research manager or administrator", "Research funder or network"),
+    "NHS R&D Forum": ("Research manager or administrator", "NHS trust or health board"),
+    "HRLO": ("Policy or governance lead", "NHS trust or health board"),
+    "Patient representatives": (
+        "Patient or public contributor",
+        "Not employed in health or research",
+    ),
+}
+
+
+def _seed_background(
+    study: Study, facilitator: User, panellists: list[Panellist], rng: random.Random
+) -> None:
+    """The preset background questions, answered by everyone who agreed to take part (a
+    separate random stream, so the ratings stay those of earlier demos)."""
+    from app.services.background import add_presets, questions_for, save_answers
+
+    add_presets(study, BACKGROUND, actor=facilitator)
+    for panellist in panellists[:-2]:
+        role, organisation = GROUP_ROLE[panellist.group.name]
+        chosen: dict[int, str] = {}
+        for question in questions_for(panellist):
+            options = question.option_list
+            if rng.random() < 0.08:
+                chosen[question.id] = "Prefer not to say"
+            elif question.preset == "role":
+                chosen[question.id] = role
+            elif question.preset == "organisation":
+                chosen[question.id] = organisation
+            else:
+                chosen[question.id] = rng.choice(options)
+        save_answers(panellist, chosen)
+
+
+def _seed_withdrawal(panellists: list[Panellist]) -> None:
+    """One panellist who rated round 1 withdraws during round 2, keeping their answers."""
+    from app.services.withdrawal import withdraw
+    from delphi.withdrawal import AnswersChoice
+
+    leaver = panellists[17]  # rated round 1, not round 2
+    withdraw(leaver, AnswersChoice.KEEP, actor=leaver.user, by_facilitator=False)
 
 
 def _rate(

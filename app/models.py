@@ -212,6 +212,13 @@ class Panellist(db.Model):  # type: ignore[name-defined]
     interests_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     interests_none: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     interests: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Withdrawal (`delphi.withdrawal`): when; whether the answers were removed (else they
+    # stay under the pseudonym); whether a facilitator recorded it for them.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answers_removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    withdrawal_recorded_by_facilitator: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
 
     study: Mapped[Study] = relationship(back_populates="panellists")
     user: Mapped[User] = relationship()
@@ -220,6 +227,10 @@ class Panellist(db.Model):  # type: ignore[name-defined]
     @property
     def panel_role(self) -> PanelRole:
         return PanelRole(self.role)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def name(self) -> str:
@@ -270,6 +281,48 @@ class Consent(db.Model):  # type: ignore[name-defined]
     )
     version: Mapped[int] = mapped_column(Integer)
     agreed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BackgroundQuestion(db.Model):  # type: ignore[name-defined]
+    """A question about the panellist's background (`delphi.background`), answered on
+    joining and summarised per group in the specification, never beside ratings."""
+
+    __tablename__ = "background_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(
+        ForeignKey("studies.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # The preset it came from (`delphi.background.PRESETS`), "" for a facilitator's own.
+    preset: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    text: Mapped[str] = mapped_column(String(300))
+    # One option a line.
+    options: Mapped[str] = mapped_column(Text)
+    patients_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def option_list(self) -> list[str]:
+        return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+
+class BackgroundAnswer(db.Model):  # type: ignore[name-defined]
+    """A panellist's answer to one background question: an option, or "" for "prefer not
+    to say"."""
+
+    __tablename__ = "background_answers"
+    __table_args__ = (UniqueConstraint("panellist_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panellist_id: Mapped[int] = mapped_column(
+        ForeignKey("panellists.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("background_questions.id", ondelete="CASCADE")
+    )
+    answer: Mapped[str] = mapped_column(String(300))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Invitation(db.Model):  # type: ignore[name-defined]

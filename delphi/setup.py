@@ -69,7 +69,8 @@ def check_can_change_panellist(
 
     After it, the record counts them (invited, responding, per group and per round) and
     their ratings are reported under their group and role, so neither may change: a person
-    who leaves simply stops answering, and is reported as not responding. Someone who has
+    who leaves withdraws (`delphi.withdrawal`), recorded by a facilitator if they ask
+    them to, and is reported as having withdrawn. Someone who has
     written in the discussion is not removed either: their messages would lose their author.
     """
     action = "removing a panellist" if removing else "changing a panellist's group or role"
@@ -78,8 +79,8 @@ def check_can_change_panellist(
         what = "removed" if removing else "moved to another group or role"
         raise InvalidTransition(
             f"Round 1 has opened, so {name} cannot be {what}: the record reports who was "
-            "invited and who answered in each group and role. If they leave the study, they "
-            "stop answering and are reported as not responding."
+            "invited and who answered in each group and role. If they leave the study, "
+            "record their withdrawal instead: they choose whether their answers so far stay."
         )
     if removing and messages:
         raise InvalidTransition(

@@ -37,6 +37,7 @@ from delphi import (
     NotAllowedToRate,
     RoundStatus,
 )
+from delphi.withdrawal import check_not_withdrawn
 
 bp = Blueprint("ballot", __name__, url_prefix="/studies/<slug>/rounds/<int:number>")
 
@@ -48,6 +49,7 @@ def _panellist_and_round(slug: str, number: int) -> tuple[Panellist | None, Roun
 
 
 def _check_invited(round_: Round, panellist: Panellist) -> None:
+    check_not_withdrawn(panellist.withdrawn_at)
     if panellist.panel_role.can_rate and not is_invited(round_, panellist):
         raise NotAllowedToRate(
             f"Round {round_.number} is for panellists who rated every item of round "

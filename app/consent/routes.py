@@ -16,6 +16,7 @@ from app.forms_common import field_errors
 from app.htmx import render
 from app.inputs import parse_int
 from app.models import Panellist, Study
+from app.services.background import unanswered
 from app.services.consent import (
     agree as agree_service,
 )
@@ -121,6 +122,9 @@ def agree(slug: str) -> Response:
                 errors = [("statement-1", str(error))]
             else:
                 flash("Thank you: you have agreed to take part.", "success")
+                if unanswered(panellist):
+                    # Joining goes on to the background questions (`delphi.background`).
+                    return redirect(url_for("withdrawal.answer", slug=slug), 303)
                 return redirect(url_for("studies.show", slug=slug), 303)
         status = 422
     agreed = latest_consent(panellist) if panellist is not None else None

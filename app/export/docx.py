@@ -354,6 +354,14 @@ def _methods(w: Writer, spec: dict[str, Any]) -> None:
     if tables.ideas_round_text(m):
         w.heading("Ideas round", 2)
         w.para(tables.ideas_round_text(m))
+    if tables.who_took_part(m):
+        w.heading("Who took part", 2)
+        w.para(tables.WHO_TOOK_PART_NOTE)
+        for question in tables.who_took_part(m):
+            w.para(question["text"], keep=True)
+            w.table(tables.who_took_part_table(question))
+            if tables.who_took_part_withheld(question):
+                w.para(tables.who_took_part_withheld(question))
     w.heading("Consensus rule", 2)
     w.para(f"{c['label']}. {c['description']}")
     w.para(

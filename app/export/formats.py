@@ -96,6 +96,8 @@ HELPERS: dict[str, Callable[..., Any]] = {
         "stability_table", "panel_names_table", "attrition_line", "attrition_table",
         "conduct_lines", "accord_table", "declared_interests",
         "declared_interests_table", "declared_interests_text", "ideas_round_text",
+        "declared_interests_table", "declared_interests_text", "who_took_part",
+        "who_took_part_table", "who_took_part_withheld", "who_took_part_note",
     )
 } | {"testing_view": testing_view}  # fmt: skip
 
@@ -393,6 +395,18 @@ def _md_methods(s: dict[str, Any], out: list[str]) -> None:
         add("")
         add(md_text(tables.ideas_round_text(m)))
         add("")
+    if tables.who_took_part(m):
+        add("### Who took part")
+        add("")
+        add(tables.WHO_TOOK_PART_NOTE)
+        add("")
+        for question in tables.who_took_part(m):
+            add(f"**{md_text(question['text'])}**")
+            add("")
+            out.extend(_md_table(tables.who_took_part_table(question)))
+            if tables.who_took_part_withheld(question):
+                add(md_text(tables.who_took_part_withheld(question)))
+                add("")
     c = s["consensus"]
     add("### Consensus rule")
     add("")

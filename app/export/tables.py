@@ -378,6 +378,8 @@ def participation_table(methods: dict[str, Any]) -> TextTable:
             text = f"{p['responded']} of {p['invited']}"
             if number > 1:
                 text += f" ({p['retained']} retained)"
+            if p.get("withdrew"):
+                text += f", {p['withdrew']} withdrew"
             row.append(text)
         rows.append(row)
     return ["Group", *(f"Round {n}: responded of invited" for n in rounds)], rows
@@ -481,6 +483,49 @@ def ideas_round_text(methods: dict[str, Any]) -> str:
         + (f": {from_groups}" if groups else "")
         + f". The facilitators curated them: {'; '.join(fates)}."
     )
+WHO_TOOK_PART_NOTE = (
+    "Panellists who rate answered these questions about themselves when they joined, and "
+    "could choose \u201cPrefer not to say\u201d. Answers are counted by stakeholder group, never "
+    "shown beside ratings; a group where fewer than 3 panellists answered is not shown on "
+    "its own, and the whole panel is shown only when those groups cannot be worked out from it."
+)
+
+
+def who_took_part_note(methods: dict[str, Any]) -> str:
+    return WHO_TOOK_PART_NOTE
+
+
+def who_took_part(methods: dict[str, Any]) -> list[dict[str, Any]]:
+    """The background questions with their counts, or none when none were asked."""
+    return list(methods.get("who_took_part") or [])
+
+
+def who_took_part_table(question: dict[str, Any]) -> TextTable:
+    """One question: a row per answer, a column per group shown (then the smaller groups
+    together and the whole panel, when they may be shown)."""
+    columns = [g for g in question["groups"] if not g["withheld"]]
+    if question.get("combined"):
+        columns.append(question["combined"])
+    header = ["Answer", *(f"{g['group']} (n={g['answered']})" for g in columns)]
+    panel = question.get("panel")
+    if panel is not None:
+        header.append(f"Whole panel (n={question['answered']})")
+    rows = []
+    for option in question["options"]:
+        row: list[Any] = [option, *(g["counts"][option] for g in columns)]
+        if panel is not None:
+            row.append(panel[option])
+        rows.append(row)
+    return header, rows
+
+
+def who_took_part_withheld(question: dict[str, Any]) -> str:
+    """The groups not shown on their own, in a sentence ("" when every group is shown)."""
+    withheld = [g for g in question["groups"] if g["withheld"]]
+    if not withheld:
+        return ""
+    names = ", ".join(g["group"] for g in withheld)
+    return f"Not shown on their own ({withheld[0]['note']}): {names}."
 
 
 ROUND_COLUMNS = ["Round", "Opened", "Closed", "Rated", "Added", "Revised"] + [

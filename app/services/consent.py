@@ -24,6 +24,7 @@ from delphi import (
     check_record_open,
     check_statements_agreed,
 )
+from delphi.withdrawal import check_not_withdrawn
 
 MAX_INFORMATION = 50_000
 
@@ -77,6 +78,8 @@ def consents_by_panellist(study: Study) -> dict[int, ConsentState]:
 
 def must_consent(panellist: Panellist) -> str | None:
     """Why this panellist must (again) agree before they answer; None when they need not."""
+    if panellist.withdrawn_at is not None:
+        return None
     try:
         check_may_answer(panellist)
     except ConsentNeeded as error:
@@ -87,7 +90,9 @@ def must_consent(panellist: Panellist) -> str | None:
 def check_may_answer(panellist: Panellist) -> None:
     """Raise `ConsentNeeded` unless the panellist agreed to the current version.
 
-    One statement: it runs before every saved answer."""
+    One statement: it runs before every saved answer. A withdrawn panellist answers no
+    more (`delphi.withdrawal`)."""
+    check_not_withdrawn(panellist.withdrawn_at)
     if not panellist.panel_role.can_rate:
         return
     current = (

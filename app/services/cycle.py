@@ -171,6 +171,8 @@ def _raters(round_: Round, *columns: Any) -> Any:
         Panellist.study_id == round_.study_id,
         Panellist.role != PanelRole.OBSERVER.value,
         Panellist.joined_at.is_not(None),
+        # Withdrawn: not asked, reminded or counted as not responding any more.
+        Panellist.withdrawn_at.is_(None),
     )
 
 
@@ -212,6 +214,7 @@ def is_invited(round_: Round, panellist: Panellist) -> bool:
         panellist.study_id != round_.study_id
         or panellist.role == PanelRole.OBSERVER.value
         or panellist.joined_at is None
+        or panellist.withdrawn_at is not None
     ):
         return False
     if round_.invite_rule != "completed_previous":
@@ -470,7 +473,7 @@ def tell_panel_of_completion(study: Study, *, actor: User, study_url: str) -> Co
         return CompletionNotice(mail=False)
     notice = CompletionNotice()
     for panellist in study.panellists:
-        if panellist.joined_at is None:
+        if panellist.joined_at is None or panellist.withdrawn_at is not None:
             continue
         try:
             send_mail(

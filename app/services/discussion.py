@@ -66,6 +66,8 @@ class Viewer:
     def can_post(self) -> bool:
         if self.record_final:
             return False
+        if self.panellist is not None and self.panellist.withdrawn_at is not None:
+            return self.is_facilitator  # a withdrawn panellist posts no more
         return self.is_facilitator or (self.role is not None and self.role.can_rate)
 
 

@@ -41,6 +41,7 @@ from app.settings import settings
 from app.text.dates import london
 from delphi import RoundStatus, check_record_open
 from delphi.discussion import Category, check_can_change, check_can_post, check_rate
+from delphi.withdrawal import check_not_withdrawn
 
 
 def _serialise_events(study_id: int) -> None:
@@ -101,6 +102,8 @@ def _record_open(study_id: int, action: str) -> None:
 
 def check_posting(study: Study, item: Item | None, viewer: Viewer) -> None:
     check_record_open(study.study_status, action="posting to the discussion")
+    if viewer.panellist is not None and not viewer.is_facilitator:
+        check_not_withdrawn(viewer.panellist.withdrawn_at)
     thread = find_thread(study.id, key_of(item))
     check_can_post(
         role=viewer.role,

@@ -10,11 +10,12 @@ stability between rounds, from the scoring package; nothing here recomputes a st
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -31,6 +32,7 @@ from app.models import (
     Study,
     utcnow,
 )
+from app.services.background import who_took_part
 from app.services.cycle import reopenings
 from app.services.indicator_testing import specification_section
 from app.services.reasons import reasons_in
@@ -48,6 +50,7 @@ from delphi import (
 )
 from delphi import items as items_rule
 from delphi.reasons import main_arguments
+from delphi.withdrawal import withdrew_during_round
 from scoring import plain
 
 # 1.1: group figures may be withheld (delphi.disclosure). 1.2: history's changed_fields,
@@ -391,6 +394,8 @@ def build_specification(
         for row in spec["methods"]["panel"]
     ]
     spec["methods"]["declared_interests"] = _declared_interests(study, include_names, panellists)
+    # Counts per group only, never per panellist, whatever the export includes.
+    spec["methods"]["who_took_part"] = [asdict(q) for q in who_took_part(study)]
     # Last: the checklist says where each item is reported, declared interests included.
     spec["reporting"] = {"accord": accord_checklist(study, spec["methods"])}
     if include_names:
@@ -535,21 +540,36 @@ def _methods(
         ):
             responders[round_id].add(panellist_id)
     responders = dict(responders)
+    # Who rated every item of a round ("finished"), from one grouped count.
+    answered = {
+        (round_id, panellist_id): n
+        for round_id, panellist_id, n in db.session.execute(
+            select(Rating.round_id, Rating.panellist_id, func.count(Rating.id))
+            .join(Round, Round.id == Rating.round_id)
+            .where(Round.study_id == study.id)
+            .group_by(Rating.round_id, Rating.panellist_id)
+        )
+    }
     first = responders.get(rounds[0].id, set()) if rounds else set()
     participation = []
     # Each group's raters as (id, invited at), read off the ORM objects once, not per round.
-    raters: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    raters: dict[int, list[tuple[int, Any, Any]]] = defaultdict(list)
     for p in panellists:
         if p.role != PanelRole.OBSERVER.value:
-            raters[p.group_id].append((p.id, p.invited_at))
+            raters[p.group_id].append((p.id, p.invited_at, p.withdrawn_at))
     for r in rounds:
         cutoff = r.closed_at or utcnow()
         for group in study.groups:
             members = raters.get(group.id, [])
-            responded = {pid for pid, _ in members} & responders.get(r.id, set())
-            # Invited before the round closed; anyone who responded was invited, whatever
-            # the clock says (imported or back-dated panels).
-            ids = {pid for pid, invited_at in members if invited_at <= cutoff} | responded
+            responded = {pid for pid, _, _ in members} & responders.get(r.id, set())
+            # Invited before the round closed and not withdrawn before it opened; anyone who
+            # responded was invited, whatever the clock says (imported or back-dated panels).
+            ids = {
+                pid
+                for pid, invited_at, withdrawn_at in members
+                if invited_at <= cutoff
+                and (withdrawn_at is None or (r.opened_at and withdrawn_at >= r.opened_at))
+            } | responded
             participation.append(
                 {
                     "round": r.number,
@@ -557,6 +577,14 @@ def _methods(
                     "invited": len(ids),
                     "responded": len(responded),
                     "retained": len(responded & first),
+                    "finished": sum(
+                        answered.get((r.id, pid), 0) >= len(r.round_items) > 0
+                        for pid in responded
+                    ),
+                    "withdrew": sum(
+                        withdrew_during_round(withdrawn_at, r.opened_at, r.closed_at)
+                        for _, _, withdrawn_at in members
+                    ),
                 }
             )
 
@@ -602,8 +630,9 @@ def _methods(
         "participation": participation,
         "participation_note": (
             "Invited: panellists who could rate (observers excluded) invited before the round "
-            "closed. Responded: rated at least one item in the round. Retained: responded in "
-            "this round and in round 1."
+            "closed and not withdrawn before it opened. Responded: rated at least one item in "
+            "the round. Finished: rated every item of the round. Retained: responded in this "
+            "round and in round 1. Withdrew: left the study while the round was open."
         ),
         "rounds": round_rows,
         "number_of_rounds": len(rounds),

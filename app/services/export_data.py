@@ -121,12 +121,16 @@ COLUMNS: dict[str, dict[str, str]] = {
         "closed.",
         "responded": "Panellists who rated at least one item in the round.",
         "retained": "Panellists who responded in this round and in round 1.",
+        "finished": "Panellists who rated every item of the round.",
+        "withdrew": "Panellists who withdrew from the study while the round was open.",
     },
     "panel": {
         "pseudonym": "The panellist's pseudonym.",
         "group": "Stakeholder group.",
         "role": "partner, patient_rep or observer.",
         "joined": "True when the panellist accepted the invitation.",
+        "withdrawn": "True when the panellist withdrew from the study.",
+        "answers_removed": "True when they withdrew and had their answers removed.",
     },
     "discussion": {
         "thread": "The item's reference, or 'channel' for the study-wide channel.",
@@ -374,13 +378,23 @@ def results_tables(study: Study) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
 
 def panel_table(study: Study, *, include_names: bool = False) -> pd.DataFrame:
     rows = db.session.execute(
-        select(Panellist.pseudonym, StakeholderGroup.name, Panellist.role, Panellist.joined_at)
+        select(
+            Panellist.pseudonym,
+            StakeholderGroup.name,
+            Panellist.role,
+            Panellist.joined_at,
+            Panellist.withdrawn_at,
+            Panellist.answers_removed,
+        )
         .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
         .where(Panellist.study_id == study.id)
         .order_by(StakeholderGroup.position, Panellist.id)
     ).all()
     frame = pd.DataFrame(
-        [(p, g, role, joined is not None) for p, g, role, joined in rows],
+        [
+            (p, g, role, joined is not None, withdrawn is not None, bool(removed))
+            for p, g, role, joined, withdrawn, removed in rows
+        ],
         columns=list(COLUMNS["panel"]),
     )
     if include_names:

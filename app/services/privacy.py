@@ -20,6 +20,8 @@ from sqlalchemy import delete, or_, select
 from app.extensions import db
 from app.models import (
     AuditEvent,
+    BackgroundAnswer,
+    BackgroundQuestion,
     DiscussionMessage,
     DiscussionRead,
     DiscussionThread,
@@ -141,6 +143,11 @@ def _erase_panellist_details(panellist: Panellist) -> None:
     panellist.interests = ""
     panellist.interests_none = False
     panellist.interests_declared_at = None
+    # So are the background answers (role, region, lived experience...): the "Who took
+    # part" counts then leave the person out.
+    db.session.execute(
+        delete(BackgroundAnswer).where(BackgroundAnswer.panellist_id == panellist.id)
+    )
     db.session.execute(delete(Invitation).where(Invitation.panellist_id == panellist.id))
 
 
@@ -189,6 +196,7 @@ def erase_person(email: str, *, dry_run: bool = False) -> Erasure:
         outcome.lines.append(
             f"{panellist.study.slug}: name of {panellist.pseudonym}"
             + (" and the name typed when inviting" if panellist.invited_name else "")
+            + "; declared interests and background answers"
             + "; ratings and messages stay under the pseudonym"
         )
     for study in facilitated:
@@ -354,8 +362,19 @@ def export_person(email: str) -> dict[str, Any] | None:
                 "declared_interests": (
                     "none" if panellist.interests_none else panellist.interests or None
                 ),
+                "background": [
+                    {"question": question, "answer": answer or "Prefer not to say"}
+                    for question, answer in db.session.execute(
+                        select(BackgroundQuestion.text, BackgroundAnswer.answer)
+                        .join(BackgroundQuestion)
+                        .where(BackgroundAnswer.panellist_id == panellist.id)
+                        .order_by(BackgroundQuestion.position, BackgroundQuestion.id)
+                    )
+                ],
                 "invited_at": when(panellist.invited_at),
                 "joined_at": when(panellist.joined_at),
+                "withdrawn_at": when(panellist.withdrawn_at),
+                "answers_removed_on_withdrawal": panellist.answers_removed,
                 "retention_until": when(panellist.study.retention_until),
                 "ratings": [
                     {

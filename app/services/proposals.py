@@ -17,6 +17,7 @@ from delphi import (
     StudyStatus,
     check_record_open,
 )
+from delphi.withdrawal import check_not_withdrawn
 
 
 def proposals_accepted_now(study: Study) -> bool:
@@ -40,6 +41,7 @@ def propose(
     reason: str,
 ) -> Proposal:
     check_record_open(study.study_status, action="proposing an item")
+    check_not_withdrawn(panellist.withdrawn_at)
     if not proposals_accepted_now(study):
         raise InvalidTransition("This study is not taking proposals at the moment.")
     if not panellist.panel_role.can_rate:

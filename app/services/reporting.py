@@ -295,7 +295,9 @@ def accord_checklist(study: Study, methods: dict[str, Any]) -> list[dict[str, An
         23: "Methods: Discussion summaries",
         24: f"{NOT_REPORTED}: the facilitators' role is not recorded in this tool",
         25: f"{NOT_REPORTED}: ethics approval and consent are not recorded in this tool",
-        26: "Methods: Panel and participation",
+        26: "Methods: Panel and participation; Methods: Who took part"
+        if methods.get("who_took_part")
+        else "Methods: Panel and participation (no background questions were asked)",
         27: attrition,
         28: "Methods: Rounds; Appendix A",
         29: "Summary; Agreed prompts and indicators",

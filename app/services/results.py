@@ -35,6 +35,7 @@ from delphi import (
     suggest_decision,
     wording_changed_verdict,
 )
+from delphi.withdrawal import on_panel_for_round, withdrew_during_round
 from scoring import (
     ITEM_KEYS,
     Rule,
@@ -115,7 +116,9 @@ def unrated_figures(study: Study) -> dict[str, Any]:
 
 
 def participation(round_: Round) -> list[dict[str, Any]]:
-    """Per stakeholder group: panellists who can rate, how many answered anything, and all."""
+    """Per stakeholder group: panellists who can rate (less those who withdrew before the
+    round opened), how many answered anything, all, and how many withdrew during the round
+    (`delphi.withdrawal`)."""
     item_count = len(round_.round_items)
     answered = dict(
         db.session.execute(
@@ -126,14 +129,21 @@ def participation(round_: Round) -> list[dict[str, Any]]:
     )
     # One query for every group's raters, not one per group.
     by_group: dict[int, list[int]] = {}
-    for panellist_id, group_id in db.session.execute(
-        select(Panellist.id, Panellist.group_id).where(
+    withdrew: set[int] = set()
+    for panellist_id, group_id, joined_at, withdrawn_at in db.session.execute(
+        select(
+            Panellist.id, Panellist.group_id, Panellist.joined_at, Panellist.withdrawn_at
+        ).where(
             Panellist.study_id == round_.study_id,
             Panellist.role != PanelRole.OBSERVER.value,
             Panellist.joined_at.is_not(None),
         )
     ):
+        if not on_panel_for_round(joined_at, withdrawn_at, round_.opened_at):
+            continue
         by_group.setdefault(group_id, []).append(panellist_id)
+        if withdrew_during_round(withdrawn_at, round_.opened_at, round_.closed_at):
+            withdrew.add(panellist_id)
     out = []
     for group in round_.study.groups:
         members = by_group.get(group.id, [])
@@ -145,6 +155,7 @@ def participation(round_: Round) -> list[dict[str, Any]]:
                 "panel": len(members),
                 "responded": len(responded),
                 "completed": len(completed),
+                "withdrew": sum(p in withdrew for p in members),
             }
         )
     return out

@@ -159,6 +159,7 @@ def show(slug: str) -> Response:
     study = member.study
     current = study.rounds[-1] if study.rounds else None
     if not member.is_facilitator:
+        from app.services.background import questions_for, unanswered
         from app.services.consent import current_version, interests_of, must_consent
         from app.services.overview import closed_rounds, decisions_for_panel
         from app.services.proposals import proposals_accepted_now, proposals_for
@@ -172,6 +173,8 @@ def show(slug: str) -> Response:
             consent_needed=must_consent(panellist) if panellist else None,
             has_information=current_version(study.id) is not None,
             declared=interests_of(panellist) if panellist else None,
+            background_asked=bool(questions_for(panellist)) if panellist else False,
+            background_due=unanswered(panellist) if panellist else 0,
             current=current,
             rule=rule_description(study),
             closed_rounds=closed_rounds(study),

@@ -2,14 +2,14 @@
 order (studies.random_item_order, off for existing studies).
 
 Revision ID: 0024_random_order
-Revises: 0020_ideas_round
+Revises: 0023_withdrawal_background
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_random_order"
-down_revision = "0020_ideas_round"
+down_revision = "0023_withdrawal_background"
 branch_labels = None
 depends_on = None
 

@@ -73,6 +73,24 @@ def test_the_demo_study_is_a_study_in_progress(app):
         )
         == 3
     )
+    # Issue 17: background answers, one withdrawal (answers kept), reporting settings.
+    from app.models import BackgroundAnswer
+    from app.services.background import who_took_part
+
+    assert db.session.scalar(select(func.count(BackgroundAnswer.id))) >= 22 * 4
+    withdrawn = db.session.scalars(
+        select(Panellist).where(Panellist.withdrawn_at.is_not(None))
+    ).all()
+    assert len(withdrawn) == 1 and not withdrawn[0].answers_removed
+    assert db.session.scalar(
+        select(func.count(Rating.id)).where(Rating.panellist_id == withdrawn[0].id)
+    )
+    summary = {q.text: q for q in who_took_part(study)}
+    role = summary["Which best describes your role?"]
+    cqc = next(g for g in role.groups if g.group == "CQC")
+    assert cqc.counts is not None and cqc.counts["Regulator or inspector"] >= 3
+    assert study.protocol_link and study.funding and study.steering_group
+    assert study.item_sources and study.questionnaire_pilot and study.protocol_deviations
     for email, password in [
         ("facilitator@demo.test", "demo-facilitator"),
         ("patient1@demo.test", "demo-panellist"),

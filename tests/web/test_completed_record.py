@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (
     AuditEvent,
+    BackgroundAnswer,
+    BackgroundQuestion,
     DiscussionMessage,
     DiscussionThread,
     Invitation,
@@ -57,6 +59,8 @@ RECORD = [
     DiscussionMessage,
     ReasonReview,
     LiveSnapshot,
+    BackgroundQuestion,
+    BackgroundAnswer,
 ]
 
 
@@ -188,6 +192,12 @@ def _facilitator_routes(w: dict[str, Any]) -> list[Route]:
         (f"{S}/rounds/1/reasons/ratings/{w['rating']}/hide", {"reason": "Afterwards"}),
         (f"{S}/rounds/1/reasons/ratings/{w['rating']}/show", {}),
         (f"{S}/rounds/1/reasons/items/P1/summary", {"summary": "Arguments, afterwards"}),
+        (f"{S}/background-questions", {"action": "presets", "preset": "region"}),
+        (
+            f"{S}/background-questions",
+            {"action": "own", "text": "Late?", "options": "Yes\nNo"},
+        ),
+        (f"{S}/panel/{panel.partners[1].id}/withdraw", {"answers": "keep"}),
     ]
 
 
@@ -206,6 +216,8 @@ def _panellist_routes(w: dict[str, Any]) -> list[Route]:
         (f"{S}/discussion/messages/{w['message']}/edit", {"body": "Edited afterwards"}),
         (f"{S}/discussion/messages/{w['message']}/delete", {}),
         (f"{S}/discussion/P1/share-reason", {f"reason-{vid}": "Shared afterwards"}),
+        (f"{S}/withdraw", {"answers": "remove"}),
+        (f"{S}/background", {}),
     ]
 
 

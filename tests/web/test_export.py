@@ -179,6 +179,8 @@ def test_methods_report_participation_alpha_stability_and_summaries(study):
         "invited": 3,
         "responded": 3,
         "retained": 3,
+        "finished": 3,
+        "withdrew": 0,
     }
     assert flow[(2, "Patient representatives")]["responded"] == 2
     rounds = {r["round"]: r for r in m["rounds"]}

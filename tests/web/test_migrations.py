@@ -645,3 +645,48 @@ def test_the_spec_cache_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_spec_cache_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0025_spec_cache(url)
+
+
+def _round_trip_0023_withdrawal_background(url: str) -> None:
+    from app.models import BackgroundAnswer, BackgroundQuestion, Panellist, utcnow
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="withdrawing")
+        question = BackgroundQuestion(study_id=panel.study.id, text="Role?", options="A\nB")
+        db.session.add(question)
+        db.session.flush()
+        db.session.add(
+            BackgroundAnswer(panellist_id=panel.raters[0].id, question_id=question.id, answer="A")
+        )
+        panel.raters[1].withdrawn_at = utcnow()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0017_reporting_settings")
+        tables = inspect(db.engine).get_table_names()
+        assert "background_questions" not in tables and "background_answers" not in tables
+        columns = {c["name"] for c in inspect(db.engine).get_columns("panellists")}
+        assert "withdrawn_at" not in columns and "interests" in columns
+        upgrade()
+        _every_model_column_exists()
+        # Nothing that refers to a panellist went with the columns (no batch copy).
+        assert db.session.scalar(db.select(db.func.count(Panellist.id))) == 6
+        assert (
+            db.session.scalar(
+                db.select(db.func.count(Panellist.id)).where(Panellist.withdrawn_at.is_not(None))
+            )
+            == 0
+        )
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_withdrawal_and_background_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0023_withdrawal_background(f"sqlite:///{tmp_path / 'withdrawal.sqlite3'}")
+
+
+def test_the_withdrawal_and_background_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0023_withdrawal_background(url)

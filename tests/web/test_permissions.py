@@ -95,6 +95,15 @@ ROUTES = [
     ("POST", f"{S}/panel/1/change", [302, 403, 403, 403, 409, 404]),
     ("GET", f"{S}/panel/1/remove", [302, 403, 403, 403, 200, 404]),
     ("POST", f"{S}/panel/1/remove", [302, 403, 403, 403, 409, 404]),
+    # withdrawal (a panellist's own; a facilitator records one) and background questions
+    ("GET", f"{S}/withdraw", [302, 200, 200, 200, 403, 404]),
+    ("POST", f"{S}/withdraw", [302, 422, 422, 422, 403, 404]),
+    ("GET", f"{S}/panel/1/withdraw", [302, 403, 403, 403, 200, 404]),
+    ("POST", f"{S}/panel/1/withdraw", [302, 403, 403, 403, 422, 404]),
+    ("GET", f"{S}/background-questions", [302, 403, 403, 403, 200, 404]),
+    ("POST", f"{S}/background-questions", [302, 403, 403, 403, 422, 404]),
+    ("GET", f"{S}/background", [302, 403, 200, 200, 403, 404]),
+    ("POST", f"{S}/background", [302, 403, 422, 422, 403, 404]),
     # rounds, ballot, results
     ("POST", f"{S}/rounds/open", [302, 403, 403, 403, 303, 404]),
     ("GET", f"{S}/rounds/1", [302, 403, 403, 403, 200, 404]),
