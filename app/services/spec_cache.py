@@ -10,8 +10,9 @@ the database in two small queries:
   statements, which name no study, replace every study's token). Random rather than a
   counter, so a database restored from a backup cannot meet a kept specification built for
   another state under the same number.
-- the number of panellists who have rated in each open round: the only figure the
-  specification takes from live ratings (who responded). Ratings themselves are left out of
+- the number of panellists who have rated in each open round and the number of their
+  ratings: the only figures the specification takes from live ratings (who responded, who
+  finished). Ratings of closed rounds (the reasons it quotes) no longer change. Ratings themselves are left out of
   the hook, or every autosave would write the study's row and queue the panel's autosaves
   behind one lock.
 
@@ -115,11 +116,13 @@ def _key(study: Study) -> tuple[Any, ...] | None:
     return (study.id, stamp, _live_key(study))
 
 
-def _live_key(study: Study) -> tuple[tuple[int, int], ...]:
-    """(round id, panellists who rated) for each open round of the study."""
+def _live_key(study: Study) -> tuple[tuple[int, int, int], ...]:
+    """(round id, panellists who rated, ratings) for each open round of the study."""
     return tuple(
         db.session.execute(
-            select(Rating.round_id, func.count(distinct(Rating.panellist_id)))
+            select(
+                Rating.round_id, func.count(distinct(Rating.panellist_id)), func.count(Rating.id)
+            )
             .join(Round, Round.id == Rating.round_id)
             .where(Round.study_id == study.id, Round.closed_at.is_(None))
             .group_by(Rating.round_id)
