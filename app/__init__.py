@@ -129,7 +129,12 @@ def register_blueprints(app: Flask) -> None:
     from app.indicators.routes import bp as indicators_bp
 
     app.register_blueprint(indicators_bp)
+    from app.account.routes import bp as account_bp
     from app.consent.routes import bp as consent_bp
+    from app.facilitators.routes import bp as facilitators_bp
+
+    app.register_blueprint(account_bp)
+    app.register_blueprint(facilitators_bp)
 
     app.register_blueprint(consent_bp)
 
