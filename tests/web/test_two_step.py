@@ -18,13 +18,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import RecoveryCode, User, UserSession
+from app.models import LoginAttempt, RecoveryCode, User, UserSession
 from app.security import hash_password
 from app.services import two_step
 from tests.conftest import PASSWORD, Panel, make_user, sign_in
 from tests.web.helpers import get_page, page, post_form, text_of
 
 S = "/studies/test-study"
+ELSEWHERE = {"REMOTE_ADDR": "198.51.100.20"}
 T0 = datetime(2026, 12, 2, 9, 0, 0, tzinfo=UTC)
 
 
@@ -256,6 +257,23 @@ def test_code_guesses_are_throttled(client, owner, clock: Clock):
     held = client.post("/login/code", data={"code": code_at(secret, clock.now)})
     assert held.status_code == 429
     assert "Too many sign-in attempts" in text_of(held)
+
+
+def test_code_guesses_from_many_addresses_wait_up_to_fifteen_minutes(app, owner):
+    """Longer than the one-minute ceiling of passwords: only a password holder gets here."""
+    user, _, _ = owner
+    now = datetime.now(UTC)
+    db.session.add_all(
+        LoginAttempt(key=f"email:code:{user.email}", created_at=now - timedelta(seconds=n))
+        for n in range(200)
+    )
+    db.session.commit()
+    client = app.test_client()
+    _password(client, user)
+    held = client.post("/login/code", data={"code": "123456"}, environ_base=ELSEWHERE)
+    assert held.status_code == 429
+    waited = re.search(r"Wait (\d+) minutes", text_of(held))
+    assert waited is not None and 14 <= int(waited.group(1)) <= 15
 
 
 def test_an_emailed_sign_in_link_also_asks_for_the_code(client, app, owner, smtp, clock: Clock):
