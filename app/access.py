@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import Row, and_, bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
+from app.htmx import is_htmx
 from app.models import Item, Panellist, Round, RoundItem, Study, StudyFacilitator
 
 
@@ -99,7 +100,13 @@ def _two_step_first(study: Study) -> NoReturn:
         "info",
     )
     back = request.full_path.rstrip("?") if request.method == "GET" else f"/studies/{study.slug}"
-    abort(redirect(url_for("account.set_up", next=back), 303))
+    target = url_for("account.set_up", next=back)
+    if is_htmx():
+        # A fragment request: the whole page goes to the setup, not a swap inside it.
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        abort(response)
+    abort(redirect(target, 303))
 
 
 def membership(slug: str) -> Membership:

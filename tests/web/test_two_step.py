@@ -356,6 +356,9 @@ def test_a_study_can_require_it_and_facilitators_without_it_are_sent_to_set_it_u
         assert sent.status_code == 303, path
         assert "/account/two-step?next=" in sent.location
     assert co.post(f"{S}/groups", data={"name": "X"}).status_code == 303
+    fragment = co.get(f"{S}/panel", headers={"HX-Request": "true"})
+    assert fragment.status_code == 204
+    assert fragment.headers["HX-Redirect"].startswith("/account/two-step?next=")
     assert co.get("/api/v1/studies/test-study").status_code == 403
     # Pages outside the study, and the panel's pages, are unaffected.
     assert _signed_in(co)
