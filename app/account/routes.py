@@ -40,6 +40,9 @@ def set_up() -> Response:
     if current_user.has_two_step:
         return redirect(url_for("account.index"), 303)
     form = CodeForm()
+    if form.is_submitted() and two_step.secret_being_set_up(current_user) is None:
+        # Nothing shown yet to scan (the form came from elsewhere): show it, change nothing.
+        return redirect(url_for("account.set_up", next=_next()), 303)
     if form.validate_on_submit():
         try:
             with two_step.limited(current_user, address=request.remote_addr):

@@ -178,6 +178,11 @@ def recovery_codes_left(user: User) -> int:
 # ---------------------------------------------------------------- setting up and using
 
 
+def secret_being_set_up(user: User) -> str | None:
+    """The secret shown on the setup page and not yet confirmed, if there is one."""
+    return None if user.has_two_step else _secret_of(user)
+
+
 @transactional
 def pending_secret(user: User) -> str:
     """The secret being set up (kept across reloads, so a scanned code stays right)."""
