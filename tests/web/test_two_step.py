@@ -409,3 +409,18 @@ def test_stopping_the_requirement_needs_a_current_code_and_is_audited(
     audit = text_of(get_page(client, f"{S}/audit"))
     assert "Required two-step sign-in of the study's facilitators" in audit
     assert "Stopped requiring two-step sign-in of the facilitators" in audit
+
+
+def test_erasing_a_person_forgets_their_two_step_secret_and_recovery_codes(owner):
+    from app.services.privacy import erase_person
+
+    user, _, _ = owner
+    erase_person(user.email)
+    db.session.refresh(user)
+    assert user.totp_secret is None and not user.has_two_step
+    assert (
+        db.session.scalar(
+            select(func.count(RecoveryCode.id)).where(RecoveryCode.user_id == user.id)
+        )
+        == 0
+    )
