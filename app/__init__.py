@@ -133,7 +133,12 @@ def register_blueprints(app: Flask) -> None:
     from app.reasons.routes import bp as reasons_bp
 
     app.register_blueprint(reasons_bp)
+    from app.account.routes import bp as account_bp
     from app.consent.routes import bp as consent_bp
+    from app.facilitators.routes import bp as facilitators_bp
+
+    app.register_blueprint(account_bp)
+    app.register_blueprint(facilitators_bp)
 
     app.register_blueprint(consent_bp)
     from app.ideas.routes import bp as ideas_bp

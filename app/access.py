@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from flask import abort
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import Row, and_, bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
+from app.htmx import is_htmx
 from app.models import Item, Panellist, Round, RoundItem, Study, StudyFacilitator
 
 
@@ -84,7 +85,28 @@ def _member(row: Row[Any] | None) -> Membership:
     facilitator = facilitator_id is not None
     if not facilitator and panellist is None:
         abort(404)
+    if facilitator and study.require_two_step and not current_user.has_two_step:
+        _two_step_first(study)
     return Membership(study, panellist, facilitator)
+
+
+def _two_step_first(study: Study) -> NoReturn:
+    """A study that requires two-step sign-in of its facilitators: one without it is sent
+    to set it up, and comes back here afterwards."""
+    if request.path.startswith("/api/"):
+        abort(403, description="This study requires two-step sign-in of its facilitators.")
+    flash(
+        f"{study.title} requires its facilitators to use two-step sign-in. Set it up to continue.",
+        "info",
+    )
+    back = request.full_path.rstrip("?") if request.method == "GET" else f"/studies/{study.slug}"
+    target = url_for("account.set_up", next=back)
+    if is_htmx():
+        # A fragment request: the whole page goes to the setup, not a swap inside it.
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        abort(response)
+    abort(redirect(target, 303))
 
 
 def membership(slug: str) -> Membership:

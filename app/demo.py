@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Panellist, Rating, Round, Study, StudyFacilitator, User, utcnow
 from app.security import hash_password
+from app.services import audit
 from app.services.panel import add_panellist
 from app.services.rounds import close_round, open_round, record_decisions
 from app.services.studies import ItemFields, add_group, add_item, unique_slug
@@ -429,6 +430,24 @@ def seed_demo(seed: int = 20261123) -> Study:
     return study
 
 
+def _add_co_facilitator(study: Study, facilitator: User) -> None:
+    """The study is run by two facilitators, each with their own account (issue 17)."""
+    co = db.session.scalar(select(User).where(User.email == CO_FACILITATOR_EMAIL))
+    if co is None:
+        co = User(email=CO_FACILITATOR_EMAIL, name="Demo Co-facilitator")
+        db.session.add(co)
+    co.can_create_studies = True
+    co.password_hash = hash_password("demo-facilitator")
+    db.session.flush()
+    db.session.add(StudyFacilitator(study_id=study.id, user_id=co.id, added_at=utcnow()))
+    audit.record(
+        study.id, "facilitator.added", by=facilitator.id, email=co.email, new_account=False
+    )
+
+
+CO_FACILITATOR_EMAIL = "cofacilitator@demo.test"
+
+
 def _panel() -> tuple[User, Study, list[Panellist]]:
     facilitator = db.session.scalar(select(User).where(User.email == "facilitator@demo.test"))
     if facilitator is None:
@@ -455,6 +474,7 @@ def _panel() -> tuple[User, Study, list[Panellist]]:
     db.session.add(study)
     db.session.flush()
     db.session.add(StudyFacilitator(study_id=study.id, user_id=facilitator.id))
+    _add_co_facilitator(study, facilitator)
     groups = {name: add_group(study, name) for name, _ in GROUPS}
     db.session.flush()
 

@@ -68,6 +68,16 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-step sign-in (app/services/two_step.py): the TOTP secret, encrypted under a key
+    # derived from SECRET_KEY; set while being set up, in force once `totp_enabled_at` is set.
+    totp_secret: Mapped[str | None] = mapped_column(String(200))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last time step whose code was accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def has_two_step(self) -> bool:
+        return self.totp_enabled_at is not None
 
     def get_id(self) -> str:
         # The version lets "sign out everywhere" and password changes end old sessions. A
@@ -147,6 +157,8 @@ class Study(db.Model):  # type: ignore[name-defined]
     content_stamp: Mapped[str | None] = mapped_column(
         String(32), nullable=True, default=lambda: uuid4().hex
     )
+    # Facilitators must use two-step sign-in to open the study's facilitator pages.
+    require_two_step: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     groups: Mapped[list[StakeholderGroup]] = relationship(
         back_populates="study", order_by="StakeholderGroup.position"
@@ -173,9 +185,22 @@ class StudyFacilitator(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The name typed by the facilitator who added them: shown until the person signs in, so
+    # an address never reveals the name its account holds (as for panellists).
+    invited_name: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     study: Mapped[Study] = relationship(back_populates="facilitators")
     user: Mapped[User] = relationship()
+
+    @property
+    def name(self) -> str:
+        """The name co-facilitators see: the typed name until the person has signed in
+        since being added."""
+        signed_in = self.user.last_login_at
+        if self.invited_name and self.added_at and (signed_in is None or signed_in < self.added_at):
+            return self.invited_name
+        return self.user.name
 
 
 class StakeholderGroup(db.Model):  # type: ignore[name-defined]
@@ -779,6 +804,18 @@ class IdeaComment(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     panellist: Mapped[Panellist | None] = relationship()
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
+    """A single-use code that stands in for a two-step code; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginAttempt(db.Model):  # type: ignore[name-defined]

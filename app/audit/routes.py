@@ -89,6 +89,8 @@ def _row(event: AuditEvent) -> dict[str, Any]:
     return {
         "when": london(event.created_at, "%-d %b %Y, %H:%M:%S"),
         "who": event.user.name if event.user else "The system",
+        # Two facilitators may share a name: the address says which one acted.
+        "email": event.user.email if event.user else "",
         "summary": audit.describe(event.action),
         "details": details,
     }

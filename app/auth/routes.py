@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
@@ -10,15 +11,16 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.access import membership
+from app.account.forms import CodeForm
 from app.auth.forms import AcceptForm, JoinForm, LoginForm, SignInLinkForm
 from app.extensions import db
 from app.forms_common import field_errors
 from app.htmx import render
 from app.mail import MailError, mail_enabled, send_mail
-from app.models import Invitation, Panellist, User
+from app.models import Invitation, Panellist, User, utcnow
 from app.redirects import safe_next
 from app.security import check_password
-from app.services import login_limits, sessions
+from app.services import login_limits, sessions, two_step
 from app.services.panel import accept_invitation, find_invitation, opens_new_account
 from app.services.results import rule_description
 from app.services.transaction import database_answers
@@ -37,6 +39,69 @@ def sign_in(user: User, value: str | None = None) -> None:
     # Flask-Login stored get_id(); the cookie holds this session's own key instead, so that
     # signing out can end it on the server.
     session["_user_id"] = value
+
+
+# How long the code page waits for the second step after the password or link.
+SECOND_STEP_MINUTES = 10
+
+
+def first_step_done(user: User, target: str) -> Response:
+    """The password (or a link) was right. Without two-step sign-in that signs the user in;
+    with it, nothing is signed in yet: the (signed) cookie only remembers whose code the
+    next page asks for, and for how long."""
+    if not user.has_two_step:
+        sign_in(user)
+        return redirect(target, 303)
+    session.clear()
+    until = utcnow() + timedelta(minutes=SECOND_STEP_MINUTES)
+    session["two_step"] = {
+        "user": user.id,
+        "version": user.session_version,
+        "until": until.timestamp(),
+        "next": target,
+    }
+    return redirect(url_for("auth.second_step"), 303)
+
+
+def _awaiting_code() -> tuple[User, str] | None:
+    pending = session.get("two_step")
+    if not isinstance(pending, dict):
+        return None
+    try:
+        user_id, version = int(pending["user"]), int(pending["version"])
+        until, target = float(pending["until"]), str(pending["next"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if until < utcnow().timestamp() or not 0 < user_id < 2**31:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_version != version or not user.has_two_step:
+        return None
+    return user, safe_next(target, url_for("studies.index"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_step() -> Response:
+    awaiting = _awaiting_code()
+    if awaiting is None:
+        session.pop("two_step", None)
+        flash("Sign in again: the time to enter your code ran out.", "info")
+        return redirect(url_for("auth.login"), 303)
+    user, target = awaiting
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            with two_step.limited(user, address=request.remote_addr):
+                two_step.use_code(user, form.code.data or "")
+        except two_step.WrongCode:
+            form.code.errors = [
+                "The code is not right. Enter the code your app shows now, or a recovery code."
+            ]
+        else:
+            sign_in(user)
+            return redirect(target, 303)
+    status = 422 if form.is_submitted() else 200
+    return render("auth/second_step.html", form=form, errors=field_errors(form), status=status)
 
 
 @bp.get("/healthz")
@@ -89,8 +154,9 @@ def login() -> Response:
         stored = user.password_hash if user is not None else None
         if check_password(stored, form.password.data or "") and user is not None:
             login_limits.clear_account(email)
-            sign_in(user)
-            return redirect(safe_next(request.args.get("next"), url_for("studies.index")), 303)
+            return first_step_done(
+                user, safe_next(request.args.get("next"), url_for("studies.index"))
+            )
         login_limits.record_failure(email, address=address)
         form.password.errors = ["Email address or password is not right"]
     if form.is_submitted():
@@ -146,9 +212,8 @@ def link_sign_in(token: str) -> Response:
 
 @bp.post("/sign-in/<token>")
 def use_link(token: str) -> Response:
-    lifetime = current_app.permanent_session_lifetime
     try:
-        user, value = sessions.redeem_sign_in_link(token, lifetime)
+        user = sessions.claim_sign_in_link(token)
     except sessions.SignInLinkInvalid as error:
         # Only wrong links count against the address: a real one (256 random bits) works
         # even while password guesses from the same address are being throttled.
@@ -157,8 +222,7 @@ def use_link(token: str) -> Response:
         return render("errors/error.html", status=error.status_code, message=str(error))
     except sessions.SignInLinkTaken as error:
         return render("errors/error.html", status=error.status_code, message=str(error))
-    sign_in(user, value)
-    return redirect(url_for("studies.index"), 303)
+    return first_step_done(user, url_for("studies.index"))
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -179,6 +243,9 @@ def invitation(token: str) -> Response:
     if form.validate_on_submit():
         returning = panellist.joined_at is not None
         accept_invitation(invite, password=form.password.data or None)
+        if panellist.user.has_two_step:
+            # A sign-in link for the panel stands for the password only: the code still counts.
+            return first_step_done(panellist.user, url_for("studies.index"))
         sign_in(panellist.user)
         if returning:
             flash("You are signed in.", "success")
@@ -222,9 +289,3 @@ def _welcome(panellist: Panellist) -> None:
         f"Welcome to the panel. Others will see you as \u201c{panellist.pseudonym}\u201d.",
         "success",
     )
-
-
-@bp.get("/account")
-@login_required
-def account() -> Response:
-    return redirect(url_for("studies.index"))

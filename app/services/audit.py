@@ -77,6 +77,14 @@ DESCRIPTIONS = {
     "study.retention_set": "Set the date after which the panel's personal data is erased",
     "privacy.retention_applied": "Erased the panel's names and emails (retention date passed)",
     "privacy.person_erased": "Erased a person's name and email (erasure request)",
+    "facilitator.added": "Added a facilitator",
+    "facilitator.removed": "Removed a facilitator",
+    "study.two_step_required": "Required two-step sign-in of the study's facilitators",
+    "study.two_step_not_required": "Stopped requiring two-step sign-in of the facilitators",
+    "account.two_step_on": "Turned on two-step sign-in",
+    "account.two_step_off": "Turned off two-step sign-in",
+    "account.recovery_code_used": "Signed in with a recovery code",
+    "account.recovery_codes_replaced": "Made new recovery codes",
 }
 
 

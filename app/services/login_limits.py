@@ -48,7 +48,9 @@ def _account(email: str) -> str:
     return email.strip().lower()[:250]
 
 
-def _throttles(email: str | None, address: str | None) -> list[Throttle]:
+def _throttles(
+    email: str | None, address: str | None, account_longest: timedelta | None = None
+) -> list[Throttle]:
     limits = settings()
     address = address or "unknown"
     longest = timedelta(seconds=limits.login_longest_wait)
@@ -60,7 +62,7 @@ def _throttles(email: str | None, address: str | None) -> list[Throttle]:
             Throttle(
                 f"email:{account}",
                 limits.login_account_failures,
-                timedelta(seconds=limits.login_account_longest_wait),
+                account_longest or timedelta(seconds=limits.login_account_longest_wait),
             ),
         ]
     return throttles
@@ -75,13 +77,18 @@ def _describe(wait: timedelta) -> str:
 
 
 def check_allowed(
-    email: str | None = None, *, address: str | None, now: datetime | None = None
+    email: str | None = None,
+    *,
+    address: str | None,
+    now: datetime | None = None,
+    account_longest: timedelta | None = None,
 ) -> None:
     """Raise `TooManyAttempts`, saying how long to wait, while any throttle holds.
 
-    `address` is the client's network address (the view passes `request.remote_addr`)."""
+    `address` is the client's network address (the view passes `request.remote_addr`).
+    `account_longest` replaces the account-wide ceiling (two-step codes wait longer)."""
     now = now or utcnow()
-    throttles = {t.key: t for t in _throttles(email, address)}
+    throttles = {t.key: t for t in _throttles(email, address, account_longest)}
     rows = db.session.execute(
         select(LoginAttempt.key, func.count(LoginAttempt.id), func.max(LoginAttempt.created_at))
         .where(LoginAttempt.key.in_(list(throttles)), LoginAttempt.created_at > now - WINDOW)

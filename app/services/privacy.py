@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
 from app.models import (
@@ -34,6 +34,7 @@ from app.models import (
     Panellist,
     Proposal,
     Rating,
+    RecoveryCode,
     Round,
     SignInLink,
     Study,
@@ -116,6 +117,16 @@ def _forget_sign_in(user: User, old_email: str) -> None:
     _forget_attempts(old_email)
     user.password_hash = None
     user.session_version += 1  # any signed-in browser is signed out
+    # Two-step sign-in goes with the account's other ways in.
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(
+        update(StudyFacilitator)
+        .where(StudyFacilitator.user_id == user.id)
+        .values(invited_name=None)
+    )
 
 
 def _forget_attempts(email: str) -> None:

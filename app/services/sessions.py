@@ -151,6 +151,14 @@ def redeem_sign_in_link(
     token: str, lifetime: timedelta, now: datetime | None = None
 ) -> tuple[User, str]:
     """Use the link: (its user, the new session's cookie value)."""
+    user = claim_sign_in_link(token, now)
+    return user, sign_in(user, lifetime)
+
+
+@transactional
+def claim_sign_in_link(token: str, now: datetime | None = None) -> User:
+    """Use the link up and return its user, starting no session: an account with two-step
+    sign-in still has its code to give."""
     now = now or utcnow()
     link = db.session.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)))
     if link is None or link.used_at is not None or link.expires_at <= now:
@@ -164,4 +172,4 @@ def redeem_sign_in_link(
     ).rowcount
     if claimed != 1:
         raise SignInLinkTaken("This sign-in link has been used.")
-    return link.user, sign_in(link.user, lifetime)
+    return link.user

@@ -125,3 +125,20 @@ def test_the_demo_study_carries_synthetic_test_data_for_two_indicators(app, clie
         assert "of 150 trusts would be flagged as needing improvement" in text
     ballot = text_of(get_page(client, "/studies/research-well-led/rounds/1/ballot"))
     assert "Tested on trust data" in ballot and "Synthetic, for illustration" in ballot
+
+
+def test_the_demo_study_is_run_by_two_facilitators(app, client):
+    from tests.conftest import sign_in
+    from tests.web.helpers import get_page, text_of
+
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    study = db.session.scalar(select(Study).where(Study.slug == "research-well-led"))
+    emails = sorted(f.user.email for f in study.facilitators)
+    assert emails == ["cofacilitator@demo.test", "facilitator@demo.test"]
+    co = db.session.scalar(select(User).where(User.email == "cofacilitator@demo.test"))
+    assert check_password(co.password_hash, "demo-facilitator")
+    sign_in(client, co)
+    words = text_of(get_page(client, "/studies/research-well-led/facilitators"))
+    assert "2 facilitators" in words
+    assert "Demo Facilitator" in words and "Demo Co-facilitator (you)" in words
+    assert "Demo Facilitator" in text_of(get_page(client, "/studies/research-well-led"))

@@ -31,6 +31,7 @@ DEFAULTS = {
     "version_id": "1",
     "message_id": "<msg>",
     "panellist_id": "1",
+    "facilitator_id": "1",
     "theme_id": "1",
     "group_id": "1",
     "proposal_id": "1",

@@ -690,3 +690,54 @@ def test_the_withdrawal_and_background_migration_goes_down_and_up_on_sqlite(tmp_
 def test_the_withdrawal_and_background_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0023_withdrawal_background(url)
+
+
+def _round_trip_0021_cofacilitators_totp(url: str) -> None:
+    from app.models import RecoveryCode, Study, StudyFacilitator, User, utcnow
+    from tests.conftest import build_panel, make_user
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="together")
+        panel.study.require_two_step = True
+        panel.facilitator.totp_secret = "sealed"
+        panel.facilitator.totp_enabled_at = utcnow()
+        panel.facilitator.totp_last_step = 12345
+        co = make_user("co@example.test", "Co")
+        db.session.add(
+            StudyFacilitator(
+                study_id=panel.study.id, user_id=co.id, invited_name="Co", added_at=utcnow()
+            )
+        )
+        db.session.add(RecoveryCode(user_id=panel.facilitator.id, code_hash="0" * 64))
+        db.session.commit()
+        email = panel.facilitator.email
+        db.session.remove()
+        downgrade(revision="0017_reporting_settings")
+        inspector = inspect(db.engine)
+        assert "recovery_codes" not in inspector.get_table_names()
+        assert "totp_secret" not in {c["name"] for c in inspector.get_columns("users")}
+        assert "require_two_step" not in {c["name"] for c in inspector.get_columns("studies")}
+        assert "invited_name" not in {
+            c["name"] for c in inspector.get_columns("study_facilitators")
+        }
+        upgrade()
+        _every_model_column_exists()
+        study = db.session.scalar(db.select(Study).where(Study.slug == "together"))
+        # Nothing that refers to a study or a user went with the columns (no batch copy).
+        assert study is not None and not study.require_two_step
+        assert len(study.facilitators) == 2 and len(study.panellists) == 6
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        assert user.totp_secret is None and not user.has_two_step
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_cofacilitators_and_two_step_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0021_cofacilitators_totp(f"sqlite:///{tmp_path / 'together.sqlite3'}")
+
+
+def test_the_cofacilitators_and_two_step_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0021_cofacilitators_totp(url)

@@ -32,7 +32,15 @@ ROUTES = [
     ("GET", "/login", [200, 200, 200, 200, 200, 200]),
     ("POST", "/login", [422, 422, 422, 422, 422, 422]),
     ("POST", "/logout", [303, 303, 303, 303, 303, 303]),
-    ("GET", "/account", [302, 302, 302, 302, 302, 302]),
+    ("GET", "/account", [302, 200, 200, 200, 200, 200]),
+    ("GET", "/account/two-step", [302, 200, 200, 200, 200, 200]),
+    # nothing shown to scan yet: back to the setup page
+    ("POST", "/account/two-step", [302, 303, 303, 303, 303, 303]),
+    ("POST", "/account/two-step/off", [302, 422, 422, 422, 422, 422]),
+    ("POST", "/account/two-step/recovery-codes", [302, 422, 422, 422, 422, 422]),
+    # the second step of signing in answers only after a right password or link
+    ("GET", "/login/code", [303, 303, 303, 303, 303, 303]),
+    ("POST", "/login/code", [303, 303, 303, 303, 303, 303]),
     ("GET", "/sign-in-link", [200, 200, 200, 200, 200, 200]),
     ("POST", "/sign-in-link", [422, 422, 422, 422, 422, 422]),
     ("GET", "/sign-in/not-a-token", [200, 200, 200, 200, 200, 200]),
@@ -104,6 +112,12 @@ ROUTES = [
     ("POST", f"{S}/background-questions", [302, 403, 403, 403, 422, 404]),
     ("GET", f"{S}/background", [302, 403, 200, 200, 403, 404]),
     ("POST", f"{S}/background", [302, 403, 422, 422, 403, 404]),
+    # co-facilitators (facilitator 1 is the study's only one) and two-step sign-in
+    ("GET", f"{S}/facilitators", [302, 403, 403, 403, 200, 404]),
+    ("POST", f"{S}/facilitators", [302, 403, 403, 403, 422, 404]),
+    ("GET", f"{S}/facilitators/1/remove", [302, 403, 403, 403, 200, 404]),
+    ("POST", f"{S}/facilitators/1/remove", [302, 403, 403, 403, 409, 404]),
+    ("POST", f"{S}/facilitators/two-step", [302, 403, 403, 403, 303, 404]),
     # rounds, ballot, results
     ("POST", f"{S}/rounds/open", [302, 403, 403, 403, 303, 404]),
     ("GET", f"{S}/rounds/1", [302, 403, 403, 403, 200, 404]),

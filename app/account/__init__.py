@@ -1,0 +1,1 @@
+"""The account page: two-step sign-in."""

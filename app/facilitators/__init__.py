@@ -1,0 +1,1 @@
+"""Co-facilitators of a study and the study's two-step sign-in requirement."""
