@@ -300,7 +300,8 @@ def _decision_form(study: Study) -> ProposalDecisionForm:
 def decide_proposal(slug: str, proposal_id: int) -> Response:
     study = facilitated_study(slug)
     proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or proposal.study_id != study.id:
+    # An idea of the ideas round is curated on its own page (`delphi.ideas`), never here.
+    if proposal is None or proposal.study_id != study.id or proposal.ideas_round:
         abort(404)
     form = _decision_form(study)
     if form.validate_on_submit():

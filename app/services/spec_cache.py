@@ -12,9 +12,9 @@ the database in two small queries:
   another state under the same number.
 - the number of panellists who have rated in each open round and the number of their
   ratings: the only figures the specification takes from live ratings (who responded, who
-  finished). Ratings of closed rounds (the reasons it quotes) no longer change. Ratings themselves are left out of
-  the hook, or every autosave would write the study's row and queue the panel's autosaves
-  behind one lock.
+  finished). Ratings of closed rounds (the reasons it quotes) no longer change. Ratings
+  themselves are left out of the hook, or every autosave would write the study's row and
+  queue the panel's autosaves behind one lock.
 
 Changes to rows the specification never shows (`UNSHOWN`: sign-in sessions and attempts,
 messages and read marks, API tokens, invitation links) do not replace the token.

@@ -204,6 +204,8 @@ ROUTES = [
     ("POST", f"{S}/ideas/questions/<question>/delete", [302, 403, 403, 403, 303, 404]),
     ("POST", f"{S}/ideas/questions/999999/delete", [302, 403, 403, 403, 404, 404]),
     ("POST", f"{S}/ideas/curate", [302, 403, 403, 403, 422, 404]),
+    # an idea is curated on the ideas page, never answered as a proposal
+    ("POST", f"{S}/proposals/<idea>/decide", [302, 403, 403, 403, 404, 404]),
     ("GET", "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/studies/test-study", [401, 403, 403, 403, 200, 404]),
     ("GET", "/api/v1/studies/test-study/rounds/1/results", [401, 403, 403, 403, 200, 404]),
