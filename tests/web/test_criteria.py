@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Criterion, Study
+from app.models import AuditEvent, Criterion, Rating, Study
 from app.services.rounds import open_round
 from delphi import StudyStatus
 from tests.conftest import Panel, sign_in
-from tests.web.helpers import error_summary, get_page, post_form, text_of
+from tests.web.helpers import error_summary, get_page, page, post_form, text_of
 
 S = "/studies/test-study"
 
@@ -126,3 +126,126 @@ def test_a_completed_studys_criteria_are_read_only(facilitator, panel):
         status=409,
     )
     assert "completed" in " ".join(error_summary(refused))
+
+
+# The ballot
+
+HX = {"HX-Request": "true"}
+
+
+def _three_criteria(panel: Panel) -> tuple[Criterion, Criterion, Criterion]:
+    from app.services.criteria import add_criterion
+
+    add_criterion(
+        panel.study, "Validity", "Does it measure what it claims to?", ["indicator"],
+        actor=panel.facilitator,
+    )
+    add_criterion(
+        panel.study,
+        "Feasibility",
+        "Can trusts and CQC collect it reliably from existing data?",
+        ["indicator"],
+        actor=panel.facilitator,
+    )
+    importance, validity, feasibility = panel.study.criteria
+    return importance, validity, feasibility
+
+
+def _versions(round_) -> dict[str, int]:
+    return {ri.item_version.item.ref: ri.item_version_id for ri in round_.round_items}
+
+
+def test_the_ballot_asks_each_criterion_of_each_item_and_counts_answers(client, panel):
+    importance, validity, feasibility = _three_criteria(panel)
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    vids = _versions(round_)
+    sign_in(client, panel.partners[0].user)
+    ballot = get_page(client, f"{S}/rounds/1/ballot")
+    soup = page(ballot)
+    indicator = soup.select_one(f"#item-{vids['I1']}")
+    legends = [lg.get_text(" ", strip=True) for lg in indicator.select("legend")]
+    assert legends == [
+        "Importance of I1 : How important is this item?",
+        "Validity of I1 : Does it measure what it claims to?",
+        "Feasibility of I1 : Can trusts and CQC collect it reliably from existing data?",
+    ]
+    # Each criterion has its own "unable to rate"; the reason box is asked once.
+    assert len(indicator.select("input[value=unable]")) == 3
+    assert len(indicator.select("textarea[name^=reason-]")) == 1
+    prompt = soup.select_one(f"#item-{vids['P1']}")
+    assert [lg.get_text(" ", strip=True) for lg in prompt.select("legend")] == [
+        "Your rating for P1"
+    ]
+    # 3 prompts on one criterion, the indicator on three.
+    assert soup.select_one("#progress").get_text(" ", strip=True) == "0 of 6 rated"
+
+    vid = vids["I1"]
+    url = f"{S}/rounds/1/items/{vid}/rating"
+    first = client.post(
+        url,
+        data={f"score-{vid}": "8", f"reason-{vid}": "Matters", "criterion": importance.id},
+        headers=HX,
+    )
+    assert first.status_code == 200
+    second = client.post(
+        url,
+        data={
+            f"score-{vid}-c{feasibility.id}": "2",
+            f"score-{vid}": "8",
+            f"reason-{vid}": "Matters",
+            "criterion": feasibility.id,
+        },
+        headers=HX,
+    )
+    soup = page(second)
+    assert soup.select_one(f"#status-{vid}-c{feasibility.id}").get_text(strip=True) == "✓Saved"
+    assert soup.select_one("#progress").get_text(" ", strip=True) == "2 of 6 rated"
+    stored = {
+        r.criterion_id: (r.score, r.reason)
+        for r in db.session.scalars(select(Rating).where(Rating.item_version_id == vid))
+    }
+    # One row per rating; the reason on the first criterion's.
+    assert stored == {importance.id: (8, "Matters"), feasibility.id: (2, "")}
+
+
+def test_a_criterion_not_asked_of_an_items_kind_is_refused(client, panel):
+    _, validity, _ = _three_criteria(panel)
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    vid = _versions(round_)["P1"]
+    sign_in(client, panel.partners[0].user)
+    response = client.post(
+        f"{S}/rounds/1/items/{vid}/rating",
+        data={f"score-{vid}-c{validity.id}": "5", "criterion": validity.id},
+        headers=HX,
+    )
+    assert response.status_code == 404
+    assert "That criterion is not asked of this item." in text_of(response)
+    assert db.session.scalar(select(func.count(Rating.id))) == 0
+
+
+def test_the_ballot_without_javascript_saves_every_criterion_in_one_submit(client, panel):
+    importance, validity, feasibility = _three_criteria(panel)
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    vid = _versions(round_)["I1"]
+    sign_in(client, panel.partners[0].user)
+    post_form(
+        client,
+        f"{S}/rounds/1/ballot",
+        data={
+            f"score-{vid}": "9",
+            f"reason-{vid}": "Core",
+            f"score-{vid}-c{validity.id}": "7",
+            f"score-{vid}-c{feasibility.id}": "unable",
+        },
+    )
+    stored = {
+        r.criterion_id: (r.score, r.unable)
+        for r in db.session.scalars(select(Rating).where(Rating.item_version_id == vid))
+    }
+    assert stored == {
+        importance.id: (9, False),
+        validity.id: (7, False),
+        feasibility.id: (None, True),
+    }
+    shown = text_of(get_page(client, f"{S}/rounds/1/ballot"))
+    assert "3 of 6 rated" in shown
