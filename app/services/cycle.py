@@ -29,6 +29,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.services.ratings import expected_answers
 from app.services.results import compute_stability
 from app.services.studies import theme_named
 from app.services.transaction import transactional
@@ -182,7 +183,7 @@ def invited_panellists(round_: Round) -> list[Panellist]:
     previous = _round_before(round_)
     if previous is None:
         return list(raters)
-    needed = len(previous.round_items)
+    needed = expected_answers(previous.id)
     done = {
         pid
         for pid, n in db.session.execute(
@@ -214,12 +215,13 @@ def is_invited(round_: Round, panellist: Panellist) -> bool:
             Rating.round_id == previous.id, Rating.panellist_id == panellist.id
         )
     )
-    return (rated or 0) >= len(previous.round_items)
+    return (rated or 0) >= expected_answers(previous.id)
 
 
 def non_responders(round_: Round) -> list[Panellist]:
-    """Invited panellists who have not yet rated every item of the round."""
-    needed = len(round_.round_items)
+    """Invited panellists who have not yet rated every item of the round (on every criterion
+    asked of it)."""
+    needed = expected_answers(round_.id)
     answered = dict(
         db.session.execute(
             select(Rating.panellist_id, func.count(Rating.id))
@@ -487,7 +489,7 @@ class RoundProgress:
 
 
 def round_progress(round_: Round) -> RoundProgress:
-    needed = len(round_.round_items)
+    needed = expected_answers(round_.id)
     answered = dict(
         db.session.execute(
             select(Rating.panellist_id, func.count(Rating.id))

@@ -249,3 +249,79 @@ def test_the_ballot_without_javascript_saves_every_criterion_in_one_submit(clien
     }
     shown = text_of(get_page(client, f"{S}/rounds/1/ballot"))
     assert "3 of 6 rated" in shown
+
+
+# Results: consensus per criterion, the item in only when every criterion is in
+
+
+def _rate_all(round_, panel: Panel, scores: dict[tuple[str, str], int]) -> None:
+    """Every rater gives `scores[(ref, criterion name)]` (other items: 8 on Importance)."""
+    by_name = {c.name: c for c in panel.study.criteria}
+    for ri in round_.round_items:
+        version = ri.item_version
+        for criterion in by_name.values():
+            if not criterion.applies(version.item_kind):
+                continue
+            score = scores.get((version.item.ref, criterion.name), 8)
+            for rater in panel.raters:
+                db.session.add(
+                    Rating(
+                        round_id=round_.id,
+                        panellist_id=rater.id,
+                        item_version_id=version.id,
+                        criterion_id=criterion.id,
+                        score=score,
+                    )
+                )
+    db.session.commit()
+
+
+def _closed_with(panel: Panel, scores: dict[tuple[str, str], int]):
+    from app.services.results import snapshot_of
+    from app.services.rounds import close_round
+
+    _three_criteria(panel)
+    round_ = open_round(panel.study, actor=panel.facilitator)
+    _rate_all(round_, panel, scores)
+    close_round(round_.id, actor=panel.facilitator)
+    results = snapshot_of(round_)
+    return round_, {entry["ref"]: entry for entry in results["items"].values()}, results
+
+
+def test_an_indicator_that_matters_but_cannot_be_measured_does_not_pass(client, panel):
+    _, items, results = _closed_with(panel, {("I1", "Feasibility"): 2})
+    indicator = items["I1"]
+    assert [(c["criterion"], c["status"]) for c in indicator["criteria"]] == [
+        ("Importance", "consensus_in"),
+        ("Validity", "consensus_in"),
+        ("Feasibility", "consensus_out"),
+    ]
+    assert (indicator["status"], indicator["suggested"]) == ("consensus_out", "exclude")
+    # Prompts are asked Importance only, and stand on it.
+    assert [c["criterion"] for c in items["P1"]["criteria"]] == ["Importance"]
+    assert (items["P1"]["status"], items["P1"]["suggested"]) == ("consensus_in", "accept")
+    assert "An item is in only when every criterion that applies to it is in" in (
+        results["rule"]["description"]
+    )
+    assert set(results["alpha_criteria"]) == {"Importance", "Validity", "Feasibility"}
+
+    sign_in(client, panel.facilitator)
+    shown = page(get_page(client, f"{S}/rounds/1/results"))
+    rows = [
+        " ".join(tr.get_text(" ", strip=True).split())
+        for tr in shown.select("tr.app-results__criterion")
+    ]
+    assert any(r.startswith("I1, Feasibility 5") and "Consensus out" in r for r in rows)
+    assert any(r.startswith("I1, Validity 5") and "Consensus in" in r for r in rows)
+    assert shown.select_one("#alpha-criteria") is not None
+
+
+def test_an_indicator_in_on_every_criterion_is_in_and_one_undecided_is_not(client, panel):
+    _, items, _ = _closed_with(panel, {})
+    assert items["I1"]["status"] == "consensus_in"
+
+
+def test_one_criterion_without_consensus_keeps_the_item_without_consensus(client, panel):
+    _, items, _ = _closed_with(panel, {("I1", "Validity"): 5})
+    assert items["I1"]["status"] == "no_consensus"
+    assert items["I1"]["suggested"] == "carry_forward"
