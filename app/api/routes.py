@@ -97,6 +97,15 @@ def study(slug: str) -> Response:
         },
         "max_rounds": study.max_rounds,
         "stop_reason": study.stop_reason or None,
+        "criteria": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "question": c.question,
+                "applies_to": sorted(k.value for k in c.kinds),
+            }
+            for c in study.criteria
+        ],
         "groups": [g.name for g in study.groups],
         "themes": [t.name for t in study.themes],
         "items": [

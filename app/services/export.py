@@ -126,6 +126,16 @@ def _history(item: Item, rounds_by_version: dict[int, list[int]]) -> list[dict[s
 
 
 def _evidence(entry: dict[str, Any], round_number: int, groups: list[str]) -> dict[str, Any]:
+    out = {"round": round_number, "version": entry.get("version"), **_figures(entry, groups)}
+    if entry.get("criteria"):
+        # Several criteria: each one's evidence; the item's own figures are its first's.
+        out["criteria"] = [
+            {"criterion": c.get("criterion"), **_figures(c, groups)} for c in entry["criteria"]
+        ]
+    return out
+
+
+def _figures(entry: dict[str, Any], groups: list[str]) -> dict[str, Any]:
     figures = {k: entry.get(k) for k in EVIDENCE_FIGURES}
     group_rows = []
     for name in groups:
@@ -144,12 +154,7 @@ def _evidence(entry: dict[str, Any], round_number: int, groups: list[str]) -> di
                 "note": g.get("note"),
             }
         )
-    return {
-        "round": round_number,
-        "version": entry.get("version"),
-        **figures,
-        "groups": group_rows,
-    }
+    return {**figures, "groups": group_rows}
 
 
 def _reopened(study: Study) -> list[str]:
@@ -362,6 +367,15 @@ def build_specification(
                 "The scale and consensus rule were set before round 1 and cannot be changed once "
                 "round 1 opens."
             ),
+            # What each rating judged; an item is in only when every criterion asked is in.
+            "criteria": [
+                {
+                    "name": c.name,
+                    "question": c.question,
+                    "applies_to": sorted(k.value for k in c.kinds),
+                }
+                for c in study.criteria
+            ],
         },
         "themes": [{"name": name, "items": entries} for name, entries in themes.items()],
         "excluded": excluded,

@@ -325,3 +325,76 @@ def test_one_criterion_without_consensus_keeps_the_item_without_consensus(client
     _, items, _ = _closed_with(panel, {("I1", "Validity"): 5})
     assert items["I1"]["status"] == "no_consensus"
     assert items["I1"]["suggested"] == "carry_forward"
+
+
+# The API and the exports carry the criteria
+
+
+def test_the_api_json_export_and_data_zip_carry_each_criterion(client, panel):
+    import io
+    import json
+    import zipfile
+    from pathlib import Path
+
+    import jsonschema
+    import pandas as pd
+
+    from tests.web.test_openapi import _validator
+
+    round_, _, _ = _closed_with(panel, {("I1", "Feasibility"): 2})
+    sign_in(client, panel.facilitator)
+
+    spec = json.loads(client.get(f"{S}/export/json").get_data(as_text=True))
+    schema = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "specification.schema.json").read_text()
+    )
+    jsonschema.Draft202012Validator(schema).validate(spec)
+    assert [c["name"] for c in spec["consensus"]["criteria"]] == [
+        "Importance",
+        "Validity",
+        "Feasibility",
+    ]
+    excluded = {item["ref"]: item for item in spec["excluded"] + spec["no_consensus"]}
+    evidence = excluded["I1"]["evidence"]
+    assert [(c["criterion"], c["status"]) for c in evidence["criteria"]] == [
+        ("Importance", "consensus_in"),
+        ("Validity", "consensus_in"),
+        ("Feasibility", "consensus_out"),
+    ]
+
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"{S}/export/data").data))
+    ratings = pd.read_csv(archive.open("ratings.csv"))
+    # One row per rating, each with its criterion: 5 raters x (3 prompts + 1 indicator x 3).
+    assert len(ratings) == 30
+    i1 = ratings[ratings["item_ref"] == "I1"]
+    assert i1.groupby("criterion").size().to_dict() == {
+        "Feasibility": 5,
+        "Importance": 5,
+        "Validity": 5,
+    }
+    assert set(i1[i1["criterion"] == "Feasibility"]["rating"]) == {2}
+    assert "`criterion`" in archive.read("README.md").decode()
+
+    from app.models import ApiToken
+    from app.security import new_token
+
+    raw, digest = new_token()
+    db.session.add(ApiToken(study_id=panel.study.id, token_hash=digest, label="t"))
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {raw}"}
+    study = client.get("/api/v1/studies/test-study", headers=headers).json
+    assert [c["applies_to"] for c in study["criteria"]] == [
+        ["indicator", "prompt"],
+        ["indicator"],
+        ["indicator"],
+    ]
+    assert list(_validator("Study").iter_errors(study)) == []
+    results = client.get("/api/v1/studies/test-study/rounds/1/results", headers=headers).json
+    assert list(_validator("RoundResults").iter_errors(results)) == []
+    i1_results = next(i for i in results["items"] if i["ref"] == "I1")
+    assert [c["status"] for c in i1_results["criteria"]] == [
+        "consensus_in",
+        "consensus_in",
+        "consensus_out",
+    ]
+    assert set(results["alpha_criteria"]) == {"Importance", "Validity", "Feasibility"}
