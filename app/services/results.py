@@ -319,7 +319,35 @@ def compute_stability(round_: Round) -> dict[str, Any] | None:
     previous = previous_closed_round(round_)
     if previous is None:
         return None
-    before, after = ratings_frame(previous), ratings_frame(round_)
+    criteria = round_.study.criteria
+    rows = _stability_rows(previous, round_, criteria[0].id)
+    if rows is None:
+        return None
+    both = [r for r in rows if r["in_both"]]
+    all_stable = bool(both) and all(r["stable"] is True for r in both)
+    if len(criteria) > 1:
+        # Several criteria: each item's stability on each criterion asked of it; the study's
+        # ratings are stable only when they are on every criterion.
+        per = {
+            c.id: {r["item_id"]: r for r in (_stability_rows(previous, round_, c.id) or [])}
+            for c in criteria
+        }
+        for row in rows:
+            row["criteria"] = [
+                {"criterion": c.name, **{k: per[c.id][row["item_id"]][k] for k in STABILITY_KEYS}}
+                for c in criteria
+                if row["item_id"] in per[c.id]
+            ]
+        all_stable = bool(both) and all(c["stable"] is True for r in both for c in r["criteria"])
+    return {"rounds": [previous.number, round_.number], "items": rows, "all_stable": all_stable}
+
+
+def _stability_rows(
+    previous: Round, round_: Round, criterion_id: int
+) -> list[dict[str, Any]] | None:
+    """`compute_stability`'s rows on one criterion; None when nothing was rated on it."""
+    before = ratings_frame(previous, criterion_id)
+    after = ratings_frame(round_, criterion_id)
     if not len(after):
         return None
     version_before = {
@@ -362,12 +390,7 @@ def compute_stability(round_: Round) -> dict[str, Any] | None:
         else:
             row.update({k: _plain_value(table.loc[version_id, k]) for k in STABILITY_KEYS})
         rows.append(row)
-    both = [r for r in rows if r["in_both"]]
-    return {
-        "rounds": [previous.number, round_.number],
-        "items": rows,
-        "all_stable": bool(both) and all(r["stable"] is True for r in both),
-    }
+    return rows
 
 
 def _plain_value(value: Any) -> Any:

@@ -398,3 +398,59 @@ def test_the_api_json_export_and_data_zip_carry_each_criterion(client, panel):
         "consensus_out",
     ]
     assert set(results["alpha_criteria"]) == {"Importance", "Validity", "Feasibility"}
+
+
+def test_feedback_and_the_specification_show_each_criterion(client, panel):
+    _closed_with(panel, {("I1", "Feasibility"): 2})
+    sign_in(client, panel.partners[0].user)
+    feedback = page(get_page(client, f"{S}/rounds/1/feedback"))
+    tables = feedback.select("table.app-criteria-figures")
+    assert len(tables) == 4  # every item; prompts show their one criterion
+    i1 = next(t for t in tables if "I1" in t.caption.get_text())
+    rows = [" ".join(tr.get_text(" ", strip=True).split()) for tr in i1.select("tbody tr")]
+    assert rows == [
+        "Importance 8 (8-8) 100% Consensus in 8",
+        "Validity 8 (8-8) 100% Consensus in 8",
+        "Feasibility 2 (2-2) 0% Consensus out 2",
+    ]
+
+
+
+def test_the_specification_states_the_agreement_on_each_criterion(client, panel):
+    from app.services.rounds import record_decisions
+    from delphi import Decision
+
+    round_, items, _ = _closed_with(panel, {("I1", "Validity"): 7})
+    choices = {e["item_id"]: (Decision(e["suggested"]), "") for e in items.values()}
+    record_decisions(round_, choices, panel.facilitator)
+    sign_in(client, panel.facilitator)
+    spec = text_of(client.get(f"{S}/export/html"))
+    assert (
+        "in round 1, on each criterion: Importance 100% rated 7-9, median 8 (IQR 8–8), "
+        "5 ratings; Validity 100% rated 7-9, median 7 (IQR 7–7), 5 ratings; Feasibility"
+    ) in spec
+
+
+def test_stability_is_reported_on_each_criterion(client, panel):
+    from app.services.results import snapshot_of
+    from app.services.rounds import close_round, record_decisions
+    from delphi import Decision
+
+    round1, items, _ = _closed_with(panel, {("I1", "Feasibility"): 5})
+    choices = {e["item_id"]: (Decision.CARRY_FORWARD, "Again") for e in items.values()}
+    record_decisions(round1, choices, panel.facilitator)
+    round2 = open_round(panel.study, actor=panel.facilitator)
+    # Importance as before; feasibility moves from 5 to 2 for every rater.
+    _rate_all(round2, panel, {("I1", "Feasibility"): 2})
+    close_round(round2.id, actor=panel.facilitator)
+    stability = snapshot_of(round2)["stability"]
+    i1 = next(r for r in stability["items"] if r["item_id"] == items["I1"]["item_id"])
+    by_criterion = {c["criterion"]: c for c in i1["criteria"]}
+    assert set(by_criterion) == {"Importance", "Validity", "Feasibility"}
+    assert by_criterion["Importance"]["pct_changed_band"] == 0
+    assert by_criterion["Feasibility"]["pct_changed_band"] == 100
+    assert by_criterion["Feasibility"]["n_paired"] == 5
+    assert by_criterion["Importance"]["stable"] is True
+    assert by_criterion["Feasibility"]["stable"] is False
+    # The whole study is stable only when every criterion is.
+    assert stability["all_stable"] is False
