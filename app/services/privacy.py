@@ -20,6 +20,7 @@ from sqlalchemy import delete, or_, select
 from app.extensions import db
 from app.models import (
     AuditEvent,
+    Criterion,
     DiscussionMessage,
     DiscussionRead,
     DiscussionThread,
@@ -355,6 +356,7 @@ def export_person(email: str) -> dict[str, Any] | None:
                         "round": _round_number(rating),
                         "item": _item_ref(rating),
                         "version": _version_number(rating),
+                        "criterion": _criterion_name(rating),
                         "score": rating.score,
                         "unable_to_rate": rating.unable,
                         "reason": rating.reason,
@@ -443,6 +445,11 @@ def export_person(email: str) -> dict[str, Any] | None:
 
 def _study_slug(study_id: int) -> str | None:
     return db.session.scalar(select(Study.slug).where(Study.id == study_id))
+
+
+def _criterion_name(rating: Rating) -> str | None:
+    criterion = db.session.get(Criterion, rating.criterion_id)
+    return criterion.name if criterion is not None else None
 
 
 def _round_number(rating: Rating) -> int | None:
