@@ -70,6 +70,8 @@ class BoardCell:
     confirmed: bool = False
     median: float | None = None
     pct_top: float | None = None
+    # Several criteria: (criterion, status) for each criterion asked of the item.
+    criteria: list[tuple[str, ConsensusStatus]] = field(default_factory=list)
 
 
 @dataclass
@@ -187,6 +189,10 @@ def study_overview(study: Study) -> Overview:
                 decision=decisions.get(number, {}).get(item.id),
                 median=entry.get("median"),
                 pct_top=entry.get("pct_top"),
+                criteria=[
+                    (c.get("criterion"), ConsensusStatus.of(c.get("status")))
+                    for c in entry.get("criteria") or []
+                ],
             )
         if row.cells:
             board.append(row)

@@ -404,16 +404,23 @@ def _plain_value(value: Any) -> Any:
 SUMMARY_ITEM_KEYS = ("item_id", "ref", "status", "median", "pct_top")
 
 
+def _summary_item(entry: dict[str, Any]) -> dict[str, Any]:
+    out = {k: entry.get(k) for k in SUMMARY_ITEM_KEYS}
+    if entry.get("criteria"):
+        # Several criteria: the board shows each one's status.
+        out["criteria"] = [
+            {"criterion": c.get("criterion"), "status": c.get("status")} for c in entry["criteria"]
+        ]
+    return out
+
+
 def summarise(payload: dict[str, Any]) -> dict[str, Any]:
     """The part of a round's stored results that the dashboard and the results across rounds
     show (kept as `RoundSnapshot.summary`): per item its status, median and % in the top
     band; alpha (per group too), participation and stability. No group figure per item."""
     out = {
         "round": payload.get("round"),
-        "items": {
-            key: {k: entry.get(k) for k in SUMMARY_ITEM_KEYS}
-            for key, entry in (payload.get("items") or {}).items()
-        },
+        "items": {key: _summary_item(entry) for key, entry in (payload.get("items") or {}).items()},
         "alpha": payload.get("alpha"),
         "alpha_groups": payload.get("alpha_groups"),
         "participation": payload.get("participation"),

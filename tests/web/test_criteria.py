@@ -454,3 +454,16 @@ def test_stability_is_reported_on_each_criterion(client, panel):
     assert by_criterion["Feasibility"]["stable"] is False
     # The whole study is stable only when every criterion is.
     assert stability["all_stable"] is False
+
+
+def test_the_consensus_board_shows_each_criterions_status(client, panel):
+    _closed_with(panel, {("I1", "Feasibility"): 2})
+    sign_in(client, panel.facilitator)
+    board = page(get_page(client, f"{S}/results")).select_one("table.app-board")
+    i1 = next(tr for tr in board.select("tbody tr") if tr.th.get_text(strip=True).startswith("I1"))
+    assert [li.get_text(" ", strip=True) for li in i1.select(".app-board__criteria li")] == [
+        "Importance: Consensus in",
+        "Validity: Consensus in",
+        "Feasibility: Consensus out",
+    ]
+    assert "Consensus out" in i1.select_one(".nhsuk-tag").get_text()
