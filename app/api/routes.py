@@ -156,9 +156,25 @@ def _stability(study: Study) -> dict[str, Any] | None:
                 "stable": None if row["stable"] is None else bool(row["stable"]),
                 "verdict": row["verdict"],
                 "wording_changed": bool(row.get("wording_changed")),
+                **(
+                    {"criteria": [_stability_figures(c) for c in row["criteria"]]}
+                    if row.get("criteria")
+                    else {}
+                ),
             }
             for row in sorted(result["items"], key=lambda r: order.get(r["item_id"], len(order)))
         ],
+    }
+
+
+def _stability_figures(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "criterion": row["criterion"],
+        "n_paired": int(row["n_paired"] or 0),
+        "pct_changed_band": _number(row["pct_changed_band"]),
+        "p_value": _number(row["p_value"]),
+        "stable": None if row["stable"] is None else bool(row["stable"]),
+        "verdict": row["verdict"],
     }
 
 

@@ -455,6 +455,24 @@ def test_stability_is_reported_on_each_criterion(client, panel):
     # The whole study is stable only when every criterion is.
     assert stability["all_stable"] is False
 
+    from app.models import ApiToken
+    from app.security import new_token
+    from tests.web.test_openapi import _validator
+
+    raw, digest = new_token()
+    db.session.add(ApiToken(study_id=panel.study.id, token_hash=digest, label="t"))
+    db.session.commit()
+    study = client.get(
+        "/api/v1/studies/test-study", headers={"Authorization": f"Bearer {raw}"}
+    ).json
+    assert list(_validator("Study").iter_errors(study)) == []
+    api_i1 = next(i for i in study["stability"]["items"] if i["ref"] == "I1")
+    assert [(c["criterion"], c["stable"]) for c in api_i1["criteria"]] == [
+        ("Importance", True),
+        ("Validity", True),
+        ("Feasibility", False),
+    ]
+
 
 def test_the_consensus_board_shows_each_criterions_status(client, panel):
     _closed_with(panel, {("I1", "Feasibility"): 2})
