@@ -466,6 +466,13 @@ def test_stability_is_reported_on_each_criterion(client, panel):
         "/api/v1/studies/test-study", headers={"Authorization": f"Bearer {raw}"}
     ).json
     assert list(_validator("Study").iter_errors(study)) == []
+    sign_in(client, panel.facilitator)
+    shown = page(get_page(client, f"{S}/results"))
+    rows = [
+        " ".join(tr.get_text(" ", strip=True).split())
+        for tr in shown.select("tr.app-stability__criterion")
+    ]
+    assert any(r.startswith("I1, Feasibility 5 5 (100%)") and "Not stable" in r for r in rows)
     api_i1 = next(i for i in study["stability"]["items"] if i["ref"] == "I1")
     assert [(c["criterion"], c["stable"]) for c in api_i1["criteria"]] == [
         ("Importance", True),
