@@ -99,6 +99,17 @@ def check_can_remove(remaining: int) -> None:
         raise InvalidCriterion("A study needs at least one criterion.")
 
 
+def check_every_kind_asked(kinds_per_criterion: Iterable[frozenset[ItemKind]]) -> None:
+    """Every kind of item is asked at least one criterion, or its items could not be rated."""
+    covered = frozenset().union(*kinds_per_criterion)
+    missing = [k for k in ItemKind if k not in covered]
+    if missing:
+        names = " and ".join(f"{k.label.lower()}s" for k in missing)
+        raise InvalidCriterion(
+            f"Every kind of item needs a criterion: {names} would have none to be rated on."
+        )
+
+
 def applicable(criteria: Sequence[CriterionSpec], kind: ItemKind | str) -> list[int]:
     """Positions (in `criteria`) of the criteria that apply to an item of `kind`."""
     return [i for i, c in enumerate(criteria) if c.applies(kind)]

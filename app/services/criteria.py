@@ -14,6 +14,7 @@ from delphi import ItemKind, check_record_open
 from delphi.criteria import (
     check_can_remove,
     check_criteria_editable,
+    check_every_kind_asked,
     format_kinds,
     validate_criterion,
 )
@@ -74,6 +75,9 @@ def change_criterion(
     spec = validate_criterion(
         name, question, kinds, other_names=[c.name for c in study.criteria if c.id != criterion.id]
     )
+    check_every_kind_asked(
+        [c.kinds for c in study.criteria if c.id != criterion.id] + [spec.applies_to]
+    )
     old = criterion.name
     criterion.name, criterion.question = spec.name, spec.question
     criterion.applies_to = format_kinds(spec.applies_to)
@@ -91,6 +95,7 @@ def change_criterion(
 def remove_criterion(study: Study, criterion: Criterion, *, actor: User) -> None:
     _check_editable(study, "removing a criterion")
     check_can_remove(len(study.criteria) - 1)
+    check_every_kind_asked([c.kinds for c in study.criteria if c.id != criterion.id])
     name = criterion.name
     # Before round 1 there are no ratings; the delete is explicit all the same.
     db.session.execute(delete(Rating).where(Rating.criterion_id == criterion.id))

@@ -95,6 +95,20 @@ def test_a_criterion_needs_a_name_a_question_and_a_kind_and_a_new_name(facilitat
     assert len(_criteria()) == 1
 
 
+def test_a_change_that_leaves_a_kind_without_a_criterion_is_refused(facilitator, panel):
+    only = db.session.scalar(select(Criterion.id))
+    response = post_form(
+        facilitator,
+        f"{S}/criteria/{only}",
+        data={"name": "Importance", "question": "Important?", "kinds": ["indicator"]},
+        status=422,
+    )
+    assert error_summary(response) == [
+        "Every kind of item needs a criterion: prompts would have none to be rated on."
+    ]
+    assert _criteria()[0][2] == "prompt,indicator"
+
+
 def test_the_last_criterion_cannot_be_removed(facilitator, panel):
     only = db.session.scalar(select(Criterion.id))
     response = post_form(facilitator, f"{S}/criteria/{only}/remove", status=422)

@@ -11,6 +11,7 @@ from delphi.criteria import (
     InvalidCriterion,
     applicable,
     check_criteria_editable,
+    check_every_kind_asked,
     combine_statuses,
     format_kinds,
     parse_kinds,
@@ -84,3 +85,9 @@ def test_criteria_are_fixed_once_round_one_has_opened():
     check_criteria_editable(False)
     with pytest.raises(CriteriaLocked, match="round 1 has opened"):
         check_criteria_editable(True)
+
+
+def test_every_kind_of_item_must_be_asked_some_criterion():
+    check_every_kind_asked([frozenset(ItemKind), frozenset({ItemKind.INDICATOR})])
+    with pytest.raises(InvalidCriterion, match="prompts would have none"):
+        check_every_kind_asked([frozenset({ItemKind.INDICATOR})])
