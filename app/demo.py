@@ -8,7 +8,16 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Panellist, Rating, Round, Study, StudyFacilitator, User, utcnow
+from app.models import (
+    Criterion,
+    Panellist,
+    Rating,
+    Round,
+    Study,
+    StudyFacilitator,
+    User,
+    utcnow,
+)
 from app.security import hash_password
 from app.services import audit
 from app.services.panel import add_panellist
@@ -388,7 +397,8 @@ def seed_demo(seed: int = 20261123) -> Study:
         now=utcnow() - timedelta(days=21),
         instructions=(
             "Rate how important each prompt or indicator is for judging whether a trust is "
-            "well-led in supporting research."
+            "well-led in supporting research; rate each indicator's validity and feasibility "
+            "too."
         ),
     )
     with unit_of_work():
@@ -475,6 +485,7 @@ def _panel() -> tuple[User, Study, list[Panellist]]:
     db.session.flush()
     db.session.add(StudyFacilitator(study_id=study.id, user_id=facilitator.id))
     _add_co_facilitator(study, facilitator)
+    _criteria(study)
     groups = {name: add_group(study, name) for name, _ in GROUPS}
     db.session.flush()
 
@@ -728,6 +739,65 @@ def _seed_withdrawal(panellists: list[Panellist]) -> None:
 
     leaver = panellists[17]  # rated round 1, not round 2
     withdraw(leaver, AnswersChoice.KEEP, actor=leaver.user, by_facilitator=False)
+# Indicators are rated on three criteria, as indicator panels (RAND/UCLA, QOF, NICE) do;
+# prompts on Importance only. (name, question, kinds, shift from the item's appeal)
+CRITERIA = [
+    (
+        "Importance",
+        "How important is this for judging whether a trust is well-led in research?",
+        "prompt,indicator",
+        0.0,
+    ),
+    ("Validity", "Does it measure what it claims to?", "indicator", 0.2),
+    (
+        "Feasibility",
+        "Can trusts and CQC collect it reliably from existing data?",
+        "indicator",
+        -0.2,
+    ),
+]
+
+
+def _criteria(study: Study) -> None:
+    importance = study.criteria[0]  # made with the study
+    for position, (name, question, kinds, _) in enumerate(CRITERIA):
+        criterion = importance if position == 0 else Criterion(study_id=study.id)
+        criterion.name, criterion.question = name, question
+        criterion.applies_to, criterion.position = kinds, position
+        db.session.add(criterion)
+    db.session.flush()
+    db.session.expire(study, ["criteria"])
+
+
+def _rate_other_criteria(
+    round_: Round, panellists: list[Panellist], appeal: dict[int, float], *, first: bool
+) -> None:
+    """Validity and feasibility of the indicators, a little below their importance; drawn
+    from their own generator so the importance ratings stay as they always were."""
+    rng = random.Random(f"criteria-{round_.number}")
+    shifts = {name: shift for name, _, _, shift in CRITERIA}
+    for criterion in round_.study.criteria[1:]:
+        for panellist in panellists:
+            for round_item in round_.round_items:
+                version = round_item.item_version
+                if not criterion.applies(version.item_kind):
+                    continue
+                mean = appeal[version.item_id] + shifts.get(criterion.name, 0.0)
+                unable = first and rng.random() < 0.05
+                score = None
+                if not unable:
+                    spread = 1.3 if first else 0.9
+                    score = _score(rng, mean if first else mean + 0.3, spread)
+                db.session.add(
+                    Rating(
+                        round_id=round_.id,
+                        panellist_id=panellist.id,
+                        item_version_id=version.id,
+                        criterion_id=criterion.id,
+                        score=score,
+                        unable=unable,
+                    )
+                )
 
 
 def _rate(
@@ -739,7 +809,9 @@ def _rate(
     first: bool,
 ) -> None:
     """Plausible ratings: in round 1 spread around each item's appeal, some "unable to
-    rate"; in round 2 closer together and further from the middle."""
+    rate"; in round 2 closer together and further from the middle. These are on Importance;
+    the indicators' other criteria follow (`_rate_other_criteria`)."""
+    importance = round_.study.criteria[0].id
     for panellist in panellists:
         for round_item in round_.round_items:
             mean = appeal[round_item.item_version.item_id]
@@ -749,6 +821,7 @@ def _rate(
                         round_id=round_.id,
                         panellist_id=panellist.id,
                         item_version_id=round_item.item_version_id,
+                        criterion_id=importance,
                         unable=True,
                     )
                 )
@@ -766,10 +839,12 @@ def _rate(
                     round_id=round_.id,
                     panellist_id=panellist.id,
                     item_version_id=round_item.item_version_id,
+                    criterion_id=importance,
                     score=score,
                     reason=reason,
                 )
             )
+    _rate_other_criteria(round_, panellists, appeal, first=first)
 
 
 # (item ref, panellist index, category, text, reply to the previous message?)

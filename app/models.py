@@ -19,6 +19,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,6 +35,13 @@ from delphi import (
     StudyMode,
     StudyStatus,
     disclose_round_results,
+)
+from delphi.criteria import (
+    DEFAULT_NAME,
+    DEFAULT_QUESTION,
+    CriterionSpec,
+    format_kinds,
+    parse_kinds,
 )
 
 
@@ -168,6 +177,9 @@ class Study(db.Model):  # type: ignore[name-defined]
     rounds: Mapped[list[Round]] = relationship(back_populates="study", order_by="Round.number")
     panellists: Mapped[list[Panellist]] = relationship(back_populates="study")
     facilitators: Mapped[list[StudyFacilitator]] = relationship(back_populates="study")
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="study", order_by="(Criterion.position, Criterion.id)"
+    )
 
     @property
     def scale(self) -> Scale:
@@ -510,10 +522,67 @@ class RoundItem(db.Model):  # type: ignore[name-defined]
     item_version: Mapped[ItemVersion] = relationship()
 
 
+class Criterion(db.Model):  # type: ignore[name-defined]
+    """What a rating judges (`delphi.criteria`): every study has at least one, and starts
+    with "Importance" (made with the study, `_every_study_has_a_criterion`)."""
+
+    __tablename__ = "criteria"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    question: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # The item kinds it is asked of, "prompt,indicator" (`delphi.criteria.parse_kinds`).
+    applies_to: Mapped[str] = mapped_column(String(100), default="prompt,indicator")
+
+    study: Mapped[Study] = relationship(back_populates="criteria")
+
+    @property
+    def kinds(self) -> frozenset[ItemKind]:
+        return parse_kinds(self.applies_to)
+
+    def applies(self, kind: ItemKind | str) -> bool:
+        return ItemKind(kind) in self.kinds
+
+    @property
+    def spec(self) -> CriterionSpec:
+        return CriterionSpec(self.name, self.question, self.kinds)
+
+
+@event.listens_for(Study, "after_insert")
+def _every_study_has_a_criterion(mapper: Any, connection: Any, study: Study) -> None:
+    # Every way a study is made (the setup pages, the demo, tests, benchmarks) gets the one
+    # criterion that a study rated on a single scale has always had.
+    connection.execute(
+        Criterion.__table__.insert().values(
+            study_id=study.id,
+            name=DEFAULT_NAME,
+            question=DEFAULT_QUESTION,
+            position=0,
+            applies_to=format_kinds(ItemKind),
+        )
+    )
+
+
+def _first_criterion(context: Any) -> int | None:
+    """A rating saved without a criterion is on its study's first (code written before
+    criteria, and every study with one criterion)."""
+    round_id = context.get_current_parameters()["round_id"]
+    return context.connection.execute(
+        select(Criterion.id)
+        .join(Round, Round.study_id == Criterion.study_id)
+        .where(Round.id == round_id)
+        .order_by(Criterion.position, Criterion.id)
+        .limit(1)
+    ).scalar()
+
+
 class Rating(db.Model):  # type: ignore[name-defined]
     __tablename__ = "ratings"
     __table_args__ = (
-        UniqueConstraint("panellist_id", "item_version_id", "round_id"),
+        UniqueConstraint("panellist_id", "item_version_id", "round_id", "criterion_id"),
         # A round's ratings (its figures, results page, progress): migration 0013.
         Index("ix_ratings_round_id_panellist_id", "round_id", "panellist_id"),
         # The few ratings with a reason for changing band (round results): migration 0025.
@@ -529,8 +598,13 @@ class Rating(db.Model):  # type: ignore[name-defined]
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_versions.id"))
+    criterion_id: Mapped[int] = mapped_column(
+        ForeignKey("criteria.id", ondelete="CASCADE"), default=_first_criterion
+    )
     score: Mapped[int | None] = mapped_column(Integer)
     unable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The ballot asks for a reason once per item, and keeps it on the rating of the item's
+    # first criterion (app/services/ballot.py).
     reason: Mapped[str] = mapped_column(Text, default="")
     # Why the panellist moved to another band than in their previous round (asked, optional).
     change_reason: Mapped[str] = mapped_column(Text, default="", server_default="")

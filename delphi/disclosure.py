@@ -91,13 +91,27 @@ def disclose_round_results(results: Mapping[str, Any]) -> dict[str, Any]:
         out["alpha_groups"] = {
             name: disclose_group_alpha(a or {}) for name, a in alpha_groups.items()
         }
+    # Several criteria: each criterion's alpha per group, ``{criterion: {group: alpha}}``.
+    by_criterion = results.get("alpha_criteria_groups")
+    if isinstance(by_criterion, Mapping):
+        out["alpha_criteria_groups"] = {
+            criterion: {name: disclose_group_alpha(a or {}) for name, a in groups.items()}
+            for criterion, groups in by_criterion.items()
+            if isinstance(groups, Mapping)
+        }
     return out
 
 
 def disclose_item_groups(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """One item's figures with its ``groups`` (by name) passed through `disclose_group`."""
+    """One item's figures with its ``groups`` (by name) passed through `disclose_group`, and
+    so each of its ``criteria`` (several criteria: one entry per criterion, same shape)."""
     out = dict(entry)
     groups = entry.get("groups")
     if isinstance(groups, Mapping):
         out["groups"] = {name: disclose_group(g or {}) for name, g in groups.items()}
+    criteria = entry.get("criteria")
+    if isinstance(criteria, list):
+        out["criteria"] = [
+            disclose_item_groups(c) if isinstance(c, Mapping) else c for c in criteria
+        ]
     return out

@@ -97,6 +97,15 @@ def study(slug: str) -> Response:
         },
         "max_rounds": study.max_rounds,
         "stop_reason": study.stop_reason or None,
+        "criteria": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "question": c.question,
+                "applies_to": sorted(k.value for k in c.kinds),
+            }
+            for c in study.criteria
+        ],
         "groups": [g.name for g in study.groups],
         "themes": [t.name for t in study.themes],
         "items": [
@@ -147,9 +156,25 @@ def _stability(study: Study) -> dict[str, Any] | None:
                 "stable": None if row["stable"] is None else bool(row["stable"]),
                 "verdict": row["verdict"],
                 "wording_changed": bool(row.get("wording_changed")),
+                **(
+                    {"criteria": [_stability_figures(c) for c in row["criteria"]]}
+                    if row.get("criteria")
+                    else {}
+                ),
             }
             for row in sorted(result["items"], key=lambda r: order.get(r["item_id"], len(order)))
         ],
+    }
+
+
+def _stability_figures(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "criterion": row["criterion"],
+        "n_paired": int(row["n_paired"] or 0),
+        "pct_changed_band": _number(row["pct_changed_band"]),
+        "p_value": _number(row["p_value"]),
+        "stable": None if row["stable"] is None else bool(row["stable"]),
+        "verdict": row["verdict"],
     }
 
 

@@ -10,7 +10,7 @@ from app.access import membership, membership_in_round, round_of
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.inputs import form_text, parse_int
-from app.models import ItemVersion, Panellist, Round
+from app.models import Criterion, ItemVersion, Panellist, Round
 from app.services.ballot import (
     BallotPart,
     ballot_parts,
@@ -24,9 +24,10 @@ from app.services.indicator_testing import summaries_shown_to_panel
 from app.services.proposals import proposals_accepted_now
 from app.services.ratings import (
     answered_count,
+    expected_answers,
     parse_answer,
-    ratings_by_version,
     save_rating,
+    stored_answer,
     version_of,
 )
 from app.services.realtime import is_realtime, live_feedback
@@ -69,7 +70,7 @@ def _page(
     needs_only = request.args.get("show") == "needs-rating"
     parts = ballot_parts(build_ballot(round_, panellist, needs_rating_only=needs_only))
     part = _chosen_part(parts, errors or {}, panellist is not None)
-    total = len(round_.round_items)
+    total = expected_answers(round_.id)
     invited = panellist is not None and is_invited(round_, panellist)
     consent_needed = must_consent(panellist) if panellist is not None else None
     can_rate = (
@@ -160,33 +161,47 @@ def submit(slug: str, number: int) -> Response:
     conflicts = 0
     # Reasons typed for answers kept as they were newer: shown, so nothing typed is lost.
     unsaved: dict[int, str] = {}
+    criteria = round_.study.criteria
+    stop = False
     for round_item in round_.round_items:
         vid = round_item.item_version_id
-        raw = request.form.get(f"score-{vid}")
-        reason = form_text(f"reason-{vid}")
-        if raw is None and not reason.strip():
-            continue
-        score, unable = parse_answer(raw)
-        try:
-            _check_invited(round_, panellist)
-            save_rating(
-                round_,
-                panellist,
-                vid,
-                score,
-                unable,
-                reason,
-                form_text(f"change-{vid}"),
-                seen=request.form.get(f"seen-{vid}"),
-            )
-        except DomainError as error:
-            errors[vid] = str(error)
-            if isinstance(error, AnswerChangedElsewhere):
-                conflicts += 1
-                unsaved[vid] = reason.strip()
-            if round_.round_status is RoundStatus.CLOSED or isinstance(error, NotAllowedToRate):
-                break
-    if errors and conflicts == len(errors):
+        asked = [c for c in criteria if c.applies(round_item.item_version.item_kind)]
+        for n, criterion in enumerate(asked):
+            # The first criterion's fields have the plain names and carry the reason.
+            sfx = "" if n == 0 else f"-c{criterion.id}"
+            raw = request.form.get(f"score-{vid}{sfx}")
+            reason = form_text(f"reason-{vid}") if n == 0 else ""
+            if raw is None and not reason.strip():
+                continue
+            score, unable = parse_answer(raw)
+            try:
+                _check_invited(round_, panellist)
+                save_rating(
+                    round_,
+                    panellist,
+                    vid,
+                    score,
+                    unable,
+                    reason,
+                    form_text(f"change-{vid}") if n == 0 else "",
+                    seen=request.form.get(f"seen-{vid}{sfx}"),
+                    criterion_id=criterion.id,
+                )
+            except DomainError as error:
+                message = str(error) if len(asked) == 1 else f"{criterion.name}: {error}"
+                errors.setdefault(vid, message)
+                if isinstance(error, AnswerChangedElsewhere):
+                    conflicts += 1
+                    if n == 0:
+                        unsaved[vid] = reason.strip()
+                if round_.round_status is RoundStatus.CLOSED or isinstance(
+                    error, NotAllowedToRate
+                ):
+                    stop = True
+                    break
+        if stop:
+            break
+    if errors and conflicts >= len(errors):
         return _page(
             round_,
             panellist,
@@ -197,7 +212,7 @@ def submit(slug: str, number: int) -> Response:
         )
     if errors:
         return _page(round_, panellist, errors=errors, status=422, unsaved=unsaved)
-    total = len(round_.round_items)
+    total = expected_answers(round_.id)
     flash(
         f"Your answers are saved: {answered_count(round_, panellist)} of {total} rated.",
         "success",
@@ -210,12 +225,17 @@ def submit(slug: str, number: int) -> Response:
 @login_required
 def autosave(slug: str, number: int, version_id: int) -> Response:
     """One answer, saved as soon as it is chosen; answers the item's status and the progress."""
-    member, round_, total = membership_in_round(slug, number)
+    member, round_, _items = membership_in_round(slug, number)
     panellist = member.panellist
     if panellist is None:
         abort(403, description="Only panellists can rate items.")
-    raw = request.form.get(f"score-{version_id}")
-    reason = form_text(f"reason-{version_id}")
+    # Which criterion the row that changed answers (None: the item's first). The first keeps
+    # the plain field names and the reason; the others' fields end in "-c<id>".
+    criterion_id = parse_int(request.form.get("criterion"))
+    sfx = f"-c{criterion_id}" if f"score-{version_id}-c{criterion_id}" in request.form else ""
+    first = sfx == ""
+    raw = request.form.get(f"score-{version_id}{sfx}")
+    reason = form_text(f"reason-{version_id}") if first else ""
     score, unable = parse_answer(raw)
     status, message, current, newer = 200, "Saved", None, None
     consent = False
@@ -231,14 +251,15 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
                 score,
                 unable,
                 reason,
-                form_text(f"change-{version_id}"),
-                seen=request.form.get(f"seen-{version_id}"),
+                form_text(f"change-{version_id}") if first else "",
+                seen=request.form.get(f"seen-{version_id}{sfx}"),
+                criterion_id=criterion_id,
             )
         except AnswerChangedElsewhere as error:
             # Sent from a page older than the stored answer: the page is shown that answer
             # (and its version), so that what is chosen there next is saved.
             status, message = error.status_code, str(error)
-            newer = ratings_by_version(round_, panellist).get(version_id)
+            newer = stored_answer(round_, panellist, version_id, criterion_id)
         except DomainError as error:
             status, message = error.status_code, str(error)
             consent = isinstance(error, ConsentNeeded)
@@ -251,9 +272,12 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
         return _page(round_, panellist, errors={version_id: message}, status=status)
     moved = None
     shown = current or newer
-    if shown is not None:
-        previous = previous_rating_for(round_, panellist, version_id)
+    if shown is not None and first:
+        previous = previous_rating_for(round_, panellist, version_id, shown.criterion_id)
         moved = moved_band(round_.study.scale, previous, shown)
+    criterion = None
+    if newer is not None:
+        criterion = db.session.get(Criterion, newer.criterion_id)
     live = None
     if saved and is_realtime(round_.study):
         live = live_feedback(round_, [version_id])[version_id]
@@ -261,6 +285,10 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
         "ballot/_status.html",
         newer=newer,
         version=db.session.get(ItemVersion, version_id) if newer is not None else None,
+        criterion=criterion,
+        several=sfx != "" or (criterion is not None and len(round_.study.criteria) > 1),
+        first=first,
+        sfx=sfx,
         version_of=version_of,
         unsaved=reason.strip() if newer is not None else "",
         live=live,
@@ -272,6 +300,6 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
         moved=moved,
         current=current,
         answered=answered_count(round_, panellist),
-        total=total,
+        total=expected_answers(round_.id),
         status=status,
     )

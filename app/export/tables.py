@@ -133,12 +133,23 @@ def evidence_line(item: dict[str, Any], spec: dict[str, Any]) -> str:
     ev = item["evidence"]
     if not ev:
         return "No figures: the item was not rated in a closed round."
-    parts = [
-        f"{pct(ev['pct_top'])} rated {top_band(spec)} in round {ev['round']}",
-        f"median {num(ev['median'])} (IQR {span(ev['q1'], ev['q3'])})",
-        f"{num(ev['n'])} ratings"
-        + (f", {num(ev['n_unable'])} unable to rate" if ev.get("n_unable") else ""),
-    ]
+    if ev.get("criteria"):
+        # Several criteria: each one's agreement; the item is agreed only when all are in.
+        parts = [
+            f"in round {ev['round']}, on each criterion: "
+            + "; ".join(
+                f"{c['criterion']} {pct(c['pct_top'])} rated {top_band(spec)}, median "
+                f"{num(c['median'])} (IQR {span(c['q1'], c['q3'])}), {num(c['n'])} ratings"
+                for c in ev["criteria"]
+            )
+        ]
+    else:
+        parts = [
+            f"{pct(ev['pct_top'])} rated {top_band(spec)} in round {ev['round']}",
+            f"median {num(ev['median'])} (IQR {span(ev['q1'], ev['q3'])})",
+            f"{num(ev['n'])} ratings"
+            + (f", {num(ev['n_unable'])} unable to rate" if ev.get("n_unable") else ""),
+        ]
     since = _stable_since(item, spec, ev["round"])
     if since is not None:
         parts.append(f"stable since round {since}")

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ItemDecision, ItemVersion, Panellist, Rating, Round, Theme
+from app.models import Criterion, ItemDecision, ItemVersion, Panellist, Rating, Round, Theme
 from app.services.cycle import ChangeShown, content_of, version_changes
-from app.services.ratings import ratings_by_version
+from app.services.ratings import answers_of
 from app.services.results import feedback_by_item, previous_closed_round, round_items_loaded
 from delphi import DecisionForPanel, ItemField, Scale, decision_for_panel
 from delphi.ordering import ballot_order
@@ -19,7 +19,6 @@ from delphi.ordering import ballot_order
 @dataclass
 class BallotEntry:
     version: ItemVersion
-    rating: Rating | None
     feedback: dict[str, Any] | None
     previous_rating: Rating | None
     previous_round: int | None
@@ -27,6 +26,22 @@ class BallotEntry:
     previous_version: ItemVersion | None = None
     # The facilitators' decision after the previous round, as panellists are told it.
     decision: DecisionForPanel | None = None
+    # The criteria asked of the item, in order, and the panellist's answers by criterion id.
+    criteria: list[Criterion] = field(default_factory=list)
+    answers: dict[int, Rating] = field(default_factory=dict)
+
+    @property
+    def rating(self) -> Rating | None:
+        """The answer on the item's first criterion, which holds the reason."""
+        return self.answers.get(self.criteria[0].id) if self.criteria else None
+
+    @property
+    def questions(self) -> int:
+        return len(self.criteria)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for c in self.criteria if c.id in self.answers)
 
     @property
     def changes(self) -> list[ChangeShown] | None:
@@ -62,7 +77,8 @@ class ThemeSection:
 def build_ballot(
     round_: Round, panellist: Panellist | None, *, needs_rating_only: bool = False
 ) -> list[ThemeSection]:
-    ratings = ratings_by_version(round_, panellist) if panellist else {}
+    answers = answers_of(round_, panellist) if panellist else {}
+    criteria = round_.study.criteria
     feedback = feedback_by_item(round_)
     previous = previous_closed_round(round_)
     earlier_versions: dict[int, ItemVersion] = {}
@@ -72,10 +88,13 @@ def build_ballot(
         }
     earlier: dict[int, Rating] = {}
     if previous is not None and panellist is not None:
+        # The first criterion's answer last, so that it is the one kept per item.
         for rating, item_id in db.session.execute(
             select(Rating, ItemVersion.item_id)
             .join(ItemVersion, ItemVersion.id == Rating.item_version_id)
+            .join(Criterion, Criterion.id == Rating.criterion_id)
             .where(Rating.round_id == previous.id, Rating.panellist_id == panellist.id)
+            .order_by(Criterion.position.desc(), Criterion.id.desc())
         ):
             earlier[item_id] = rating
     decisions: dict[int, ItemDecision] = {}
@@ -100,7 +119,9 @@ def build_ballot(
     )
     for round_item in ordered:
         version = round_item.item_version
-        if needs_rating_only and version.id in ratings:
+        asked = [c for c in criteria if c.applies(version.item_kind)]
+        mine = {c.id: answers[(version.id, c.id)] for c in asked if (version.id, c.id) in answers}
+        if needs_rating_only and len(mine) == len(asked):
             continue
         theme = version.item.theme
         section = sections.setdefault(theme.id, ThemeSection(theme))
@@ -108,7 +129,8 @@ def build_ballot(
         section.entries.append(
             BallotEntry(
                 version=version,
-                rating=ratings.get(version.id),
+                criteria=asked,
+                answers=mine,
                 feedback=feedback.get(version.item_id),
                 previous_rating=earlier.get(version.item_id),
                 previous_round=previous.number if previous else None,
@@ -130,8 +152,11 @@ def _decision(row: ItemDecision | None, figures: dict[str, Any] | None) -> Decis
     )
 
 
-def previous_rating_for(round_: Round, panellist: Panellist, item_version_id: int) -> Rating | None:
-    """The panellist's rating of the same item (any version) in the previous closed round.
+def previous_rating_for(
+    round_: Round, panellist: Panellist, item_version_id: int, criterion_id: int | None = None
+) -> Rating | None:
+    """The panellist's rating of the same item (any version) in the previous closed round, on
+    `criterion_id` (None: the first criterion answered).
 
     One query (the autosave asks it on every answer from round 2 on)."""
     if round_.number == 1:
@@ -148,15 +173,21 @@ def previous_rating_for(round_: Round, panellist: Panellist, item_version_id: in
         .scalar_subquery()
     )
     item = select(ItemVersion.item_id).where(ItemVersion.id == item_version_id).scalar_subquery()
-    return db.session.scalar(
+    query = (
         select(Rating)
         .join(ItemVersion, ItemVersion.id == Rating.item_version_id)
+        .join(Criterion, Criterion.id == Rating.criterion_id)
         .where(
             Rating.round_id == previous_round,
             Rating.panellist_id == panellist.id,
             ItemVersion.item_id == item,
         )
+        .order_by(Criterion.position, Criterion.id)
+        .limit(1)
     )
+    if criterion_id is not None:
+        query = query.where(Rating.criterion_id == criterion_id)
+    return db.session.scalar(query)
 
 
 # The most items one page of a ballot shows: a longer ballot is split by theme (and a theme
@@ -173,12 +204,18 @@ class BallotPart:
     label: str
 
     @property
-    def count(self) -> int:
+    def items(self) -> int:
         return sum(len(s.entries) for s in self.sections)
 
     @property
+    def count(self) -> int:
+        """Answers the page asks for: one per item and criterion asked of it."""
+        return sum(e.questions for s in self.sections for e in s.entries)
+
+    @property
     def rated(self) -> int:
-        return sum(1 for s in self.sections for e in s.entries if e.rating is not None)
+        """Answers given on the page (progress counts answers, not items)."""
+        return sum(e.answered for s in self.sections for e in s.entries)
 
     def holds(self, version_id: int) -> bool:
         return any(e.version.id == version_id for s in self.sections for e in s.entries)

@@ -29,6 +29,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.services.ratings import expected_answers
 from app.services.results import compute_stability
 from app.services.studies import theme_named
 from app.services.transaction import transactional
@@ -184,7 +185,7 @@ def _completed_previous(round_: Round) -> set[int] | None:
     previous = _round_before(round_)
     if previous is None:
         return None
-    needed = len(previous.round_items)
+    needed = expected_answers(previous.id)
     return {
         pid
         for pid, n in db.session.execute(
@@ -227,11 +228,11 @@ def is_invited(round_: Round, panellist: Panellist) -> bool:
             Rating.round_id == previous.id, Rating.panellist_id == panellist.id
         )
     )
-    return (rated or 0) >= len(previous.round_items)
+    return (rated or 0) >= expected_answers(previous.id)
 
 
 def _answered(round_: Round) -> dict[int, int]:
-    """Panellist id -> how many items they have rated in the round."""
+    """Panellist id -> how many answers (item x criterion) they have given in the round."""
     return dict(
         db.session.execute(
             select(Rating.panellist_id, func.count(Rating.id))
@@ -242,15 +243,16 @@ def _answered(round_: Round) -> dict[int, int]:
 
 
 def non_responders(round_: Round) -> list[Panellist]:
-    """Invited panellists who have not yet rated every item of the round."""
-    needed = len(round_.round_items)
+    """Invited panellists who have not yet rated every item of the round (on every criterion
+    asked of it)."""
+    needed = expected_answers(round_.id)
     answered = _answered(round_)
     return [p for p in invited_panellists(round_) if answered.get(p.id, 0) < needed]
 
 
 def non_responder_count(round_: Round) -> int:
     """How many `non_responders` there are, without loading the panel (the dashboard)."""
-    needed = len(round_.round_items)
+    needed = expected_answers(round_.id)
     answered = _answered(round_)
     done = _completed_previous(round_)
     return sum(
@@ -517,7 +519,7 @@ class RoundProgress:
 
 
 def round_progress(round_: Round) -> RoundProgress:
-    needed = len(round_.round_items)
+    needed = expected_answers(round_.id)
     answered = dict(
         db.session.execute(
             select(Rating.panellist_id, func.count(Rating.id))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.inputs import parse_int
 from app.models import (
+    Criterion,
     DiscussionEvent,
     DiscussionMessage,
     DiscussionRead,
@@ -279,17 +280,20 @@ def latest_event_id(study_id: int) -> int:
 def rating_for_sharing(
     study: Study, item: Item, panellist: Panellist
 ) -> tuple[Round | None, Rating | None]:
-    """The panellist's rating of the item in the current round, if any."""
+    """The panellist's rating of the item in the current round, if any: on its first
+    criterion answered, the one that holds the ballot's reason."""
     round_ = current_round(study.id)
     if round_ is None:
         return None, None
     rating = db.session.scalar(
         select(Rating)
+        .join(Criterion, Criterion.id == Rating.criterion_id)
         .where(
             Rating.round_id == round_.id,
             Rating.panellist_id == panellist.id,
             Rating.item_version_id.in_([v.id for v in item.versions]),
         )
+        .order_by(Criterion.position, Criterion.id)
         .limit(1)
     )
     return round_, rating

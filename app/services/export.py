@@ -35,6 +35,7 @@ from app.models import (
 from app.services.background import who_took_part
 from app.services.cycle import reopenings
 from app.services.indicator_testing import specification_section
+from app.services.ratings import expected_answers
 from app.services.reasons import reasons_in
 from app.services.reporting import ATTRITION_NOTE, accord_checklist, attrition_checks, conduct
 from app.services.results import RULE_LABELS, compute_stability, rule_description
@@ -137,6 +138,16 @@ def _history(item: Item, rounds_by_version: dict[int, list[int]]) -> list[dict[s
 
 
 def _evidence(entry: dict[str, Any], round_number: int, groups: list[str]) -> dict[str, Any]:
+    out = {"round": round_number, "version": entry.get("version"), **_figures(entry, groups)}
+    if entry.get("criteria"):
+        # Several criteria: each one's evidence; the item's own figures are its first's.
+        out["criteria"] = [
+            {"criterion": c.get("criterion"), **_figures(c, groups)} for c in entry["criteria"]
+        ]
+    return out
+
+
+def _figures(entry: dict[str, Any], groups: list[str]) -> dict[str, Any]:
     figures = {k: entry.get(k) for k in EVIDENCE_FIGURES}
     group_rows = []
     for name in groups:
@@ -155,12 +166,7 @@ def _evidence(entry: dict[str, Any], round_number: int, groups: list[str]) -> di
                 "note": g.get("note"),
             }
         )
-    return {
-        "round": round_number,
-        "version": entry.get("version"),
-        **figures,
-        "groups": group_rows,
-    }
+    return {**figures, "groups": group_rows}
 
 
 def _reopened(study: Study) -> list[str]:
@@ -375,6 +381,15 @@ def build_specification(
                 "The scale and consensus rule were set before round 1 and cannot be changed once "
                 "round 1 opens."
             ),
+            # What each rating judged; an item is in only when every criterion asked is in.
+            "criteria": [
+                {
+                    "name": c.name,
+                    "question": c.question,
+                    "applies_to": sorted(k.value for k in c.kinds),
+                }
+                for c in study.criteria
+            ],
         },
         "themes": [{"name": name, "items": entries} for name, entries in themes.items()],
         "excluded": excluded,
@@ -557,6 +572,8 @@ def _methods(
     for p in panellists:
         if p.role != PanelRole.OBSERVER.value:
             raters[p.group_id].append((p.id, p.invited_at, p.withdrawn_at))
+    # Finishing a round is an answer on every criterion of every item (`expected_answers`).
+    needed = {r.id: expected_answers(r.id) for r in rounds}
     for r in rounds:
         cutoff = r.closed_at or utcnow()
         for group in study.groups:
@@ -578,7 +595,7 @@ def _methods(
                     "responded": len(responded),
                     "retained": len(responded & first),
                     "finished": sum(
-                        answered.get((r.id, pid), 0) >= len(r.round_items) > 0
+                        answered.get((r.id, pid), 0) >= needed[r.id] > 0
                         for pid in responded
                     ),
                     "withdrew": sum(

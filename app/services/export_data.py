@@ -37,6 +37,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "round": "Round number (1, 2, ...).",
         "item_ref": "The item's stable reference (P = prompt, I = indicator).",
         "item_version": "The version of the item's wording that was rated.",
+        "criterion": "What the rating judged (Importance, Validity, ...): one row per rating, "
+        "so an item asked on three criteria has three rows per panellist.",
         "pseudonym": "The panellist's pseudonym; the same person has the same pseudonym "
         "throughout.",
         "group": "The panellist's stakeholder group.",
@@ -212,19 +214,29 @@ def read_frame(statement: Select[Any], columns: list[str]) -> pd.DataFrame:
 
 def raw_ratings(study: Study) -> pd.DataFrame:
     """Every rating of the study as ids and values: round_id, panellist_id, item_version_id,
-    score, unable, reason. Read once per export and shared by the specification and the data."""
+    criterion_id, score, unable, reason. Read once per export and shared by the specification
+    and the data."""
     frame = read_frame(
         select(
             Rating.round_id,
             Rating.panellist_id,
             Rating.item_version_id,
+            Rating.criterion_id,
             Rating.score,
             Rating.unable,
             Rating.reason,
         )
         .join(Round, Round.id == Rating.round_id)
         .where(Round.study_id == study.id),
-        ["round_id", "panellist_id", "item_version_id", "score", "unable", "reason"],
+        [
+            "round_id",
+            "panellist_id",
+            "item_version_id",
+            "criterion_id",
+            "score",
+            "unable",
+            "reason",
+        ],
     )
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
     return frame
@@ -251,11 +263,13 @@ def ratings_table(study: Study, raw: pd.DataFrame | None = None) -> pd.DataFrame
     p_group = {p[0]: p[2] for p in people}
     p_role = {p[0]: p[3] for p in people}
     version_ids, panellist_ids = raw["item_version_id"], raw["panellist_id"]
+    criteria = {c.id: (c.name, c.position) for c in study.criteria}
     frame = pd.DataFrame(
         {
             "round": raw["round_id"].map(rounds),
             "item_ref": version_ids.map(v_ref),
             "item_version": version_ids.map(v_number),
+            "criterion": raw["criterion_id"].map(lambda c: criteria.get(c, ("", 0))[0]),
             "pseudonym": panellist_ids.map(p_name),
             "group": panellist_ids.map(p_group),
             "role": panellist_ids.map(p_role),
@@ -264,10 +278,11 @@ def ratings_table(study: Study, raw: pd.DataFrame | None = None) -> pd.DataFrame
             "reason": raw["reason"].fillna(""),
             "_position": version_ids.map(v_position),
             "_panellist": panellist_ids,
+            "_criterion": raw["criterion_id"].map(lambda c: criteria.get(c, ("", 0))[1]),
         }
     )
-    frame = frame.sort_values(["round", "_position", "_panellist"], kind="stable")
-    return frame.drop(columns=["_position", "_panellist"]).reset_index(drop=True)
+    frame = frame.sort_values(["round", "_position", "_panellist", "_criterion"], kind="stable")
+    return frame.drop(columns=["_position", "_panellist", "_criterion"]).reset_index(drop=True)
 
 
 def items_table(study: Study) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from app.services.cycle import (
     stability_view,
     version_changes,
 )
+from app.services.ratings import answers_of, ratings_by_version
 from app.services.results import round_items_loaded, summarise
 from app.services.transaction import transactional
 from delphi import (
@@ -71,6 +72,8 @@ class BoardCell:
     confirmed: bool = False
     median: float | None = None
     pct_top: float | None = None
+    # Several criteria: (criterion, status) for each criterion asked of the item.
+    criteria: list[tuple[str, ConsensusStatus]] = field(default_factory=list)
 
 
 @dataclass
@@ -188,6 +191,10 @@ def study_overview(study: Study) -> Overview:
                 decision=decisions.get(number, {}).get(item.id),
                 median=entry.get("median"),
                 pct_top=entry.get("pct_top"),
+                criteria=[
+                    (c.get("criterion"), ConsensusStatus.of(c.get("status")))
+                    for c in entry.get("criteria") or []
+                ],
             )
         if row.cells:
             board.append(row)
@@ -255,6 +262,8 @@ class FeedbackEntry:
     changes: list[ChangeShown] | None
     change_note: str
     summary: str
+    # Several criteria: the panellist's own answer per criterion id.
+    own_by_criterion: dict[int, Rating] = field(default_factory=dict)
 
 
 @dataclass
@@ -304,15 +313,10 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
         return []
     entries_by_version = {int(k): v for k, v in snap.results.get("items", {}).items()}
     own: dict[int, Rating] = {}
+    answers: dict[tuple[int, int], Rating] = {}
     if panellist is not None:
-        own = {
-            r.item_version_id: r
-            for r in db.session.scalars(
-                select(Rating).where(
-                    Rating.round_id == round_.id, Rating.panellist_id == panellist.id
-                )
-            )
-        }
+        own = ratings_by_version(round_, panellist)  # the first criterion's, with the reason
+        answers = answers_of(round_, panellist)
     decisions = {
         d.item_id: d
         for d in db.session.scalars(
@@ -356,6 +360,9 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
                 figures=figures,
                 groups=groups,
                 own=own.get(version.id),
+                own_by_criterion={
+                    c: r for (v, c), r in answers.items() if v == version.id
+                },
                 decision=_for_panel(decisions.get(item.id), figures),
                 changes=version_changes(version, latest) if changed else None,
                 change_note=latest.change_note if changed else "",

@@ -22,6 +22,7 @@ from app.models import (
     AuditEvent,
     BackgroundAnswer,
     BackgroundQuestion,
+    Criterion,
     DiscussionMessage,
     DiscussionRead,
     DiscussionThread,
@@ -392,6 +393,7 @@ def export_person(email: str) -> dict[str, Any] | None:
                         "round": _round_number(rating),
                         "item": _item_ref(rating),
                         "version": _version_number(rating),
+                        "criterion": _criterion_name(rating),
                         "score": rating.score,
                         "unable_to_rate": rating.unable,
                         "reason": rating.reason,
@@ -486,6 +488,11 @@ def export_person(email: str) -> dict[str, Any] | None:
 
 def _study_slug(study_id: int) -> str | None:
     return db.session.scalar(select(Study.slug).where(Study.id == study_id))
+
+
+def _criterion_name(rating: Rating) -> str | None:
+    criterion = db.session.get(Criterion, rating.criterion_id)
+    return criterion.name if criterion is not None else None
 
 
 def _round_number(rating: Rating) -> int | None:

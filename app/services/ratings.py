@@ -1,4 +1,8 @@
-"""Saving a panellist's rating: one row per (panellist, item version, round).
+"""Saving a panellist's rating: one row per (panellist, item version, round, criterion).
+
+A rating sent without a criterion is on the item's first criterion (the first of the study's
+criteria that applies to the item's kind): with one criterion, as before criteria existed.
+The ballot's reason belongs to that first criterion's rating.
 
 The last write wins, except over an answer saved after the page that sends it was loaded:
 the page sends the version it showed (`seen`), and the write happens only if that is still
@@ -10,12 +14,21 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Insert, bindparam, func, or_, select
+from sqlalchemy import Boolean, Insert, and_, bindparam, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
-from app.models import Panellist, Rating, Round, RoundItem, utcnow
+from app.models import (
+    Criterion,
+    Item,
+    ItemVersion,
+    Panellist,
+    Rating,
+    Round,
+    RoundItem,
+    utcnow,
+)
 from app.services.consent import check_may_answer
 from app.services.transaction import unit_of_work
 from delphi import (
@@ -30,6 +43,7 @@ from delphi.errors import DomainError, RoundClosed
 from delphi.ratings import ROUND_CLOSED_MESSAGE
 
 NOT_IN_ROUND = "That item is not part of this round."
+NOT_A_CRITERION = "That criterion is not asked of this item."
 # A version no rating has: what a garbled `seen` value stands for.
 _NO_SUCH_VERSION = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -82,6 +96,7 @@ def save_rating(
     change_reason: str = "",
     *,
     seen: str | None = None,
+    criterion_id: int | None = None,
 ) -> Rating:
     """Validate, then write the rating in one statement that holds the round open.
 
@@ -95,6 +110,9 @@ def save_rating(
     on the round being open. A close takes that row FOR UPDATE, so every save is wholly
     before it, and so in its snapshot, or wholly after it, and then matches no row and writes
     nothing. Returns the stored rating (detached from the session).
+
+    `criterion_id`: which criterion the answer judges; None for the item's first. A criterion
+    that is not the study's or not asked of the item's kind matches no row either.
     """
     study = round_.study
     check_record_open(study.study_status, action="rating")
@@ -126,6 +144,7 @@ def save_rating(
         "p_now": now,
         "p_check": check,
         "p_expected": expected,
+        "p_criterion": criterion_id,
     }
     # Only the rating row is written, through Core, so the loaded study, round and panellist
     # stay current: keeping them (expire=False) spares the autosave answer reloading them.
@@ -133,11 +152,12 @@ def save_rating(
         row = db.session.execute(_upsert(db.engine.dialect.name), params).one_or_none()
         if row is None:
             # Why, read in the transaction that wrote nothing, before it ends.
-            refused = _why_not_saved(round_.id, item_version_id)
+            refused = _why_not_saved(round_.id, item_version_id, criterion_id)
             if refused is not None:
                 raise refused
             # The round is open and the item in it: the stored answer is newer than the page.
-            newer = _stored(round_.id, panellist.id, item_version_id)
+            criterion = criterion_id or item_criteria(round_.id, item_version_id)[0]
+            newer = _stored(round_.id, panellist.id, item_version_id, criterion)
             assert newer is not None
             check_not_overwriting(choice, RatingChoice(newer.score, newer.unable, newer.reason))
             return newer
@@ -153,6 +173,7 @@ def _upsert(dialect: str) -> Insert:
         "round_id": RoundItem.round_id,
         "panellist_id": bindparam("p_panellist", type_=columns.panellist_id.type),
         "item_version_id": RoundItem.item_version_id,
+        "criterion_id": Criterion.id,
         "score": bindparam("p_score", type_=columns.score.type),
         "unable": bindparam("p_unable", type_=columns.unable.type),
         "reason": bindparam("p_reason", type_=columns.reason.type),
@@ -160,14 +181,18 @@ def _upsert(dialect: str) -> Insert:
         "created_at": bindparam("p_now", type_=columns.created_at.type),
         "updated_at": bindparam("p_now", type_=columns.updated_at.type),
     }
+    wanted = bindparam("p_criterion", type_=columns.criterion_id.type)
     source = (
-        select(*values.values())
-        .join(Round, Round.id == RoundItem.round_id)
+        _with_criteria(select(*values.values()).join(Round, Round.id == RoundItem.round_id))
         .where(
             RoundItem.round_id == bindparam("p_round"),
             RoundItem.item_version_id == bindparam("p_version"),
             Round.status == RoundStatus.OPEN.value,
+            or_(wanted.is_(None), Criterion.id == wanted),
         )
+        # The item's first criterion when none is named.
+        .order_by(Criterion.position, Criterion.id)
+        .limit(1)
     )
     insert = sqlite_insert
     if dialect == "postgresql":
@@ -175,7 +200,7 @@ def _upsert(dialect: str) -> Insert:
         insert = pg_insert
     statement = insert(table).from_select(list(values), source)
     return statement.on_conflict_do_update(
-        index_elements=["panellist_id", "item_version_id", "round_id"],
+        index_elements=["panellist_id", "item_version_id", "round_id", "criterion_id"],
         set_={
             name: statement.excluded[name]
             for name in ("score", "unable", "reason", "change_reason", "updated_at")
@@ -199,18 +224,69 @@ def _in_round(round_id: int, item_version_id: int) -> bool:
     )
 
 
-def _why_not_saved(round_id: int, item_version_id: int) -> DomainError | None:
-    """Why the save matched no row: the item is not in the round, or the round is not open;
-    None when neither (then a newer answer is stored)."""
+def _with_criteria(query):  # type: ignore[no-untyped-def]
+    """`query` (which has `RoundItem` and `Round`) joined to the criteria asked of each item:
+    the study's criteria whose kinds include the kind the version was rated under."""
+    kind = func.coalesce(ItemVersion.kind, Item.kind)
+    return (
+        query.join(ItemVersion, ItemVersion.id == RoundItem.item_version_id)
+        .join(Item, Item.id == ItemVersion.item_id)
+        .join(
+            Criterion,
+            and_(
+                Criterion.study_id == Round.study_id,
+                (literal(",") + Criterion.applies_to + literal(",")).like(
+                    literal("%,") + kind + literal(",%")
+                ),
+            ),
+        )
+    )
+
+
+def _round_items(query):  # type: ignore[no-untyped-def]
+    return query.select_from(RoundItem).join(Round, Round.id == RoundItem.round_id)
+
+
+def item_criteria(round_id: int, item_version_id: int) -> list[int]:
+    """The ids of the criteria asked of the item in the round, first first."""
+    return list(
+        db.session.scalars(
+            _with_criteria(_round_items(select(Criterion.id)))
+            .where(RoundItem.round_id == round_id, RoundItem.item_version_id == item_version_id)
+            .order_by(Criterion.position, Criterion.id)
+        )
+    )
+
+
+def expected_answers(round_id: int) -> int:
+    """How many answers rating every item of the round takes: one per item and criterion
+    asked of it. Progress counts answers, not items."""
+    return (
+        db.session.scalar(
+            _with_criteria(_round_items(select(func.count()))).where(RoundItem.round_id == round_id)
+        )
+        or 0
+    )
+
+
+def _why_not_saved(
+    round_id: int, item_version_id: int, criterion_id: int | None = None
+) -> DomainError | None:
+    """Why the save matched no row: the item is not in the round, the criterion not asked of
+    it, or the round is not open; None when none of these (then a newer answer is stored)."""
     if not _in_round(round_id, item_version_id):
         return NotInRound(NOT_IN_ROUND)
+    if criterion_id is not None and criterion_id not in item_criteria(round_id, item_version_id):
+        return NotInRound(NOT_A_CRITERION)
     status = db.session.scalar(select(Round.status).where(Round.id == round_id))
     if status != RoundStatus.OPEN.value:
         return RoundClosed(ROUND_CLOSED_MESSAGE)
     return None
 
 
-def _stored(round_id: int, panellist_id: int, item_version_id: int) -> Rating | None:
+def _stored(
+    round_id: int, panellist_id: int, item_version_id: int, criterion_id: int
+) -> Rating | None:
     """The stored answer as the database has it now: a copy of it already loaded in the
     session may predate a Core write (`save_rating` keeps loaded objects, expire=False)."""
     return db.session.scalar(
@@ -219,14 +295,38 @@ def _stored(round_id: int, panellist_id: int, item_version_id: int) -> Rating | 
             Rating.round_id == round_id,
             Rating.panellist_id == panellist_id,
             Rating.item_version_id == item_version_id,
+            Rating.criterion_id == criterion_id,
         )
         .execution_options(populate_existing=True)
     )
 
 
-def ratings_by_version(round_: Round, panellist: Panellist) -> dict[int, Rating]:
+def stored_answer(
+    round_: Round, panellist: Panellist, item_version_id: int, criterion_id: int | None
+) -> Rating | None:
+    """The panellist's stored answer on one criterion (None: the item's first) of an item."""
+    criteria = item_criteria(round_.id, item_version_id)
+    if not criteria:
+        return None
+    return _stored(round_.id, panellist.id, item_version_id, criterion_id or criteria[0])
+
+
+def answers_of(round_: Round, panellist: Panellist) -> dict[tuple[int, int], Rating]:
+    """The panellist's answers in the round by (item version id, criterion id)."""
     rows = db.session.scalars(
         select(Rating).where(Rating.round_id == round_.id, Rating.panellist_id == panellist.id)
+    )
+    return {(r.item_version_id, r.criterion_id): r for r in rows}
+
+
+def ratings_by_version(round_: Round, panellist: Panellist) -> dict[int, Rating]:
+    """The panellist's answer per item on its first criterion answered (the one holding the
+    reason, when the first is answered)."""
+    rows = db.session.scalars(
+        select(Rating)
+        .join(Criterion, Criterion.id == Rating.criterion_id)
+        .where(Rating.round_id == round_.id, Rating.panellist_id == panellist.id)
+        .order_by(Criterion.position.desc(), Criterion.id.desc())
     )
     return {r.item_version_id: r for r in rows}
 

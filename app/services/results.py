@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
+    Criterion,
     Item,
     ItemVersion,
     Panellist,
@@ -26,6 +27,7 @@ from app.models import (
     Study,
 )
 from app.services.export_data import read_frame
+from app.services.ratings import expected_answers
 from app.settings import settings
 from delphi import (
     ConsensusStatus,
@@ -35,6 +37,7 @@ from delphi import (
     suggest_decision,
     wording_changed_verdict,
 )
+from delphi.criteria import COMBINATION_TEXT, combine_statuses
 from delphi.withdrawal import on_panel_for_round, withdrew_during_round
 from scoring import (
     ITEM_KEYS,
@@ -85,20 +88,33 @@ def rule_description(study: Study) -> str:
         )
     if study.require_all_groups:
         text += " Every stakeholder group must meet the rule."
-    return text + " 'Unable to rate' answers are left out of the percentages."
+    text += " 'Unable to rate' answers are left out of the percentages."
+    if len(study.criteria) > 1:
+        names = ", ".join(c.name for c in study.criteria)
+        text += f" Items are rated on several criteria ({names}). {COMBINATION_TEXT}"
+    return text
 
 
-def ratings_frame(round_: Round) -> pd.DataFrame:
-    """Long form: panellist, item (item version id), rating (NaN = unable to rate), group.
+def first_criterion(study: Study) -> Criterion:
+    """The study's first criterion: the one a single-criterion figure (the overall alpha,
+    stability, the real-time view) is on."""
+    return study.criteria[0]
+
+
+def ratings_frame(round_: Round, criterion_id: int | None = None) -> pd.DataFrame:
+    """Long form: panellist, item (item version id), rating (NaN = unable to rate), group;
+    the ratings on one criterion, `criterion_id` or the study's first.
 
     Read from the driver's cursor as the export does: building SQLAlchemy `Row`s first (which
     pandas then probes one by one) took seconds for a 100,000-rating round.
     """
+    if criterion_id is None:
+        criterion_id = first_criterion(round_.study).id
     frame = read_frame(
         select(Rating.panellist_id, Rating.item_version_id, Rating.score, StakeholderGroup.name)
         .join(Panellist, Panellist.id == Rating.panellist_id)
         .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
-        .where(Rating.round_id == round_.id),
+        .where(Rating.round_id == round_.id, Rating.criterion_id == criterion_id),
         ["panellist", "item", "rating", "group"],
     )
     frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce").astype(float)
@@ -117,9 +133,9 @@ def unrated_figures(study: Study) -> dict[str, Any]:
 
 def participation(round_: Round) -> list[dict[str, Any]]:
     """Per stakeholder group: panellists who can rate (less those who withdrew before the
-    round opened), how many answered anything, all, and how many withdrew during the round
-    (`delphi.withdrawal`)."""
-    item_count = len(round_.round_items)
+    round opened), how many answered anything, all (every criterion of every item), and how
+    many withdrew during the round (`delphi.withdrawal`)."""
+    item_count = expected_answers(round_.id)
     answered = dict(
         db.session.execute(
             select(Rating.panellist_id, db.func.count(Rating.id))
@@ -163,37 +179,82 @@ def participation(round_: Round) -> list[dict[str, Any]]:
 
 def compute_results(round_: Round) -> dict[str, Any]:
     """Everything the results page, the next round's feedback and exports need, group
-    figures disclosed (`delphi.disclosure`): a small group's figures are never stored."""
+    figures disclosed (`delphi.disclosure`): a small group's figures are never stored.
+
+    Each item's figures are those of its first criterion, and its status the combination of
+    its criteria's (`delphi.criteria.combine_statuses`: with one criterion, that criterion's).
+    A study with several criteria also keeps, per item, ``criteria``: one entry per criterion
+    asked of it (``criterion_id``, ``criterion``, its figures and ``groups``), and
+    ``alpha_criteria`` / ``alpha_criteria_groups`` by criterion name; ``alpha`` stays the
+    first criterion's."""
     study = round_.study
     scale = Scale(low=study.scale_min, high=study.scale_max)
     rule = scoring_rule(study)
-    frame = ratings_frame(round_)
-    items = item_summary(frame, scale, rule, require_all_groups=study.require_all_groups)
-    by_group = group_summary(frame, scale, rule) if len(frame) else None
+    criteria = study.criteria
+    several = len(criteria) > 1
     resamples = settings().bootstrap_resamples
-    overall = alpha(frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id)
-    group_alphas = alpha_by_group(
-        frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id
-    )
+    summaries: dict[int, tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+    alphas: dict[int, tuple[Any, Any]] = {}
+    for criterion in criteria:
+        frame = ratings_frame(round_, criterion.id)
+        summaries[criterion.id] = (
+            item_summary(frame, scale, rule, require_all_groups=study.require_all_groups),
+            group_summary(frame, scale, rule) if len(frame) else None,
+        )
+        if several or criterion is criteria[0]:
+            alphas[criterion.id] = (
+                alpha(frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id),
+                alpha_by_group(
+                    frame, level="ordinal", scale=scale, bootstrap=resamples, seed=round_.id
+                ),
+            )
     out_items: dict[str, Any] = {}
     for round_item in round_items_loaded(round_):
         version = round_item.item_version
         key = version.id
-        figures = item_figures(items.loc[key]) if key in items.index else unrated_figures(study)
-        groups: dict[str, Any] = {}
-        if by_group is not None:
-            for group in study.groups:
-                if (group.name, key) in by_group.index:
-                    groups[group.name] = item_figures(by_group.loc[(group.name, key)])
-        status = figures.get("status", ConsensusStatus.NOT_RATED)
-        out_items[str(key)] = {
+        per_criterion = []
+        for criterion in criteria:
+            if not criterion.applies(version.item_kind):
+                continue
+            items, by_group = summaries[criterion.id]
+            figures = item_figures(items.loc[key]) if key in items.index else unrated_figures(study)
+            groups: dict[str, Any] = {}
+            if by_group is not None:
+                for group in study.groups:
+                    if (group.name, key) in by_group.index:
+                        groups[group.name] = item_figures(by_group.loc[(group.name, key)])
+            per_criterion.append(
+                {
+                    "criterion_id": criterion.id,
+                    "criterion": criterion.name,
+                    **figures,
+                    "groups": groups,
+                }
+            )
+        if per_criterion:
+            top = {
+                k: v for k, v in per_criterion[0].items() if k not in ("criterion_id", "criterion")
+            }
+        else:
+            top = {**unrated_figures(study), "groups": {}}
+        status = combine_statuses(
+            c.get("status") or ConsensusStatus.NOT_RATED for c in per_criterion
+        )
+        entry = {
             "item_id": version.item_id,
             "ref": version.item.ref,
             "version": version.number,
-            **figures,
-            "suggested": suggest_decision(str(status)).value,
-            "groups": groups,
+            **top,
+            "status": status.value,
+            "suggested": suggest_decision(status.value).value,
         }
+        if several:
+            entry["criteria"] = [
+                {**c, "suggested": suggest_decision(str(c.get("status"))).value}
+                for c in per_criterion
+            ]
+        out_items[str(key)] = entry
+    overall, group_alphas = alphas[criteria[0].id]
     results = {
         "round": round_.number,
         "scale": [study.scale_min, study.scale_max],
@@ -203,6 +264,21 @@ def compute_results(round_: Round) -> dict[str, Any]:
         "alpha_groups": {name: plain(a.as_dict()) for name, a in group_alphas.items()},
         "participation": participation(round_),
     }
+    if several:
+        results["criteria"] = [
+            {
+                "id": c.id,
+                "name": c.name,
+                "question": c.question,
+                "applies_to": sorted(k.value for k in c.kinds),
+            }
+            for c in criteria
+        ]
+        results["alpha_criteria"] = {c.name: plain(alphas[c.id][0].as_dict()) for c in criteria}
+        results["alpha_criteria_groups"] = {
+            c.name: {name: plain(a.as_dict()) for name, a in alphas[c.id][1].items()}
+            for c in criteria
+        }
     return disclose_round_results(results)
 
 
@@ -253,7 +329,35 @@ def compute_stability(round_: Round) -> dict[str, Any] | None:
     previous = previous_closed_round(round_)
     if previous is None:
         return None
-    before, after = ratings_frame(previous), ratings_frame(round_)
+    criteria = round_.study.criteria
+    rows = _stability_rows(previous, round_, criteria[0].id)
+    if rows is None:
+        return None
+    both = [r for r in rows if r["in_both"]]
+    all_stable = bool(both) and all(r["stable"] is True for r in both)
+    if len(criteria) > 1:
+        # Several criteria: each item's stability on each criterion asked of it; the study's
+        # ratings are stable only when they are on every criterion.
+        per = {
+            c.id: {r["item_id"]: r for r in (_stability_rows(previous, round_, c.id) or [])}
+            for c in criteria
+        }
+        for row in rows:
+            row["criteria"] = [
+                {"criterion": c.name, **{k: per[c.id][row["item_id"]][k] for k in STABILITY_KEYS}}
+                for c in criteria
+                if row["item_id"] in per[c.id]
+            ]
+        all_stable = bool(both) and all(c["stable"] is True for r in both for c in r["criteria"])
+    return {"rounds": [previous.number, round_.number], "items": rows, "all_stable": all_stable}
+
+
+def _stability_rows(
+    previous: Round, round_: Round, criterion_id: int
+) -> list[dict[str, Any]] | None:
+    """`compute_stability`'s rows on one criterion; None when nothing was rated on it."""
+    before = ratings_frame(previous, criterion_id)
+    after = ratings_frame(round_, criterion_id)
     if not len(after):
         return None
     version_before = {
@@ -296,12 +400,7 @@ def compute_stability(round_: Round) -> dict[str, Any] | None:
         else:
             row.update({k: _plain_value(table.loc[version_id, k]) for k in STABILITY_KEYS})
         rows.append(row)
-    both = [r for r in rows if r["in_both"]]
-    return {
-        "rounds": [previous.number, round_.number],
-        "items": rows,
-        "all_stable": bool(both) and all(r["stable"] is True for r in both),
-    }
+    return rows
 
 
 def _plain_value(value: Any) -> Any:
@@ -315,16 +414,23 @@ def _plain_value(value: Any) -> Any:
 SUMMARY_ITEM_KEYS = ("item_id", "ref", "status", "median", "pct_top")
 
 
+def _summary_item(entry: dict[str, Any]) -> dict[str, Any]:
+    out = {k: entry.get(k) for k in SUMMARY_ITEM_KEYS}
+    if entry.get("criteria"):
+        # Several criteria: the board shows each one's status.
+        out["criteria"] = [
+            {"criterion": c.get("criterion"), "status": c.get("status")} for c in entry["criteria"]
+        ]
+    return out
+
+
 def summarise(payload: dict[str, Any]) -> dict[str, Any]:
     """The part of a round's stored results that the dashboard and the results across rounds
     show (kept as `RoundSnapshot.summary`): per item its status, median and % in the top
     band; alpha (per group too), participation and stability. No group figure per item."""
     out = {
         "round": payload.get("round"),
-        "items": {
-            key: {k: entry.get(k) for k in SUMMARY_ITEM_KEYS}
-            for key, entry in (payload.get("items") or {}).items()
-        },
+        "items": {key: _summary_item(entry) for key, entry in (payload.get("items") or {}).items()},
         "alpha": payload.get("alpha"),
         "alpha_groups": payload.get("alpha_groups"),
         "participation": payload.get("participation"),

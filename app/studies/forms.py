@@ -1,5 +1,12 @@
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -166,4 +173,31 @@ class UploadForm(AppForm):
             FileRequired("Select a CSV or Excel file"),
             FileAllowed(["csv", "xlsx"], "The file must be a CSV or Excel (.xlsx) file"),
         ],
+    )
+
+
+class _KindsField(SelectMultipleField):
+    def pre_validate(self, form: object) -> None:
+        known = {value for value, _ in self.choices or []}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError("Select prompts, indicators or both")
+
+
+class CriterionForm(AppForm):
+    """A rating criterion; the rules (unique name, at least one kind) are `delphi.criteria`."""
+
+    name = StringField(
+        "Name",
+        description="For example Importance, Validity or Feasibility.",
+        validators=[DataRequired("Enter the criterion's name"), Length(max=100)],
+    )
+    question = TextAreaField(
+        "Question panellists answer",
+        description="For example: Can trusts and CQC collect it reliably from existing data?",
+        validators=[DataRequired("Enter the question panellists answer"), Length(max=500)],
+    )
+    kinds = _KindsField(
+        "Asked of",
+        choices=[(k.value, f"{k.label}s") for k in ItemKind],
+        validators=[DataRequired("Select the kinds of item this criterion applies to")],
     )

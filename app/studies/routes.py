@@ -355,5 +355,7 @@ def upload_too_large(error: RequestEntityTooLarge) -> Response | tuple[Response 
     )
 
 
-# Editing setup after the fact (app/studies/editing.py) registers on this blueprint.
+# The rating criteria (app/studies/criteria.py) and editing setup after the fact
+# (app/studies/editing.py) register on this blueprint.
+from app.studies import criteria as _criteria  # noqa: E402,F401
 from app.studies import editing as _editing  # noqa: E402,F401

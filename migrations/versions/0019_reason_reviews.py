@@ -3,14 +3,14 @@ from the rest of the panel, with why (its author reads it). A table of its own, 
 hidden reason, so the ratings table is not touched.
 
 Revision ID: 0019_reason_reviews
-Revises: 0017_reporting_settings
+Revises: 0018_criteria
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_reason_reviews"
-down_revision = "0017_reporting_settings"
+down_revision = "0018_criteria"
 branch_labels = None
 depends_on = None
 

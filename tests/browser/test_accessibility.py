@@ -164,6 +164,7 @@ def pages_for(role: str, demo) -> list[tuple[str, str]]:
         ("new-study", "/studies/new"),
         ("dashboard", S),
         ("settings", f"{S}/settings"),
+        ("criteria", f"{S}/criteria"),
         ("items", f"{S}/items"),
         ("new-item", f"{S}/items/new"),
         ("revise", f"{S}/items/{carried}/revise"),
@@ -305,24 +306,28 @@ def test_a_patient_representative_completes_the_ballot_and_comments_with_the_key
     study = db.session.scalar(select(Study).where(Study.slug == "research-well-led"))
     round2 = db.session.scalar(select(Round).where(Round.study_id == study.id, Round.number == 2))
     patient = db.session.scalar(select(Panellist).join(User).where(User.email == EMAILS["patient"]))
-    versions = [ri.item_version_id for ri in round2.round_items]
     page = as_role("patient", 375, 800)
     page.goto(f"{live_server}{S}/rounds/2/ballot")
-    total = len(versions)
+    # One row of the scale per criterion asked: the indicators' three, the prompts' one.
+    names = page.eval_on_selector_all(
+        "input[type=radio][name^='score-']", "els => [...new Set(els.map(e => e.name))]"
+    )
+    total = len(names)
+    assert total > len(round2.round_items)
     assert page.inner_text("#progress") == f"0 of {total} rated"
     # The first Tab reaches the skip link, which jumps to the main content.
     page.keyboard.press("Tab")
     assert _focused(page)["text"].lower().startswith("skip to main content")
 
-    for number, vid in enumerate(versions, start=1):
-        focused = _tab_to(page, lambda f, vid=vid: f["name"] == f"score-{vid}")
-        assert focused["id"] == f"score-{vid}-1"  # nothing chosen yet: the first point
+    for number, name in enumerate(names, start=1):
+        focused = _tab_to(page, lambda f, name=name: f["name"] == name)
+        assert focused["id"] == f"{name}-1"  # nothing chosen yet: the first point
         page.keyboard.press("Space")  # 1
         for _ in range(7):
             page.keyboard.press("ArrowRight")  # ... to 8
-        expect(page.locator(f"#score-{vid}-8")).to_be_checked()
-        assert _focused(page)["id"] == f"score-{vid}-8"
-        page.locator(f"#status-{vid}").filter(has_text="Saved").wait_for()
+        expect(page.locator(f"#{name}-8")).to_be_checked()
+        assert _focused(page)["id"] == f"{name}-8"
+        page.locator(f"#status-{name.removeprefix('score-')}").filter(has_text="Saved").wait_for()
         page.locator("#progress").filter(has_text=f"{number} of {total} rated").wait_for()
     screenshot(page, "patient-ballot-keyboard-375")
 

@@ -21,7 +21,8 @@ def test_upgrade_builds_every_table_and_downgrade_removes_them(tmp_path):
         assert {t.name for t in db.metadata.sorted_tables} <= tables
         unique = inspect(db.engine).get_unique_constraints("ratings")
         assert any(
-            set(u["column_names"]) == {"panellist_id", "item_version_id", "round_id"}
+            set(u["column_names"])
+            == {"panellist_id", "item_version_id", "round_id", "criterion_id"}
             for u in unique
         )
         downgrade(revision="base")
@@ -741,3 +742,90 @@ def test_the_cofacilitators_and_two_step_migration_goes_down_and_up_on_sqlite(tm
 def test_the_cofacilitators_and_two_step_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0021_cofacilitators_totp(url)
+
+
+def _round_trip_0018_criteria(url: str) -> None:
+    """Every rating survives going down to one rating per item and back up to one per
+    criterion, and its discussion links with it; a study with two criteria stops the
+    downgrade with a message."""
+    import pytest
+    from sqlalchemy import text
+
+    from app.models import Criterion, DiscussionMessage, DiscussionThread, Rating
+    from app.services.rounds import open_round
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="criteria")
+        round_ = open_round(panel.study, actor=panel.facilitator)
+        for n, rater in enumerate(panel.raters):
+            for ri in round_.round_items:
+                db.session.add(
+                    Rating(
+                        round_id=round_.id,
+                        panellist_id=rater.id,
+                        item_version_id=ri.item_version_id,
+                        score=1 + (n * 2) % 9,
+                        reason=f"because {n}",
+                    )
+                )
+        db.session.flush()
+        first = db.session.scalar(db.select(Rating).order_by(Rating.id))
+        first_id, study_id = first.id, panel.study.id
+        thread = DiscussionThread(study_id=panel.study.id, key="criteria-test")
+        db.session.add(thread)
+        db.session.flush()
+        db.session.add(DiscussionMessage(thread_id=thread.id, body="hi", rating_id=first.id))
+        db.session.commit()
+        db.session.remove()
+
+        def rows() -> list[tuple]:
+            with db.engine.connect() as connection:
+                return connection.execute(
+                    text(
+                        "SELECT id, round_id, panellist_id, item_version_id, score, reason "
+                        "FROM ratings ORDER BY id"
+                    )
+                ).all()
+
+        def links() -> list[tuple]:
+            with db.engine.connect() as connection:
+                return connection.execute(
+                    text("SELECT id, rating_id FROM discussion_messages ORDER BY id")
+                ).all()
+
+        before, linked = rows(), links()
+        assert len(before) == 20 and [r for _, r in linked if r is not None] == [first_id]
+        downgrade(revision="0017_reporting_settings")
+        assert "criteria" not in inspect(db.engine).get_table_names()
+        assert rows() == before and links() == linked
+        upgrade()
+        _every_model_column_exists()
+        assert rows() == before and links() == linked
+        with db.engine.connect() as connection:
+            assert connection.execute(
+                text("SELECT count(DISTINCT criterion_id) FROM ratings")
+            ).scalar_one() == 1
+            assert connection.execute(text("SELECT name FROM criteria")).scalar_one() == (
+                "Importance"
+            )
+        db.session.add(Criterion(study_id=study_id, name="Feasibility", position=1))
+        db.session.commit()
+        db.session.remove()
+        # Flask-Migrate logs the migration's message and exits.
+        with pytest.raises(SystemExit):
+            downgrade(revision="0017_reporting_settings")
+        assert "criteria" in inspect(db.engine).get_table_names()
+        assert len(rows()) == 20
+        db.engine.dispose()
+
+
+def test_the_criteria_migration_keeps_every_rating_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0018_criteria(f"sqlite:///{tmp_path / 'criteria.sqlite3'}")
+
+
+def test_the_criteria_migration_keeps_every_rating_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0018_criteria(url)
