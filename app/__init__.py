@@ -132,6 +132,9 @@ def register_blueprints(app: Flask) -> None:
     from app.consent.routes import bp as consent_bp
 
     app.register_blueprint(consent_bp)
+    from app.notifications.routes import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

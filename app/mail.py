@@ -21,12 +21,17 @@ def mail_enabled() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
+def send_mail(
+    to: str, subject: str, body: str, *, headers: dict[str, str] | None = None
+) -> None:
+    """Send one plain-text email; `headers` adds more, e.g. `List-Unsubscribe`."""
     cfg = current_app.config
     message = EmailMessage()
     message["From"] = cfg["MAIL_SENDER"]
     message["To"] = to
     message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:

@@ -223,8 +223,3 @@ def _welcome(panellist: Panellist) -> None:
         "success",
     )
 
-
-@bp.get("/account")
-@login_required
-def account() -> Response:
-    return redirect(url_for("studies.index"))

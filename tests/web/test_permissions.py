@@ -32,7 +32,11 @@ ROUTES = [
     ("GET", "/login", [200, 200, 200, 200, 200, 200]),
     ("POST", "/login", [422, 422, 422, 422, 422, 422]),
     ("POST", "/logout", [303, 303, 303, 303, 303, 303]),
-    ("GET", "/account", [302, 302, 302, 302, 302, 302]),
+    ("GET", "/account", [302, 200, 200, 200, 200, 200]),
+    ("POST", "/account/notifications", [302, 303, 303, 303, 303, 303]),
+    # one-click unsubscribe: the signed token is the permission (a valid one: test_notifications)
+    ("GET", "/unsubscribe/not-a-token", [404, 404, 404, 404, 404, 404]),
+    ("POST", "/unsubscribe/not-a-token", [404, 404, 404, 404, 404, 404]),
     ("GET", "/sign-in-link", [200, 200, 200, 200, 200, 200]),
     ("POST", "/sign-in-link", [422, 422, 422, 422, 422, 422]),
     ("GET", "/sign-in/not-a-token", [200, 200, 200, 200, 200, 200]),
