@@ -48,8 +48,7 @@ _LABELS = {
     ),
     NotificationKind.DISCUSSION: (
         "Daily discussion digest",
-        "Replies to your messages and new messages about the items you follow, at most "
-        "once a day.",
+        "Replies to your messages and new messages about the items you follow, at most once a day.",
     ),
 }
 

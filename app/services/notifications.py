@@ -205,16 +205,14 @@ def notify_round_opened(round_id: int, *, actor: User | None) -> MailOutcome:
     round_ = db.session.get(Round, round_id)
     assert round_ is not None
     study = round_.study
-    outcome = MailOutcome(
-        link=external_url("ballot.show", slug=study.slug, number=round_.number)
-    )
+    outcome = MailOutcome(link=external_url("ballot.show", slug=study.slug, number=round_.number))
     if not mail_enabled():
         outcome.mail = False
         return outcome
     people = [
         (
             p.user,
-            f"Dear {p.name},\n\nRound {round_.number} of \"{study.title}\" is open. "
+            f'Dear {p.name},\n\nRound {round_.number} of "{study.title}" is open. '
             f"{deadline_sentence(round_)}\n\nRate the items here:\n{outcome.link}\n"
             + (f"\nFrom the facilitators:\n{round_.instructions}\n" if round_.instructions else "")
             + "\nThank you for taking part.\n",
@@ -253,7 +251,7 @@ def notify_round_closed(round_id: int, *, actor: User | None) -> MailOutcome:
     people = [
         (
             p.user,
-            f"Dear {p.name},\n\nRound {round_.number} of \"{study.title}\" has closed and its "
+            f'Dear {p.name},\n\nRound {round_.number} of "{study.title}" has closed and its '
             f"feedback is ready: how the panel rated each item, and your own ratings beside "
             f"it.\n\nRead the feedback here:\n{outcome.link}\n\nThank you for taking part.\n",
         )
@@ -386,9 +384,7 @@ def digest_for(user_id: int, *, since: datetime, until: datetime) -> list[Digest
                     where=ref or "the study channel",
                     author=f"{author} ({group})",
                     excerpt=text if len(text) <= 200 else text[:199] + "\u2026",
-                    link=external_url(
-                        "discussion.thread", slug=study.slug, ref=ref or "channel"
-                    ),
+                    link=external_url("discussion.thread", slug=study.slug, ref=ref or "channel"),
                 )
             )
     return entries
@@ -423,9 +419,7 @@ def send_digests(now: datetime | None = None) -> DigestRun:
     members = select(Panellist.user_id).where(Panellist.joined_at.is_not(None))
     facilitating = select(StudyFacilitator.user_id)
     user_ids = db.session.scalars(
-        select(User.id)
-        .where(User.id.in_(members) | User.id.in_(facilitating))
-        .order_by(User.id)
+        select(User.id).where(User.id.in_(members) | User.id.in_(facilitating)).order_by(User.id)
     ).all()
     for user_id in user_ids:
         settings = settings_of(user_id)
