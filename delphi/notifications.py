@@ -73,13 +73,14 @@ def digest_since(*, last_digest_at: datetime | None, now: datetime) -> datetime:
     return last_digest_at if last_digest_at is not None else now - FIRST_DIGEST_LOOKBACK
 
 
-# An item mentioned in a message: "#P7", "#i2" (as the Markdown renderer links them).
-_MENTION = re.compile(r"(?<![\w&;#/])#([PpIi]\d{1,4})\b")
+# An item mentioned in a message: "#P7", "#i2". The Markdown renderer links the same
+# mentions (`app/text/markdown.py` uses this pattern on escaped text, hence `&` and `;`).
+MENTION = re.compile(r"(?<![\w&;#/])#([PpIi]\d{1,4})\b")
 
 
 def mentioned_refs(text: str) -> set[str]:
     """The item references a message mentions, upper-cased ("#p7" is P7)."""
-    return {m.upper() for m in _MENTION.findall(text)}
+    return {m.upper() for m in MENTION.findall(text)}
 
 
 class DigestReason(enum.Enum):
