@@ -252,8 +252,9 @@ def notify_round_closed(round_id: int, *, actor: User | None) -> MailOutcome:
         (
             p.user,
             f'Dear {p.name},\n\nRound {round_.number} of "{study.title}" has closed and its '
-            f"feedback is ready: how the panel rated each item, and your own ratings beside "
-            f"it.\n\nRead the feedback here:\n{outcome.link}\n\nThank you for taking part.\n",
+            f"feedback is ready: how the panel rated each item, beside your own ratings if "
+            f"you rated.\n\nRead the feedback here:\n{outcome.link}\n\n"
+            "Thank you for taking part.\n",
         )
         for p in panel
     ]
