@@ -493,3 +493,15 @@ def test_closing_by_the_service_sends_nothing_by_itself(app, panel: Panel, smtp)
     round_ = open_round(panel.study, actor=panel.facilitator)
     close_round(round_.id, actor=panel.facilitator)
     assert smtp.messages == []
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["%00", "x" * 5000, "%C3%A9t%C3%A9", "..%2F..", "e30", "e30.", "W10.abc", "%FF%FE", "a.b.c"],
+)
+def test_hostile_unsubscribe_tokens_are_refused_without_a_500(app, panel: Panel, token):
+    client = app.test_client()
+    for method in ("GET", "POST"):
+        response = client.open(f"/unsubscribe/{token}", method=method)
+        assert 400 <= response.status_code < 500, (method, token, response.status_code)
+    assert db.session.scalar(select(func.count()).select_from(NotificationSettings)) == 0
