@@ -147,6 +147,9 @@ def register_blueprints(app: Flask) -> None:
     from app.withdrawal.routes import bp as withdrawal_bp
 
     app.register_blueprint(withdrawal_bp)
+    from app.notifications.routes import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

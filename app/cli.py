@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Study
+from app.models import Study, utcnow
 from app.services.accounts import make_facilitator
 from app.services.panel import normalise_email
 
@@ -60,35 +60,54 @@ def register(app: Flask) -> None:
     @app.cli.command("send-reminders")
     @click.argument("slug", required=False)
     def send_reminders_command(slug: str | None) -> None:
-        """Email a reminder to everyone who has not finished an open round (all studies or SLUG).
+        """The automatic reminder (run it from cron, e.g. hourly): once per panellist per
+        round, to those who have not finished, inside the two days before the deadline.
 
-        The audit log shows them sent by the system."""
-        from flask import url_for
-
-        from app.models import Round
+        Rounds without a deadline get none (a facilitator reminds by hand, on the round's
+        "Who has not finished" page). The audit log shows them sent by the system."""
         from app.services.cycle import send_reminders
-        from delphi import DomainError, RoundStatus
+        from app.services.notifications import external_url, open_rounds_with_deadline
+        from delphi import DomainError
+        from delphi.notifications import REMINDER_WINDOW
 
-        query = select(Round).join(Study).where(Round.status == RoundStatus.OPEN)
-        if slug:
-            query = query.where(Study.slug == slug)
-        rounds = db.session.scalars(query).all()
+        now = utcnow()
+        rounds = [
+            r
+            for r in open_rounds_with_deadline()
+            if (not slug or r.study.slug == slug)
+            and r.closes_at is not None
+            and r.closes_at - REMINDER_WINDOW <= now < r.closes_at
+        ]
         if not rounds:
-            click.echo("No open round.")
-        base = app.config.get("PUBLIC_URL") or ""
+            click.echo("No open round is within two days of its deadline.")
         for round_ in rounds:
-            # Links in the emails need a host: PUBLIC_URL in production.
-            with app.test_request_context("/", base_url=base or "http://127.0.0.1:5000"):
-                link = url_for(
-                    "ballot.show", slug=round_.study.slug, number=round_.number, _external=True
-                )
+            label = f"{round_.study.slug} round {round_.number}"
+            link = external_url("ballot.show", slug=round_.study.slug, number=round_.number)
             try:
-                outcome = send_reminders(round_, None, ballot_url=link)
+                outcome = send_reminders(round_, None, ballot_url=link, automatic_at=now)
             except DomainError as error:
                 raise click.ClickException(str(error)) from error
             click.echo(
-                f"{round_.study.slug} round {round_.number}: {outcome.sent} reminders sent"
-                + (f", {len(outcome.failed or [])} failed" if outcome.failed else "")
+                f"{label}: {outcome.sent} reminders sent"
+                + (f", {outcome.not_sent} not sent ({outcome.failed[0]})" if outcome.failed else "")
+            )
+
+    @app.cli.command("send-digest")
+    def send_digest_command() -> None:
+        """The daily discussion digest (run it from cron once a day): to each person, the
+        replies to them and new messages about the items they follow since their last
+        digest; nothing to those with nothing new."""
+        from app.mail import mail_enabled
+        from app.services.notifications import send_digests
+
+        if not mail_enabled():
+            raise click.ClickException("Email is not set up (MAIL_SERVER): no digest sent.")
+        run = send_digests()
+        click.echo(f"{run.sent} digests sent, {run.empty} people had nothing new.")
+        if run.failed:
+            raise click.ClickException(
+                f"{len(run.failed)} digests failed ({run.failed[0]}); they are tried again "
+                "next time."
             )
 
     @app.cli.command("demo")

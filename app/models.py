@@ -811,6 +811,22 @@ class Reminder(db.Model):  # type: ignore[name-defined]
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class NotificationSettings(db.Model):  # type: ignore[name-defined]
+    """Which emails a person wants (`delphi.notifications.NotificationKind`) and when their
+    last discussion digest went out. No row: every kind on, no digest yet."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    round_opened: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    reminder: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    round_closed: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    discussion: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Proposal(db.Model):  # type: ignore[name-defined]
     """A panellist's new item or rewording, and the facilitator's answer to it."""
 

@@ -1,4 +1,5 @@
-"""Your account: two-step sign-in (set up with a QR code, recovery codes, turn off)."""
+"""Your account: which emails you get, and two-step sign-in (set up with a QR code,
+recovery codes, turn off)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from werkzeug.wrappers import Response
 from app.account.forms import CodeForm
 from app.forms_common import field_errors
 from app.htmx import render
+from app.notifications.forms import NotificationsForm
 from app.redirects import safe_next
 from app.services import two_step
+from app.services.notifications import set_preferences, settings_of
+from delphi.notifications import NotificationKind
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -24,13 +28,49 @@ def _next() -> str | None:
 @bp.get("")
 @login_required
 def index() -> Response:
+    return account_page()
+
+
+@bp.post("/notifications")
+@login_required
+def save_emails() -> Response:
+    form = NotificationsForm()
+    if not form.validate_on_submit():
+        return account_page(email_form=form, status=422)
+    set_preferences(
+        current_user.id,
+        {kind: bool(getattr(form, kind.value).data) for kind in NotificationKind},
+    )
+    flash("Your email choices are saved.", "success")
+    return redirect(url_for("account.index", _anchor="emails"), 303)
+
+
+def account_page(
+    *,
+    email_form: NotificationsForm | None = None,
+    off_form: CodeForm | None = None,
+    codes_form: CodeForm | None = None,
+    status: int = 200,
+) -> Response:
+    """The account page, with any form that failed shown with its errors."""
+    if email_form is None:
+        settings = settings_of(current_user.id)
+        email_form = NotificationsForm(
+            formdata=None,
+            **{kind.value: getattr(settings, kind.value) for kind in NotificationKind},
+        )
+    off_form = off_form or CodeForm(formdata=None, prefix="off")
+    codes_form = codes_form or CodeForm(formdata=None, prefix="codes")
     return render(
         "account/index.html",
         codes_left=two_step.recovery_codes_left(current_user) if current_user.has_two_step else 0,
         requiring=two_step.studies_requiring(current_user),
-        off_form=CodeForm(formdata=None, prefix="off"),
-        codes_form=CodeForm(formdata=None, prefix="codes"),
-        errors=[],
+        email_form=email_form,
+        kinds=list(NotificationKind),
+        off_form=off_form,
+        codes_form=codes_form,
+        errors=field_errors(email_form) + field_errors(off_form) + field_errors(codes_form),
+        status=status,
     )
 
 
@@ -106,14 +146,6 @@ def new_recovery_codes() -> Response:
 
 
 def _account_with_errors(**forms: CodeForm) -> Response:
-    off_form = forms.get("off_form") or CodeForm(formdata=None, prefix="off")
-    codes_form = forms.get("codes_form") or CodeForm(formdata=None, prefix="codes")
-    return render(
-        "account/index.html",
-        codes_left=two_step.recovery_codes_left(current_user) if current_user.has_two_step else 0,
-        requiring=two_step.studies_requiring(current_user),
-        off_form=off_form,
-        codes_form=codes_form,
-        errors=field_errors(off_form) + field_errors(codes_form),
-        status=422,
+    return account_page(
+        off_form=forms.get("off_form"), codes_form=forms.get("codes_form"), status=422
     )

@@ -191,6 +191,12 @@ def remind(slug: str, number: int) -> Response:
     else:
         if outcome.sent or not outcome.not_sent:
             flash(f"Reminders sent to {outcome.sent} panellists.", "success")
+        if outcome.turned_off:
+            flash(
+                f"{count(outcome.turned_off, 'panellist')} turned reminders off, so were not "
+                "emailed. Copy the ballot link below if you want to contact them another way.",
+                "info",
+            )
         if outcome.not_sent:
             failures = outcome.failed or []
             first = failures[0] if failures else "mail failed"

@@ -14,6 +14,12 @@ from app.htmx import render
 from app.models import Round, Study
 from app.rounds.forms import OpenRoundForm, ReopenRoundForm
 from app.services.cycle import round_progress
+from app.services.notifications import (
+    MailOutcome,
+    mail_failure_message,
+    notify_round_closed,
+    notify_round_opened,
+)
 from app.services.results import participation
 from app.services.rounds import close_round, confirmed_decisions, open_round, reopen_round
 from app.text.dates import LONDON
@@ -42,7 +48,27 @@ def open_(slug: str) -> Response:
         flash(str(error), "error")
         return redirect(url_for("studies.show", slug=slug), 303)
     flash(f"Round {round_.number} is open with {len(round_.round_items)} items.", "success")
+    _say_what_was_emailed(
+        notify_round_opened(round_.id, actor=current_user), "that the round is open"
+    )
     return redirect(url_for("rounds.show", slug=slug, number=round_.number), 303)
+
+
+def _say_what_was_emailed(outcome: MailOutcome, what: str) -> None:
+    """Tell the facilitator what became of emailing the panel, after the change itself has
+    committed: a failure leaves the round as it is and offers the link to send by hand."""
+    if not outcome.mail:
+        flash(
+            f"Email is not set up, so the panel was not emailed. Send them this link "
+            f"yourself: {outcome.link}",
+            "info",
+        )
+        return
+    if outcome.sent:
+        noun = "panellist" if outcome.sent == 1 else "panellists"
+        flash(f"Emailed {outcome.sent} {noun} {what}.", "success")
+    if outcome.not_sent:
+        flash(mail_failure_message(outcome, what), "error")
 
 
 def _closing_time(day: date | None) -> datetime | None:
@@ -112,6 +138,9 @@ def close(slug: str, number: int) -> Response:
         return redirect(url_for("rounds.close_question", slug=slug, number=number), 303)
     close_round(round_.id, actor=current_user)
     flash(f"Round {number} is closed and its results are stored.", "success")
+    _say_what_was_emailed(
+        notify_round_closed(round_.id, actor=current_user), "that its feedback is ready"
+    )
     return redirect(url_for("results.show", slug=slug, number=number), 303)
 
 

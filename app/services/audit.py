@@ -41,6 +41,8 @@ DESCRIPTIONS = {
     "round.reopened": "Reopened a round",
     "round.decided": "Recorded decisions on items",
     "round.reminded": "Sent reminders",
+    "round.open_emailed": "Emailed the panel that a round is open",
+    "round.close_emailed": "Emailed the panel that a round's feedback is ready",
     "round.snapshot_frozen": "Froze a snapshot of the results",
     "study.completed": "Completed the study",
     "study.reopened": "Reopened the completed study",

@@ -275,12 +275,35 @@ class ReminderOutcome:
     failed: list[str] | None = None
     # Panellists not reminded because mail failed (not recorded as reminded).
     not_sent: int = 0
+    # Panellists who turned reminders off on their account page.
+    turned_off: int = 0
+
+
+def reminder_text(round_: Round, panellist: Panellist, ballot_url: str) -> str:
+    deadline = ""
+    if round_.closes_at:
+        deadline = f" It closes on {london(round_.closes_at, '%-d %B %Y at %H:%M')} (UK time)."
+    return (
+        f'Dear {panellist.name},\n\nRound {round_.number} of "{round_.study.title}" is '
+        f"open and we have not yet had all your ratings.{deadline}\n\n"
+        f"Rate the items here:\n{ballot_url}\n\nThank you for taking part.\n"
+    )
 
 
 @transactional
-def send_reminders(round_: Round, user: User | None, *, ballot_url: str) -> ReminderOutcome:
+def send_reminders(
+    round_: Round, user: User | None, *, ballot_url: str, automatic_at: datetime | None = None
+) -> ReminderOutcome:
     """Email every non-responder of an open round a link to `ballot_url`; each sending is
-    recorded. `user` None is the system (`flask send-reminders`)."""
+    recorded. `user` None is the system.
+
+    `automatic_at` (the time now) makes it the automatic reminder run by cron
+    (`flask send-reminders`): only inside the window before the deadline, and only to those
+    who have not had an automatic reminder for this round (`delphi.notifications`). Those
+    who turned reminders off are never emailed, by hand or automatically."""
+    from app.services.notifications import send_notification, wants
+    from delphi.notifications import NotificationKind, reminder_due
+
     if round_.round_status is not RoundStatus.OPEN:
         raise InvalidTransition("Reminders are sent while a round is open.")
     if not mail_enabled():
@@ -290,25 +313,41 @@ def send_reminders(round_: Round, user: User | None, *, ballot_url: str) -> Remi
         )
     outcome = ReminderOutcome(failed=[])
     study = round_.study
-    deadline = ""
-    if round_.closes_at:
-        deadline = f" It closes on {london(round_.closes_at, '%-d %B %Y at %H:%M')}."
+    if automatic_at is not None:
+        # One cron run at a time per round: a second waits here, then sees the first's rows.
+        db.session.scalar(select(Round.id).where(Round.id == round_.id).with_for_update())
     waiting = non_responders(round_)
-    for index, panellist in enumerate(waiting):
+    if automatic_at is not None:
+        reminded = set(
+            db.session.scalars(
+                select(Reminder.panellist_id).where(
+                    Reminder.round_id == round_.id, Reminder.sent_by_id.is_(None)
+                )
+            )
+        )
+        waiting = [
+            p
+            for p in waiting
+            if reminder_due(
+                now=automatic_at, closes_at=round_.closes_at, already_reminded=p.id in reminded
+            )
+        ]
+    wanted = [p for p in waiting if wants(p.user_id, NotificationKind.REMINDER)]
+    outcome.turned_off = len(waiting) - len(wanted)
+    for index, panellist in enumerate(wanted):
         try:
-            send_mail(
-                panellist.user.email,
+            send_notification(
+                panellist.user,
+                NotificationKind.REMINDER,
                 f"Reminder: round {round_.number} of {study.title}",
-                f'Dear {panellist.name},\n\nRound {round_.number} of "{study.title}" is '
-                f"open and we have not yet had all your ratings.{deadline}\n\n"
-                f"Rate the items here:\n{ballot_url}\n\nThank you for taking part.\n",
+                reminder_text(round_, panellist, ballot_url),
             )
         except MailError as error:
             assert outcome.failed is not None
             outcome.failed.append(str(error))
             if isinstance(error, MailServerUnreachable):
                 # Nobody else would get one either; do not wait for each to time out.
-                outcome.not_sent += len(waiting) - index
+                outcome.not_sent += len(wanted) - index
                 break
             outcome.not_sent += 1
             continue
@@ -318,14 +357,16 @@ def send_reminders(round_: Round, user: User | None, *, ballot_url: str) -> Remi
             )
         )
         outcome.sent += 1
-    audit.record(
-        study.id,
-        "round.reminded",
-        by=audit.actor_id(user),
-        round=round_.number,
-        sent=outcome.sent,
-        failed=outcome.not_sent,
-    )
+    if automatic_at is None or outcome.sent or outcome.not_sent:
+        # An hourly cron run that had no one to remind leaves no trace in the audit log.
+        audit.record(
+            study.id,
+            "round.reminded",
+            by=audit.actor_id(user),
+            round=round_.number,
+            sent=outcome.sent,
+            failed=outcome.not_sent,
+        )
     return outcome
 
 

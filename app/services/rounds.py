@@ -312,5 +312,10 @@ def close_due_rounds(now: datetime | None = None) -> list[Round]:
         try:
             closed.append(close_round(round_id, actor=None, now=now))
         except InvalidTransition:
-            pass  # another worker closed it first (its transaction is rolled back)
+            continue  # another worker closed it first (its transaction is rolled back)
+        # After the close has committed: the panel is told its feedback is ready; what
+        # failed is in the audit log, where the facilitators see it.
+        from app.services.notifications import notify_round_closed
+
+        notify_round_closed(round_id, actor=None)
     return closed

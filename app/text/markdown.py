@@ -22,6 +22,7 @@ import nh3
 from markupsafe import Markup, escape
 
 from app.inputs import clean_text
+from delphi.notifications import MENTION
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ _BARE_URL = re.compile(r"(?<![\"=>\w/])(https?://[^\s<>\"\x00]{1,2000}[^\s<>\".,
 _STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _EM_STAR = re.compile(r"(?<![\*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\*\w])")
 _EM_UNDERSCORE = re.compile(r"(?<![_\w])_(?=\S)(.+?)(?<=\S)_(?![_\w])")
-_MENTION = re.compile(r"(?<![\w&;#/])#([PpIi]\d{1,4})\b")
 _BULLET = re.compile(r"^\s{0,3}[-*]\s+(.*)$")
 _NUMBERED = re.compile(r"^\s{0,3}\d{1,3}[.)]\s+(.*)$")
 
@@ -57,7 +57,7 @@ def _inline(escaped: str, mention_url: Callable[[str], str | None]) -> str:
             return m.group(0)
         return keep(f'<a class="app-mention" href="{escape(url)}">#{ref}</a>')
 
-    escaped = _MENTION.sub(mention, escaped)
+    escaped = MENTION.sub(mention, escaped)
     escaped = _STRONG.sub(r"<strong>\1</strong>", escaped)
     escaped = _EM_STAR.sub(r"<em>\1</em>", escaped)
     escaped = _EM_UNDERSCORE.sub(r"<em>\1</em>", escaped)

@@ -2,14 +2,14 @@
 stay, and who recorded it; the study's background questions and the panel's answers.
 
 Revision ID: 0023_withdrawal_background
-Revises: 0021_cofacilitators_totp
+Revises: 0022_notifications
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_withdrawal_background"
-down_revision = "0021_cofacilitators_totp"
+down_revision = "0022_notifications"
 branch_labels = None
 depends_on = None
 

@@ -142,6 +142,7 @@ def pages_for(role: str, demo) -> list[tuple[str, str]]:
             ("request-link", "/sign-in-link"),
             ("sign-in-link", "/sign-in/not-a-token"),
             ("not-found", "/invitation/not-a-token"),
+            ("unsubscribe", f"/unsubscribe/{_unsubscribe_token()}"),
         ]
     panellist = [
         ("studies", "/studies"),
@@ -156,6 +157,7 @@ def pages_for(role: str, demo) -> list[tuple[str, str]]:
         ("indicator-testing", f"{S}/items/I1/testing"),
         ("how-it-works", "/how-this-works"),
         ("forbidden", f"{S}/results"),
+        ("account", "/account"),
     ]
     if role != "facilitator":
         return panellist
@@ -190,7 +192,20 @@ def pages_for(role: str, demo) -> list[tuple[str, str]]:
         ("audit", f"{S}/audit"),
         ("api-tokens", f"{S}/api-tokens"),
         ("complete", f"{S}/complete"),
+        ("account", "/account"),
     ]
+
+
+def _unsubscribe_token() -> str:
+    """A one-click unsubscribe token as the live server (its own SECRET_KEY) signs them."""
+    from itsdangerous import URLSafeSerializer
+
+    from app.services.notifications import UNSUBSCRIBE_SALT
+
+    user_id = db.session.scalar(select(User.id).order_by(User.id))
+    return URLSafeSerializer("browser-test-secret", salt=UNSUBSCRIBE_SALT).dumps(
+        {"u": user_id, "k": "reminder"}
+    )
 
 
 SCREENSHOT_PAGES = {

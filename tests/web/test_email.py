@@ -114,13 +114,21 @@ def test_reminders_go_to_those_who_have_not_finished_and_are_recorded(client, pa
     assert "Last reminded" in text_of(get_page(client, "/studies/test-study/rounds/1/responders"))
 
 
-def test_send_reminders_command_emails_non_responders(app, panel, smtp):
+def test_send_reminders_command_emails_non_responders_once_before_the_deadline(
+    app, panel, smtp
+):
+    from datetime import timedelta
+
+    from app.models import utcnow
     from app.services.rounds import open_round
 
-    open_round(panel.study, actor=panel.facilitator)
+    open_round(panel.study, actor=panel.facilitator, closes_at=utcnow() + timedelta(days=1))
     result = app.test_cli_runner().invoke(args=["send-reminders", "test-study"])
     assert result.exit_code == 0, result.output
     assert f"test-study round 1: {len(panel.raters)} reminders sent" in result.output
+    assert len(smtp.messages) == len(panel.raters)
+    again = app.test_cli_runner().invoke(args=["send-reminders", "test-study"])
+    assert "test-study round 1: 0 reminders sent" in again.output
     assert len(smtp.messages) == len(panel.raters)
 
 

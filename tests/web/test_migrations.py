@@ -829,3 +829,45 @@ def test_the_criteria_migration_keeps_every_rating_down_and_up_on_sqlite(tmp_pat
 def test_the_criteria_migration_keeps_every_rating_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0018_criteria(url)
+
+
+def _round_trip_0022_notifications(url: str) -> None:
+    from app.models import NotificationSettings, Reminder, User
+    from app.services.rounds import open_round
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="notified")
+        round_ = open_round(panel.study, actor=panel.facilitator)
+        db.session.add(Reminder(round_id=round_.id, panellist_id=panel.raters[0].id))
+        person = panel.raters[0].user_id
+        db.session.add(NotificationSettings(user_id=person, reminder=False))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0017_reporting_settings")
+        assert "notification_settings" not in inspect(db.engine).get_table_names()
+        upgrade()
+        _every_model_column_exists()
+        # People and reminders stay; a person without a row has every email on.
+        assert db.session.scalar(db.select(db.func.count(User.id))) == 7
+        assert db.session.scalar(db.select(db.func.count(Reminder.id))) == 1
+        # The database's own defaults (not the model's): every email on.
+        db.session.execute(
+            db.text("INSERT INTO notification_settings (user_id) VALUES (:u)"), {"u": person}
+        )
+        db.session.commit()
+        row = db.session.get(NotificationSettings, person)
+        assert row.reminder and row.round_opened and row.discussion and row.round_closed
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_notifications_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0022_notifications(f"sqlite:///{tmp_path / 'notify.sqlite3'}")
+
+
+def test_the_notifications_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0022_notifications(url)

@@ -41,6 +41,10 @@ ROUTES = [
     # the second step of signing in answers only after a right password or link
     ("GET", "/login/code", [303, 303, 303, 303, 303, 303]),
     ("POST", "/login/code", [303, 303, 303, 303, 303, 303]),
+    ("POST", "/account/notifications", [302, 303, 303, 303, 303, 303]),
+    # one-click unsubscribe: the signed token is the permission (a valid one: test_notifications)
+    ("GET", "/unsubscribe/not-a-token", [404, 404, 404, 404, 404, 404]),
+    ("POST", "/unsubscribe/not-a-token", [404, 404, 404, 404, 404, 404]),
     ("GET", "/sign-in-link", [200, 200, 200, 200, 200, 200]),
     ("POST", "/sign-in-link", [422, 422, 422, 422, 422, 422]),
     ("GET", "/sign-in/not-a-token", [200, 200, 200, 200, 200, 200]),

@@ -1,0 +1,1 @@
+"""Your account: which emails you get, and the one-click unsubscribe links in them."""
