@@ -37,6 +37,8 @@ DEFAULTS = {
     "proposal_id": "1",
     "idea_id": "<idea>",
     "question_id": "<question>",
+    "criterion_id": "1",
+    "rating_id": "1",
     "snapshot_id": "1",
     "token": "not-a-token",
     "fmt": "csv",

@@ -31,6 +31,12 @@ ROUTES = {
     "/studies/<slug>/discussion/<ref>/unlock": ("POST", "facilitator", {}),
     "/studies/<slug>/discussion/<ref>/export.<fmt>": ("GET", "facilitator", {}),
     "/studies/<slug>/discussion/<ref>/read": ("POST", "partner", {}),
+    "/studies/<slug>/rounds/<int:number>/reasons/items/<ref>": ("GET", "partner", {}),
+    "/studies/<slug>/rounds/<int:number>/reasons/items/<ref>/summary": (
+        "POST",
+        "facilitator",
+        {"summary": "In."},
+    ),
 }
 # Routes that take only an indicator (I1): method and the answer both cases must give.
 INDICATOR_ROUTES = [
@@ -77,7 +83,7 @@ def test_a_reference_in_lower_case_finds_the_same_item(app, world, rule):
         client = app.test_client()
         sign_in(client, user)
         path = rule.replace("<slug>", "test-study").replace("<ref>", ref)
-        path = path.replace("<fmt>", "csv")
+        path = path.replace("<fmt>", "csv").replace("<int:number>", "1")
         data = {key.format(dom=dom("P1")): value for key, value in fields.items()}
         response = client.open(path, method=method, data=data)
         answers[ref] = response.status_code

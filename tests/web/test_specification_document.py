@@ -133,6 +133,14 @@ def test_the_demo_markdown_and_json_show_no_figure_for_a_group_of_fewer_than_3(a
                     assert cell == "fewer than 3 ratings", (ref, group, cell)
 
 
+def _one_criterion(item: dict) -> dict:
+    """An item of the specification with only its first criterion's evidence."""
+    evidence = item.get("evidence")
+    if not evidence or "criteria" not in evidence:
+        return item
+    return {**item, "evidence": {k: v for k, v in evidence.items() if k != "criteria"}}
+
+
 def test_the_demo_pdf_is_five_pages_at_most_with_headings_and_tables_in_its_text(app, demo):
     if not (shutil.which("pdfinfo") and shutil.which("pdftotext")):
         pytest.skip("poppler-utils (pdfinfo, pdftotext) is not installed")
@@ -146,13 +154,15 @@ def test_the_demo_pdf_is_five_pages_at_most_with_headings_and_tables_in_its_text
     methods = {
         **spec["methods"],
         "ideas_round": None,
+        "who_took_part": [],
         "attrition_bias": [],
         "attrition_note": "",
         "conduct": [],
         "declared_interests": [],
     }
-    # So are the arguments quoted for items without consensus (issue 16).
-    undecided = [{**i, "arguments": None} for i in spec["no_consensus"]]
+    # So are the arguments quoted for items without consensus and the indicators' figures on
+    # their other criteria (issue 16), and who took part (the background questions, issue 17).
+    undecided = [{**_one_criterion(i), "arguments": None} for i in spec["no_consensus"]]
     pdf = render_pdf(
         {
             **spec,
@@ -160,6 +170,10 @@ def test_the_demo_pdf_is_five_pages_at_most_with_headings_and_tables_in_its_text
             "methods": methods,
             "reporting": {"accord": []},
             "no_consensus": undecided,
+            "excluded": [_one_criterion(i) for i in spec["excluded"]],
+            "themes": [
+                {**t, "items": [_one_criterion(i) for i in t["items"]]} for t in spec["themes"]
+            ],
         }
     )
     info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout

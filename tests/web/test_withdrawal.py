@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -18,6 +19,7 @@ from app.models import (
     Rating,
     Round,
     RoundSnapshot,
+    utcnow,
 )
 from app.services.cycle import complete_study, invited_panellists, non_responders
 from app.services.results import participation
@@ -230,6 +232,9 @@ def test_a_withdrawn_panellist_is_neither_reminded_nor_told_the_outcome(app, pan
     from delphi.withdrawal import AnswersChoice
 
     round_one = open_round(panel.study, actor=panel.facilitator)
+    # The automatic reminder goes in the two days before the deadline (delphi.notifications).
+    round_one.closes_at = utcnow() + timedelta(days=1)
+    db.session.commit()
     leaver = panel.partners[0]
     withdraw(leaver, AnswersChoice.KEEP, actor=panel.facilitator, by_facilitator=True)
     result = app.test_cli_runner().invoke(args=["send-reminders", "test-study"])
