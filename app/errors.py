@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, flash, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
@@ -121,7 +121,7 @@ def register(app: Flask) -> None:
     def unexpected(error: Exception) -> tuple[Response | str, int]:
         try:
             db.session.rollback()
-        except DBAPIError:  # the connection is gone: nothing to roll back
+        except SQLAlchemyError:  # the connection (or the session's transaction) is gone
             db.session.remove()
         if _database_unreachable(error):
             # A restart or failover: pooled connections are checked before use
@@ -133,7 +133,12 @@ def register(app: Flask) -> None:
                 loggable_url(request.path),
                 str(error).splitlines()[0] if str(error) else type(error).__name__,
             )
-            body, status = error_response(503)
+            try:
+                body, status = error_response(503)
+            except SQLAlchemyError:
+                # The page itself needed the database (the signed-in person, for the
+                # header): say it in plain text rather than let the server answer 500.
+                body, status = _MESSAGES[503], 503
             response = make_response(body, status)
             response.headers["Retry-After"] = "5"
             return response, status
