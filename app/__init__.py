@@ -74,6 +74,18 @@ def register_extensions(app: Flask) -> None:
     if "test" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
         email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("test")
     db.init_app(app)
+
+    @app.teardown_appcontext
+    def _close_session_even_if_the_database_went(_: BaseException | None) -> None:
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier). Closing a session
+        # whose connection a database restart cut raises there, outside every error handler,
+        # and the server answers a bare 500: drop such a session instead.
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            db.session.remove()
+        except SQLAlchemyError:
+            db.session.registry.clear()
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
