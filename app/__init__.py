@@ -86,6 +86,7 @@ def register_extensions(app: Flask) -> None:
             db.session.remove()
         except SQLAlchemyError:
             db.session.registry.clear()
+
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

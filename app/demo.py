@@ -739,6 +739,8 @@ def _seed_withdrawal(panellists: list[Panellist]) -> None:
 
     leaver = panellists[17]  # rated round 1, not round 2
     withdraw(leaver, AnswersChoice.KEEP, actor=leaver.user, by_facilitator=False)
+
+
 # Indicators are rated on three criteria, as indicator panels (RAND/UCLA, QOF, NICE) do;
 # prompts on Importance only. (name, question, kinds, shift from the item's appeal)
 CRITERIA = [

@@ -25,9 +25,7 @@ def mail_enabled() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def send_mail(
-    to: str, subject: str, body: str, *, headers: dict[str, str] | None = None
-) -> None:
+def send_mail(to: str, subject: str, body: str, *, headers: dict[str, str] | None = None) -> None:
     """Send one plain-text email; `headers` adds more, e.g. `List-Unsubscribe`."""
     cfg = current_app.config
     # Headers are never folded: a folded List-Unsubscribe comes out as RFC 2047 encoded

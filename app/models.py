@@ -101,9 +101,7 @@ class UserSession(db.Model):  # type: ignore[name-defined]
     __tablename__ = "user_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -134,9 +132,7 @@ class Study(db.Model):  # type: ignore[name-defined]
     # The open ideas round before rating (`delphi.ideas`): none, open or closed.
     ideas_status: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
     # Once completed, panellists may read the specification (without names) in the app.
-    share_specification: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default="0"
-    )
+    share_specification: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Each panellist sees the items of a theme in their own fixed random order
     # (delphi.ordering), against order effects; fixed once round 1 has opened.
     random_item_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -297,9 +293,7 @@ class ParticipantInformation(db.Model):  # type: ignore[name-defined]
     # One statement a line; each is a box the panellist ticks.
     statements: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     @property
     def statement_list(self) -> list[str]:
@@ -327,9 +321,7 @@ class BackgroundQuestion(db.Model):  # type: ignore[name-defined]
     __tablename__ = "background_questions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    study_id: Mapped[int] = mapped_column(
-        ForeignKey("studies.id", ondelete="CASCADE"), index=True
-    )
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     # The preset it came from (`delphi.background.PRESETS`), "" for a facilitator's own.
     preset: Mapped[str] = mapped_column(String(40), default="", server_default="")
@@ -945,9 +937,7 @@ class IndicatorTestData(db.Model):  # type: ignore[name-defined]
     __tablename__ = "indicator_test_data"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("items.id", ondelete="CASCADE"), unique=True
-    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), unique=True)
     period: Mapped[str] = mapped_column(String(200), default="")
     source: Mapped[str] = mapped_column(Text, default="")
     filename: Mapped[str] = mapped_column(String(255), default="")

@@ -26,6 +26,7 @@ from app.services.ratings import (
     answered_count,
     expected_answers,
     parse_answer,
+    progress,
     save_rating,
     stored_answer,
     version_of,
@@ -194,9 +195,7 @@ def submit(slug: str, number: int) -> Response:
                     conflicts += 1
                     if n == 0:
                         unsaved[vid] = reason.strip()
-                if round_.round_status is RoundStatus.CLOSED or isinstance(
-                    error, NotAllowedToRate
-                ):
+                if round_.round_status is RoundStatus.CLOSED or isinstance(error, NotAllowedToRate):
                     stop = True
                     break
         if stop:
@@ -281,6 +280,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
     live = None
     if saved and is_realtime(round_.study):
         live = live_feedback(round_, [version_id])[version_id]
+    answered, total = progress(round_, panellist)
     return render(
         "ballot/_status.html",
         newer=newer,
@@ -299,7 +299,7 @@ def autosave(slug: str, number: int, version_id: int) -> Response:
         saved=saved,
         moved=moved,
         current=current,
-        answered=answered_count(round_, panellist),
-        total=expected_answers(round_.id),
+        answered=answered,
+        total=total,
         status=status,
     )

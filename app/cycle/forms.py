@@ -58,9 +58,7 @@ class CompleteForm(AppForm):
 class ReopenStudyForm(AppForm):
     reason = TextAreaField(
         "Why the study reopens",
-        description=(
-            "Kept in the audit log, and stated in the specification's method section."
-        ),
+        description=("Kept in the audit log, and stated in the specification's method section."),
         validators=[DataRequired("Give the reason for reopening the study"), Length(max=2000)],
     )
 

@@ -134,9 +134,7 @@ def export_formats(
     """Several formats from one reading of the database (the ratings and the specification);
     `document` is "specification" or "guide" (the inspectors' brief guide, built from the
     same specification)."""
-    return export_documents(
-        study, {document: formats}, actor=actor, include_names=include_names
-    )
+    return export_documents(study, {document: formats}, actor=actor, include_names=include_names)
 
 
 @transactional

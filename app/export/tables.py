@@ -494,6 +494,8 @@ def ideas_round_text(methods: dict[str, Any]) -> str:
         + (f": {from_groups}" if groups else "")
         + f". The facilitators curated them: {'; '.join(fates)}."
     )
+
+
 WHO_TOOK_PART_NOTE = (
     "Panellists who rate answered these questions about themselves when they joined, and "
     "could choose \u201cPrefer not to say\u201d. Answers are counted by stakeholder group, never "

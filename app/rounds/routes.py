@@ -121,9 +121,7 @@ def close_question(slug: str, number: int) -> Response:
     study = facilitated_study(slug)
     round_ = round_of(study, number)
     check_can_close(round_.round_status)
-    return render(
-        "rounds/close.html", study=study, round=round_, progress=round_progress(round_)
-    )
+    return render("rounds/close.html", study=study, round=round_, progress=round_progress(round_))
 
 
 @bp.post("/<int:number>/close")

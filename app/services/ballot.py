@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, or_, select
 
 from app.extensions import db
 from app.models import Criterion, ItemDecision, ItemVersion, Panellist, Rating, Round, Theme
@@ -161,33 +162,49 @@ def previous_rating_for(
     One query (the autosave asks it on every answer from round 2 on)."""
     if round_.number == 1:
         return None
+    params = {
+        "p_study": round_.study_id,
+        "p_number": round_.number,
+        "p_panellist": panellist.id,
+        "p_version": item_version_id,
+        "p_criterion": criterion_id,
+    }
+    return db.session.scalar(_previous_rating_statement(), params)
+
+
+@functools.cache
+def _previous_rating_statement() -> Select:
+    """`previous_rating_for`'s query with bound parameters, built once."""
     previous_round = (
         select(Round.id)
         .where(
-            Round.study_id == round_.study_id,
-            Round.number < round_.number,
+            Round.study_id == bindparam("p_study"),
+            Round.number < bindparam("p_number"),
             Round.closed_at.is_not(None),
         )
         .order_by(Round.number.desc())
         .limit(1)
         .scalar_subquery()
     )
-    item = select(ItemVersion.item_id).where(ItemVersion.id == item_version_id).scalar_subquery()
-    query = (
+    item = (
+        select(ItemVersion.item_id)
+        .where(ItemVersion.id == bindparam("p_version"))
+        .scalar_subquery()
+    )
+    wanted = bindparam("p_criterion", type_=Integer())
+    return (
         select(Rating)
         .join(ItemVersion, ItemVersion.id == Rating.item_version_id)
         .join(Criterion, Criterion.id == Rating.criterion_id)
         .where(
             Rating.round_id == previous_round,
-            Rating.panellist_id == panellist.id,
+            Rating.panellist_id == bindparam("p_panellist"),
             ItemVersion.item_id == item,
+            or_(wanted.is_(None), Rating.criterion_id == wanted),
         )
         .order_by(Criterion.position, Criterion.id)
         .limit(1)
     )
-    if criterion_id is not None:
-        query = query.where(Rating.criterion_id == criterion_id)
-    return db.session.scalar(query)
 
 
 # The most items one page of a ballot shows: a longer ballot is split by theme (and a theme

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.extensions import db
 from app.inputs import clean_text
@@ -87,6 +87,18 @@ def must_consent(panellist: Panellist) -> str | None:
     return None
 
 
+# The current information's version and the panellist's latest agreement, built once with
+# bound parameters: it runs before every saved answer.
+_VERSIONS = select(
+    select(func.max(ParticipantInformation.version))
+    .where(ParticipantInformation.study_id == bindparam("p_study"))
+    .scalar_subquery(),
+    select(func.max(Consent.version))
+    .where(Consent.panellist_id == bindparam("p_panellist"))
+    .scalar_subquery(),
+)
+
+
 def check_may_answer(panellist: Panellist) -> None:
     """Raise `ConsentNeeded` unless the panellist agreed to the current version.
 
@@ -95,17 +107,8 @@ def check_may_answer(panellist: Panellist) -> None:
     check_not_withdrawn(panellist.withdrawn_at)
     if not panellist.panel_role.can_rate:
         return
-    current = (
-        select(func.max(ParticipantInformation.version))
-        .where(ParticipantInformation.study_id == panellist.study_id)
-        .scalar_subquery()
-    )
-    agreed = (
-        select(func.max(Consent.version))
-        .where(Consent.panellist_id == panellist.id)
-        .scalar_subquery()
-    )
-    row = db.session.execute(select(current, agreed)).one()
+    params = {"p_study": panellist.study_id, "p_panellist": panellist.id}
+    row = db.session.execute(_VERSIONS, params).one()
     check_consented(panellist.panel_role, row[0], row[1])
 
 

@@ -595,8 +595,7 @@ def _methods(
                     "responded": len(responded),
                     "retained": len(responded & first),
                     "finished": sum(
-                        answered.get((r.id, pid), 0) >= needed[r.id] > 0
-                        for pid in responded
+                        answered.get((r.id, pid), 0) >= needed[r.id] > 0 for pid in responded
                     ),
                     "withdrew": sum(
                         withdrew_during_round(withdrawn_at, r.opened_at, r.closed_at)

@@ -157,8 +157,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "outcome": "pending, accepted (became a new item, alone or with other ideas), merged "
         "(into an existing item) or declined.",
         "item_ref": "The item it became or was merged into.",
-        "response": "The facilitators' note; for a declined idea, the reason given to its "
-        "author.",
+        "response": "The facilitators' note; for a declined idea, the reason given to its author.",
         "comments": "How many comments panellists wrote on it.",
     },
     **TESTING_COLUMNS,

@@ -360,9 +360,7 @@ def feedback_for_round(round_: Round, panellist: Panellist | None) -> list[Feedb
                 figures=figures,
                 groups=groups,
                 own=own.get(version.id),
-                own_by_criterion={
-                    c: r for (v, c), r in answers.items() if v == version.id
-                },
+                own_by_criterion={c: r for (v, c), r in answers.items() if v == version.id},
                 decision=_for_panel(decisions.get(item.id), figures),
                 changes=version_changes(version, latest) if changed else None,
                 change_note=latest.change_note if changed else "",

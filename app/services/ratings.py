@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Insert, and_, bindparam, func, literal, or_, select
+from sqlalchemy import Boolean, Insert, Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -261,12 +261,28 @@ def item_criteria(round_id: int, item_version_id: int) -> list[int]:
 def expected_answers(round_id: int) -> int:
     """How many answers rating every item of the round takes: one per item and criterion
     asked of it. Progress counts answers, not items."""
-    return (
-        db.session.scalar(
-            _with_criteria(_round_items(select(func.count()))).where(RoundItem.round_id == round_id)
-        )
-        or 0
+    return db.session.scalar(_progress_statements()[0], {"p_round": round_id}) or 0
+
+
+def progress(round_: Round, panellist: Panellist) -> tuple[int, int]:
+    """(answers given, answers the round takes) for the panellist, in one statement: the
+    autosave tells "n of N rated" after every answer."""
+    _expected, _answered, both = _progress_statements()
+    row = db.session.execute(both, {"p_round": round_.id, "p_panellist": panellist.id}).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+@functools.cache
+def _progress_statements() -> tuple[Select, Select, Select]:
+    """(expected answers, answers given, both) with bound parameters, built once: building
+    a statement costs about as much as running it, and the autosave runs them every time."""
+    expected = _with_criteria(_round_items(select(func.count()))).where(
+        RoundItem.round_id == bindparam("p_round")
     )
+    answered = select(func.count(Rating.id)).where(
+        Rating.round_id == bindparam("p_round"), Rating.panellist_id == bindparam("p_panellist")
+    )
+    return expected, answered, select(answered.scalar_subquery(), expected.scalar_subquery())
 
 
 def _why_not_saved(
@@ -332,11 +348,5 @@ def ratings_by_version(round_: Round, panellist: Panellist) -> dict[int, Rating]
 
 
 def answered_count(round_: Round, panellist: Panellist) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Rating.id)).where(
-                Rating.round_id == round_.id, Rating.panellist_id == panellist.id
-            )
-        )
-        or 0
-    )
+    params = {"p_round": round_.id, "p_panellist": panellist.id}
+    return db.session.scalar(_progress_statements()[1], params) or 0

@@ -257,11 +257,14 @@ def item_id_of(rating: Rating) -> int:
 
 
 def _item_ref(rating: Rating) -> str:
-    return db.session.scalar(
-        select(Item.ref)
-        .join(ItemVersion, ItemVersion.item_id == Item.id)
-        .where(ItemVersion.id == rating.item_version_id)
-    ) or ""
+    return (
+        db.session.scalar(
+            select(Item.ref)
+            .join(ItemVersion, ItemVersion.item_id == Item.id)
+            .where(ItemVersion.id == rating.item_version_id)
+        )
+        or ""
+    )
 
 
 @transactional

@@ -255,8 +255,7 @@ def accord_checklist(study: Study, methods: dict[str, Any]) -> list[dict[str, An
     attrition = (
         "Methods: Panel and participation; Methods: Attrition-bias check"
         if methods.get("attrition_bias")
-        else "Methods: Panel and participation (the attrition-bias check needs two closed "
-        "rounds)"
+        else "Methods: Panel and participation (the attrition-bias check needs two closed rounds)"
     )
     no_setting = "the study's reporting settings do not state it"
     # The ideas round is preparatory work that made items (delphi.ideas), when there was one.

@@ -147,9 +147,7 @@ def participation(round_: Round) -> list[dict[str, Any]]:
     by_group: dict[int, list[int]] = {}
     withdrew: set[int] = set()
     for panellist_id, group_id, joined_at, withdrawn_at in db.session.execute(
-        select(
-            Panellist.id, Panellist.group_id, Panellist.joined_at, Panellist.withdrawn_at
-        ).where(
+        select(Panellist.id, Panellist.group_id, Panellist.joined_at, Panellist.withdrawn_at).where(
             Panellist.study_id == round_.study_id,
             Panellist.role != PanelRole.OBSERVER.value,
             Panellist.joined_at.is_not(None),
