@@ -195,6 +195,10 @@ def share_reason(slug: str, ref: str) -> Response:
     item = item_or_channel(study, ref)
     if item is None or viewer.panellist is None:
         abort(403, description="Only panellists can share a rating reason.")
+    if is_htmx() and not any(f"share-{v.id}" in request.form for v in item.versions):
+        # The ballot's box was unticked: nothing is shared (a shared message is deleted from
+        # the discussion itself). htmx filters on `checked` would need eval, which is off.
+        return render("discussion/_shared.html", item=item, message="", ok=False, status=200)
     round_, rating = svc.rating_for_sharing(study, item, viewer.panellist)
     typed = next(
         (form_text(f"reason-{v.id}") for v in item.versions if form_text(f"reason-{v.id}").strip()),

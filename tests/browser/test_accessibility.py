@@ -228,8 +228,19 @@ def test_every_page_has_no_wcag_violations_for(role, as_role, live_server, demo)
     page = as_role(role)
     problems: dict[str, list[str]] = {}
     titles = set()
+    # Script errors, htmx's own (e.g. a trigger filter, which needs eval, which the config
+    # forbids) and what the Content-Security-Policy blocks; not the 403 of "forbidden".
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
+    page.on(
+        "console",
+        lambda m: script_errors.append(f"{page.url}: {m.text}")
+        if m.type == "error" and ("htmx" in m.text or "Content Security Policy" in m.text)
+        else None,
+    )
     for name, path in pages_for(role, demo):
         response = page.goto(live_server + path)
+        page.wait_for_load_state("networkidle")
         assert response is not None and response.status < 500, (path, response and response.status)
         title = page.title()
         assert title and title.endswith("– Delphi panel"), (path, title)
@@ -243,6 +254,7 @@ def test_every_page_has_no_wcag_violations_for(role, as_role, live_server, demo)
             page.reload()
             screenshot(page, f"{role}-{name}-1280")
     assert problems == {}
+    assert script_errors == []
     assert len(titles) > 1  # each page says what it is
 
 

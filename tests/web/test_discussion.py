@@ -346,14 +346,21 @@ def test_share_my_reason_posts_the_rating_reason_once(client, panel, round1):
     soup = page(get_page(client, "/studies/test-study/rounds/1/ballot"))
     box = soup.select_one(f"#share-{vid}")
     assert box["type"] == "checkbox" and box["hx-include"] == f"#reason-{vid}"
-    response = client.post(
+    # A filter such as change[target.checked] needs eval, which the page's htmx config forbids.
+    assert box["hx-trigger"] == "change" and box["name"] == f"share-{vid}"
+    unticked = client.post(
         f"{BASE}/P1/share-reason", data={f"reason-{vid}": "Patients need to be asked"}, headers=HX
     )
+    assert unticked.status_code == 200 and text_of(unticked) == ""
+    posted = select(func.count(DiscussionMessage.id)).where(DiscussionMessage.kind == "message")
+    assert db.session.scalar(posted) == 0
+    ticked = {f"reason-{vid}": "Patients need to be asked", box["name"]: box["value"]}
+    response = client.post(f"{BASE}/P1/share-reason", data=ticked, headers=HX)
     assert "Your reason is shared in the discussion." in text_of(response)
     message = only_message()
     rating = db.session.scalar(select(Rating))
     assert message.body == "Patients need to be asked" and message.rating_id == rating.id
-    again = client.post(f"{BASE}/P1/share-reason", headers=HX)
+    again = client.post(f"{BASE}/P1/share-reason", data={box["name"]: "yes"}, headers=HX)
     assert "already in the discussion" in text_of(again)
     assert (
         db.session.scalar(
@@ -372,7 +379,10 @@ def test_share_my_reason_without_javascript_returns_to_the_ballot(client, panel,
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/studies/test-study/rounds/1/ballot")
     assert only_message().body == "Too vague"
-    empty = post_form(client, f"{BASE}/P2/share-reason", data={}, headers=HX, status=422)
+    vid2 = round1.round_items[1].item_version_id
+    empty = post_form(
+        client, f"{BASE}/P2/share-reason", data={f"share-{vid2}": "yes"}, headers=HX, status=422
+    )
     assert "Write a reason first" in text_of(empty)
 
 

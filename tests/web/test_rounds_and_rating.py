@@ -251,6 +251,15 @@ def test_closing_twice_is_refused_and_keeps_one_snapshot(client, panel, round1):
     assert db.session.scalar(select(func.count(RoundSnapshot.id))) == 1
 
 
+def test_an_open_rounds_results_page_points_to_its_responses(client, panel, round1):
+    sign_in(client, panel.facilitator)
+    response = client.get("/studies/test-study/rounds/1/results")
+    assert "Results appear here when the round closes." in text_of(response)
+    link = page(response).find("a", string="Responses to round 1 so far")
+    assert link is not None and link["href"] == "/studies/test-study/rounds/1"
+    assert client.get(link["href"]).status_code == 200
+
+
 def test_results_page_shows_figures_status_and_suggested_decision(client, panel, round1):
     _rate_everyone(round1, panel, SCORES)
     close_round(round1.id, actor=panel.facilitator)
