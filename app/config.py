@@ -20,6 +20,14 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _secret_key_fallbacks() -> list[str] | None:
+    """Old SECRET_KEYs still accepted after a rotation (comma-separated), or None (Flask's
+    default). Flask checks session cookies against them; the two-step secret opens with them
+    (app/services/two_step.py)."""
+    keys = [key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",")]
+    return [key for key in keys if key] or None
+
+
 def _database_url(instance_path: Path) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres://"):
@@ -33,6 +41,7 @@ def build_config(instance_path: Path) -> dict[str, Any]:
     development = os.environ.get("APP_ENV", "production") == "development"
     return {
         "SECRET_KEY": _secret_key(instance_path),
+        "SECRET_KEY_FALLBACKS": _secret_key_fallbacks(),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         # Check each pooled connection before use: after a database restart the pool holds
         # connections the server closed (tests/web/test_database_restart.py).

@@ -77,8 +77,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Two-step sign-in (app/services/two_step.py): the TOTP secret, encrypted under a key
-    # derived from SECRET_KEY; set while being set up, in force once `totp_enabled_at` is set.
+    # Two-step sign-in (app/services/two_step.py): the TOTP secret, a Fernet token (140
+    # characters) under a key derived from SECRET_KEY; set while being set up, in force once
+    # `totp_enabled_at` is set.
     totp_secret: Mapped[str | None] = mapped_column(String(200))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last time step whose code was accepted: a code is never accepted twice.

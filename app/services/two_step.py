@@ -1,12 +1,18 @@
 """Two-step sign-in: time-based codes (TOTP, RFC 6238) from any authenticator app, and
 single-use recovery codes.
 
-The TOTP secret is stored sealed under a key derived from SECRET_KEY (`seal`), so a copy of
-the database alone (a backup) gives no one the codes. A code is accepted for the time step
-before, at or after now (clocks drift), and never twice: the last accepted step is kept and
-claimed with a conditional update, so a code seen over someone's shoulder, or two requests
-racing with one code, sign in once at most. Recovery codes (ten, about 50 bits each) are
-stored as SHA-256 digests and used up once each, claimed the same way.
+The TOTP secret is stored as a Fernet token (`cryptography`: AES-128-CBC, then HMAC-SHA256)
+under a key derived from SECRET_KEY with HKDF-SHA256 for this use alone (`seal`), so a copy
+of the database alone (a backup) gives no one the codes, and an altered value or another
+SECRET_KEY opens nothing. Old keys listed in SECRET_KEY_FALLBACKS still open it after a
+rotation; values sealed by the earlier home-made scheme are still read (`_unseal_legacy`,
+read only). Either is sealed again with Fernet under SECRET_KEY at the next right code.
+
+A code is accepted for the time step before, at or after now (clocks drift), and never twice:
+the last accepted step is kept and claimed with a conditional update, so a code seen over
+someone's shoulder, or two requests racing with one code, sign in once at most. Recovery
+codes (ten, about 50 bits each) are stored as SHA-256 digests and used up once each, claimed
+the same way.
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pyotp
 import segno
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
@@ -56,57 +65,115 @@ class TwoStepRequired(DomainError):
 # ---------------------------------------------------------------- sealing the secret
 
 
-def _keys(secret_key: str | bytes) -> tuple[bytes, bytes]:
+# A purpose of its own for HKDF, so this key is unrelated to every other key derived from
+# SECRET_KEY (session cookies, invitation links, unsubscribe links).
+_FERNET_INFO = b"delphi: two-step secret"
+_FERNET_VERSION = 0x80  # the first byte of every Fernet token ("gAAAAA..." in base64)
+
+
+def _fernet(secret_key: str | bytes) -> Fernet:
     secret = secret_key if isinstance(secret_key, bytes) else secret_key.encode("utf-8")
-    return (
-        hmac.new(secret, b"delphi: two-step secret, encryption", hashlib.sha256).digest(),
-        hmac.new(secret, b"delphi: two-step secret, authentication", hashlib.sha256).digest(),
-    )
-
-
-def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
-    # HMAC-SHA256 as a pseudorandom function in counter mode: the standard library has no
-    # block cipher, and this needs nothing else.
-    blocks = (
-        hmac.new(key, nonce + n.to_bytes(4, "big"), hashlib.sha256).digest()
-        for n in range(-(-length // 32))
-    )
-    return b"".join(blocks)[:length]
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_FERNET_INFO).derive(secret)
+    return Fernet(base64.urlsafe_b64encode(key))
 
 
 def seal(plain: str, secret_key: str | bytes) -> str:
-    """Encrypt-then-MAC `plain` under keys derived from `secret_key`."""
-    encryption, authentication = _keys(secret_key)
-    nonce = secrets.token_bytes(16)
-    data = plain.encode("utf-8")
-    cipher = bytes(
-        a ^ b for a, b in zip(data, _keystream(encryption, nonce, len(data)), strict=True)
-    )
-    tag = hmac.new(authentication, nonce + cipher, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(nonce + cipher + tag).decode("ascii")
+    """`plain` as a Fernet token (AES-128-CBC, then HMAC-SHA256) under a key derived from
+    `secret_key`."""
+    return _fernet(secret_key).encrypt(plain.encode("utf-8")).decode("ascii")
 
 
-def unseal(sealed: str, secret_key: str | bytes) -> str:
-    """The text `seal` sealed; ValueError if it was altered or sealed under another key."""
-    encryption, authentication = _keys(secret_key)
+def _is_fernet(sealed: str) -> bool:
+    """Is `sealed` shaped as a Fernet token: the version byte, a timestamp, a 16-byte IV,
+    whole AES blocks and a 32-byte tag? Values sealed the old way are 16 random bytes, the
+    text and a 32-byte tag: 80 bytes for the 32-character secrets this app makes, a length
+    no Fernet token has. (For other lengths, 1 in 256 would start with the version byte by
+    chance; `_open` then still tries the old scheme.)"""
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+    except ValueError:
+        return False
+    return raw[:1] == bytes([_FERNET_VERSION]) and len(raw) >= 73 and (len(raw) - 57) % 16 == 0
+
+
+def _unseal_legacy(sealed: str, secret_key: str | bytes) -> str:
+    """LEGACY, READ ONLY: open a value sealed before Fernet (HMAC-SHA256 in counter mode, then
+    an HMAC-SHA256 tag, keys derived from SECRET_KEY with HMAC). Such values were stored
+    while this scheme shipped; they are re-sealed with `seal` once read in a request that
+    writes (`confirm`, `verify`). Never seal anything this way again."""
+    secret = secret_key if isinstance(secret_key, bytes) else secret_key.encode("utf-8")
+    encryption = hmac.new(secret, b"delphi: two-step secret, encryption", hashlib.sha256).digest()
+    authentication = hmac.new(
+        secret, b"delphi: two-step secret, authentication", hashlib.sha256
+    ).digest()
     raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
     nonce, cipher, tag = raw[:16], raw[16:-32], raw[-32:]
     expected = hmac.new(authentication, nonce + cipher, hashlib.sha256).digest()
     if len(raw) < 48 or not hmac.compare_digest(tag, expected):
         raise ValueError("the two-step secret cannot be read with this SECRET_KEY")
-    plain = bytes(
-        a ^ b for a, b in zip(cipher, _keystream(encryption, nonce, len(cipher)), strict=True)
-    )
-    return plain.decode("utf-8")
+    stream = b"".join(
+        hmac.new(encryption, nonce + n.to_bytes(4, "big"), hashlib.sha256).digest()
+        for n in range(-(-len(cipher) // 32))
+    )[: len(cipher)]
+    return bytes(a ^ b for a, b in zip(cipher, stream, strict=True)).decode("utf-8")
 
 
-def _secret_of(user: User) -> str | None:
+def _open(
+    sealed: str, secret_key: str | bytes, fallbacks: Sequence[str | bytes] = ()
+) -> tuple[str, bool]:
+    """The text `sealed` holds, and whether it should be sealed again with `seal` under
+    `secret_key` (it was sealed the old way, or under one of the `fallbacks`, old keys kept
+    after a rotation). ValueError if no key opens it (altered, or another SECRET_KEY)."""
+    if _is_fernet(sealed):
+        try:
+            return _fernet(secret_key).decrypt(sealed).decode("utf-8"), False
+        except (InvalidToken, ValueError):
+            pass
+        if fallbacks:
+            try:
+                old = MultiFernet([_fernet(key) for key in fallbacks])
+                return old.decrypt(sealed).decode("utf-8"), True
+            except (InvalidToken, ValueError):
+                pass
+    # Not shaped as a Fernet token, or shaped as one only by chance (a legacy value of another
+    # length whose random nonce starts with the version byte): perhaps sealed the old way.
+    for key in (secret_key, *fallbacks):
+        try:
+            return _unseal_legacy(sealed, key), True
+        except ValueError:
+            pass
+    raise ValueError("the two-step secret cannot be read with this SECRET_KEY")
+
+
+def unseal(sealed: str, secret_key: str | bytes, fallbacks: Sequence[str | bytes] = ()) -> str:
+    """The text `seal` sealed under `secret_key` or one of the `fallbacks` (also a value sealed
+    the old way); ValueError if it was altered or sealed under another key."""
+    return _open(sealed, secret_key, fallbacks)[0]
+
+
+def _stored_secret(user: User) -> tuple[str, bool] | None:
+    """The user's secret and whether to store it sealed again (`_open`); None if there is
+    none, or it cannot be read (SECRET_KEY changed without a fallback): codes then fail
+    as wrong, and the owner signs in with a recovery code."""
     if not user.totp_secret:
         return None
     try:
-        return unseal(user.totp_secret, current_app.secret_key or "")
+        return _open(
+            user.totp_secret,
+            current_app.secret_key or "",
+            current_app.config.get("SECRET_KEY_FALLBACKS") or (),
+        )
     except ValueError:
         return None
+
+
+def _secret_of(user: User) -> str | None:
+    stored = _stored_secret(user)
+    return stored[0] if stored else None
+
+
+def _sealed_now(secret: str) -> str:
+    return seal(secret, current_app.secret_key or "")
 
 
 # ---------------------------------------------------------------- codes
@@ -191,7 +258,7 @@ def pending_secret(user: User) -> str:
     secret = _secret_of(user)
     if secret is None:
         secret = pyotp.random_base32()
-        user.totp_secret = seal(secret, current_app.secret_key or "")
+        user.totp_secret = _sealed_now(secret)
         user.totp_last_step = None
     return secret
 
@@ -204,10 +271,12 @@ def confirm(
     the recovery codes, to be shown once. Every other session of the account ends: it was
     signed in without the second step."""
     now = now or utcnow()
-    secret = _secret_of(user)
-    step = matching_step(secret, code, now) if secret and not user.has_two_step else None
-    if step is None:
+    stored = _stored_secret(user)
+    step = matching_step(stored[0], code, now) if stored and not user.has_two_step else None
+    if stored is None or step is None:
         raise WrongCode("The code is not right. Enter the 6-digit code your app shows now.")
+    if stored[1]:  # sealed the old way or under an old key: this request writes anyway
+        user.totp_secret = _sealed_now(stored[0])
     user.totp_enabled_at = now
     user.totp_last_step = step
     codes = _new_recovery_codes(user)
@@ -235,10 +304,10 @@ def verify(user: User, code: str, now: datetime | None = None) -> bool:
     now = now or utcnow()
     if not user.has_two_step:
         return False
-    secret = _secret_of(user)
-    step = matching_step(secret, code, now) if secret else None
-    if step is not None:
-        claimed = db.session.execute(
+    stored = _stored_secret(user)
+    step = matching_step(stored[0], code, now) if stored else None
+    if stored is not None and step is not None:
+        claim = (
             update(User)
             .where(
                 User.id == user.id,
@@ -246,9 +315,17 @@ def verify(user: User, code: str, now: datetime | None = None) -> bool:
             )
             .values(totp_last_step=step)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        # A secret sealed the old way or under an old key is sealed again with the claim,
+        # which writes the row anyway.
+        resealed = _sealed_now(stored[0]) if stored[1] else None
+        if resealed is not None:
+            claim = claim.values(totp_secret=resealed)
+        claimed = db.session.execute(claim).rowcount
         if claimed == 1:
             user.totp_last_step = step
+            if resealed is not None:
+                user.totp_secret = resealed
         return claimed == 1
     normal = normalise(code)
     if len(normal) != 10:

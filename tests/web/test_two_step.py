@@ -10,11 +10,16 @@ code path.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import re
 from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -27,6 +32,19 @@ from tests.web.helpers import get_page, page, post_form, text_of
 S = "/studies/test-study"
 ELSEWHERE = {"REMOTE_ADDR": "198.51.100.20"}
 T0 = datetime(2026, 12, 2, 9, 0, 0, tzinfo=UTC)
+
+# Made by the home-made `seal` this app shipped before Fernet (commit 9ca5947), sealing
+# LEGACY_PLAIN under SECRET_KEY "test-secret-key" (the tests' key) and "an old secret key".
+LEGACY_PLAIN = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+LEGACY_UNDER_TEST_KEY = (
+    "9VrrJkxfj5-nlGbW_ZGMtTYhEeC46XEnSzc7UA4T8ZnFndbLCRct1gVSk33csZpFyCoRnHSsV3o1aWxzQ-40By31"
+    "gzmziw1SE6OQqPwKvcs="
+)
+LEGACY_NONCE = bytes.fromhex("f55aeb264c5f8f9fa79466d6fd918cb5")  # LEGACY_UNDER_TEST_KEY's
+LEGACY_UNDER_OLD_KEY = (
+    "pdAzq3S9ZUA2wPiSJjnNpj_FotdzEW6bLmy7b5GJtnIYIliGtr5gnbAswRLHUhJvejJKaXLvFdmFNDaPKazhnaQr"
+    "4VK7-bYjiUZR3oSrRhU="
+)
 
 
 class Clock:
@@ -101,6 +119,25 @@ def test_a_code_from_the_step_before_or_after_is_accepted_but_not_two_steps_away
         assert (two_step.matching_step(secret, code, T0) is not None) is accepted, offset
 
 
+def fernet_for(secret_key: str) -> Fernet:
+    """The Fernet key the brief specifies, derived here independently of the app's code."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"delphi: two-step secret"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def test_the_sealed_secret_is_a_fernet_token_under_a_key_derived_with_hkdf():
+    sealed = two_step.seal(LEGACY_PLAIN, "key one")
+    assert sealed.startswith("gAAAAA") and LEGACY_PLAIN not in sealed
+    assert fernet_for("key one").decrypt(sealed).decode() == LEGACY_PLAIN
+    assert two_step.unseal(sealed, "key one") == LEGACY_PLAIN
+    assert two_step.seal(LEGACY_PLAIN, "key one") != sealed  # a fresh IV each time
+    # Only for this use: not the raw SECRET_KEY padded, nor any other key from it.
+    with pytest.raises(InvalidToken):
+        fernet_for("key two").decrypt(sealed)
+
+
 def test_the_sealed_secret_needs_the_secret_key_and_detects_tampering():
     sealed = two_step.seal("JBSWY3DPEHPK3PXP", "key one")
     assert "JBSWY3DPEHPK3PXP" not in sealed
@@ -108,9 +145,74 @@ def test_the_sealed_secret_needs_the_secret_key_and_detects_tampering():
     with pytest.raises(ValueError):
         two_step.unseal(sealed, "key two")
     raw = bytearray(base64.urlsafe_b64decode(sealed))
-    raw[20] ^= 1
+    for at in (20, 40, len(raw) - 1):  # the IV, the ciphertext, the tag
+        altered = raw.copy()
+        altered[at] ^= 1
+        with pytest.raises(ValueError):
+            two_step.unseal(base64.urlsafe_b64encode(bytes(altered)).decode(), "key one")
+    for garbage in ("", "not base64 at all!", "é", sealed[:-8]):
+        with pytest.raises(ValueError):
+            two_step.unseal(garbage, "key one")
+
+
+def test_a_secret_sealed_under_an_old_key_opens_while_the_key_is_a_fallback():
+    old = two_step.seal(LEGACY_PLAIN, "old key")
+    assert two_step.unseal(old, "new key", ["older key", "old key"]) == LEGACY_PLAIN
     with pytest.raises(ValueError):
-        two_step.unseal(base64.urlsafe_b64encode(bytes(raw)).decode(), "key one")
+        two_step.unseal(old, "new key")
+    with pytest.raises(ValueError):
+        two_step.unseal(old, "new key", ["another key"])
+    # Values of the old scheme under an old key too.
+    assert two_step.unseal(LEGACY_UNDER_OLD_KEY, "new key", ["an old secret key"]) == LEGACY_PLAIN
+
+
+def test_values_of_the_old_scheme_are_still_read_and_refused_when_altered_or_under_another_key():
+    assert not LEGACY_UNDER_TEST_KEY.startswith("gAAAAA")
+    assert two_step.unseal(LEGACY_UNDER_TEST_KEY, "test-secret-key") == LEGACY_PLAIN
+    with pytest.raises(ValueError):
+        two_step.unseal(LEGACY_UNDER_TEST_KEY, "another key")
+    raw = bytearray(base64.urlsafe_b64decode(LEGACY_UNDER_TEST_KEY))
+    for at in (3, 30, len(raw) - 1):  # the nonce, the ciphertext, the tag
+        altered = raw.copy()
+        altered[at] ^= 1
+        with pytest.raises(ValueError):
+            two_step.unseal(base64.urlsafe_b64encode(bytes(altered)).decode(), "test-secret-key")
+
+
+def _legacy_seal(plain: str, secret_key: str, nonce: bytes) -> str:
+    """A copy of the home-made `seal` shipped before Fernet, with the nonce chosen here."""
+    key = secret_key.encode()
+    encryption = hmac.new(key, b"delphi: two-step secret, encryption", hashlib.sha256).digest()
+    authentication = hmac.new(
+        key, b"delphi: two-step secret, authentication", hashlib.sha256
+    ).digest()
+    data = plain.encode()
+    stream = b"".join(
+        hmac.new(encryption, nonce + n.to_bytes(4, "big"), hashlib.sha256).digest()
+        for n in range(-(-len(data) // 32))
+    )
+    cipher = bytes(a ^ b for a, b in zip(data, stream, strict=False))
+    tag = hmac.new(authentication, nonce + cipher, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(nonce + cipher + tag).decode()
+
+
+def test_an_old_scheme_value_shaped_like_a_fernet_token_by_chance_is_still_read():
+    assert _legacy_seal(LEGACY_PLAIN, "test-secret-key", LEGACY_NONCE) == LEGACY_UNDER_TEST_KEY
+    # 25 characters and a nonce starting with Fernet's version byte (and a zero timestamp).
+    plain = "JBSWY3DPEHPK3PXPJBSWY3DPE"
+    lookalike = _legacy_seal(plain, "test-secret-key", b"\x80" + bytes(15))
+    assert lookalike.startswith("gAAAAA") and two_step._is_fernet(lookalike)
+    assert two_step.unseal(lookalike, "test-secret-key") == plain
+
+
+def test_secret_key_fallbacks_come_from_the_environment(monkeypatch, tmp_path):
+    from app.config import build_config
+
+    monkeypatch.setenv("SECRET_KEY", "the current key")
+    monkeypatch.delenv("SECRET_KEY_FALLBACKS", raising=False)
+    assert build_config(tmp_path)["SECRET_KEY_FALLBACKS"] is None
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", " an old key , an older key,")
+    assert build_config(tmp_path)["SECRET_KEY_FALLBACKS"] == ["an old key", "an older key"]
 
 
 # --- setting it up ---------------------------------------------------------------------------
@@ -295,6 +397,102 @@ def test_the_code_page_without_a_right_password_first_sends_to_sign_in(client, o
     with client.session_transaction() as session:
         session["two_step"] = {"user": owner[0].id, "version": 999, "until": 9e12, "next": "/"}
     assert client.get("/login/code").location.endswith("/login")
+
+
+# --- the stored secret: the old scheme, another key, key rotation --------------------------------
+
+
+def _stored(user: User) -> str:
+    db.session.expire_all()
+    return db.session.scalar(select(User.totp_secret).where(User.id == user.id))
+
+
+def test_a_secret_stored_by_the_old_scheme_still_signs_in_and_is_then_stored_as_fernet(
+    app, owner, clock: Clock
+):
+    user, _, _ = owner
+    user.totp_secret = LEGACY_UNDER_TEST_KEY  # stored before this change
+    db.session.commit()
+    client = app.test_client()
+    _password(client, user)
+    clock.advance(30)
+    # A wrong code writes nothing.
+    post_form(client, "/login/code", {"code": "000000"}, status=422)
+    assert _stored(user) == LEGACY_UNDER_TEST_KEY
+    post_form(client, "/login/code", {"code": code_at(LEGACY_PLAIN, clock.now)}, status=303)
+    assert _signed_in(client)
+    stored = _stored(user)
+    assert stored.startswith("gAAAAA")
+    assert fernet_for("test-secret-key").decrypt(stored).decode() == LEGACY_PLAIN
+    # And it keeps working.
+    later = app.test_client()
+    _password(later, user)
+    clock.advance(30)
+    post_form(later, "/login/code", {"code": code_at(LEGACY_PLAIN, clock.now)}, status=303)
+    assert _stored(user) == stored  # sealed again only when it needed to be
+
+
+def test_a_secret_being_set_up_under_the_old_scheme_is_stored_as_fernet_once_confirmed(
+    client, panel: Panel, clock: Clock
+):
+    panel.facilitator.totp_secret = LEGACY_UNDER_TEST_KEY
+    db.session.commit()
+    sign_in(client, panel.facilitator)
+    shown = get_page(client, "/account/two-step")
+    assert page(shown).select_one("#secret").get_text().replace(" ", "") == LEGACY_PLAIN
+    post_form(client, "/account/two-step", {"code": code_at(LEGACY_PLAIN, clock.now)}, status=200)
+    db.session.refresh(panel.facilitator)
+    assert panel.facilitator.has_two_step
+    stored = _stored(panel.facilitator)
+    assert fernet_for("test-secret-key").decrypt(stored).decode() == LEGACY_PLAIN
+
+
+def test_under_another_secret_key_codes_are_refused_cleanly_and_recovery_codes_still_work(
+    app, owner, clock: Clock, monkeypatch
+):
+    user, secret, codes = owner
+    sealed = _stored(user)
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a changed secret key")
+    client = app.test_client()
+    _password(client, user)
+    clock.advance(30)
+    refused = post_form(client, "/login/code", {"code": code_at(secret, clock.now)}, status=422)
+    assert "The code is not right" in text_of(refused)
+    post_form(client, "/login/code", {"code": codes[0]}, status=303)
+    assert _stored(user) == sealed  # nothing re-sealed under a key that cannot open it
+
+
+def test_an_altered_stored_secret_is_refused_cleanly(app, owner, clock: Clock):
+    user, secret, _ = owner
+    raw = bytearray(base64.urlsafe_b64decode(_stored(user)))
+    raw[40] ^= 1
+    user.totp_secret = base64.urlsafe_b64encode(bytes(raw)).decode()
+    db.session.commit()
+    client = app.test_client()
+    _password(client, user)
+    clock.advance(30)
+    post_form(client, "/login/code", {"code": code_at(secret, clock.now)}, status=422)
+    assert not _signed_in(client)
+
+
+def test_after_a_key_rotation_the_old_key_as_a_fallback_keeps_codes_working(
+    app, owner, clock: Clock, monkeypatch
+):
+    user, secret, _ = owner
+    monkeypatch.setitem(app.config, "SECRET_KEY", "the rotated secret key")
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", ["test-secret-key"])
+    client = app.test_client()
+    _password(client, user)
+    clock.advance(30)
+    post_form(client, "/login/code", {"code": code_at(secret, clock.now)}, status=303)
+    # Sealed again under the current key: it opens once the fallback is gone.
+    stored = _stored(user)
+    assert fernet_for("the rotated secret key").decrypt(stored).decode() == secret
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", None)
+    later = app.test_client()
+    _password(later, user)
+    clock.advance(30)
+    post_form(later, "/login/code", {"code": code_at(secret, clock.now)}, status=303)
 
 
 # --- turning it off, new recovery codes ------------------------------------------------------
