@@ -80,9 +80,12 @@ def test_the_study_page_lists_each_decision_with_the_rule_and_the_reason(client,
     soup = page(response)
     row = " ".join(soup.select_one("#decision-1-P1").get_text(" ").split())
     assert row == (
-        "P1 Consensus in, so the rule suggested to accept it. Left out by the facilitators "
-        f"Leave it out, which differs from the rule's suggestion. {REASON}"
+        "P1 Prompt number 1? Consensus in, so the rule suggested to accept it. Left out by the "
+        f"facilitators Leave it out, which differs from the rule's suggestion. {REASON}"
     )
+    # Collapsed to a count of each decision, so that a phone need not scroll past every row.
+    summary = soup.select_one("details.app-decisions-round summary").get_text(" ", strip=True)
+    assert summary.startswith("Decisions after round 1: ") and "1 left out by the facilitators" in summary
     assert "What the panel thought in round 1" in text_of(response)
     assert soup.select_one("a[href='/studies/test-study/rounds/1/feedback']") is not None
 
