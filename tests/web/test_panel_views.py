@@ -85,7 +85,8 @@ def test_the_study_page_lists_each_decision_with_the_rule_and_the_reason(client,
     )
     # Collapsed to a count of each decision, so that a phone need not scroll past every row.
     summary = soup.select_one("details.app-decisions-round summary").get_text(" ", strip=True)
-    assert summary.startswith("Decisions after round 1: ") and "1 left out by the facilitators" in summary
+    assert summary.startswith("Decisions after round 1: ")
+    assert "1 left out by the facilitators" in summary
     assert "What the panel thought in round 1" in text_of(response)
     assert soup.select_one("a[href='/studies/test-study/rounds/1/feedback']") is not None
 
