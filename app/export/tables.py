@@ -133,7 +133,7 @@ def evidence_line(item: dict[str, Any], spec: dict[str, Any]) -> str:
     ev = item["evidence"]
     if not ev:
         return "No figures: the item was not rated in a closed round."
-    if ev.get("criteria"):
+    if len(ev.get("criteria") or []) > 1:
         # Several criteria: each one's agreement; the item is agreed only when all are in.
         parts = [
             f"in round {ev['round']}, on each criterion: "

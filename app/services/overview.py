@@ -191,10 +191,14 @@ def study_overview(study: Study) -> Overview:
                 decision=decisions.get(number, {}).get(item.id),
                 median=entry.get("median"),
                 pct_top=entry.get("pct_top"),
+                # Each criterion's status when the item is asked several; otherwise its
+                # one status says it all.
                 criteria=[
                     (c.get("criterion"), ConsensusStatus.of(c.get("status")))
                     for c in entry.get("criteria") or []
-                ],
+                ]
+                if len(entry.get("criteria") or []) > 1
+                else [],
             )
         if row.cells:
             board.append(row)

@@ -47,6 +47,12 @@ def test_a_panellist_joins_rates_everything_and_the_facilitator_sees_results(
     expect(page).to_have_title(re.compile(r"^Round 1 ballot"))
     progress = page.locator("#progress")
     assert progress.inner_text() == f"0 of {item_count} rated"
+    # The points of each band of the scale sit on one line (the NHS.UK radios' own top margin
+    # put each band's first point 6 px above the others).
+    first_vid = round1.round_items[0].item_version_id
+    for band in page.locator(f"#item-{first_vid} .app-scale__points").all():
+        tops = {round(box["y"]) for box in (r.bounding_box() for r in band.locator("input").all())}
+        assert len(tops) == 1, tops
 
     for number, round_item in enumerate(round1.round_items, start=1):
         vid = round_item.item_version_id

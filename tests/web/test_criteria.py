@@ -419,7 +419,12 @@ def test_feedback_and_the_specification_show_each_criterion(client, panel):
     sign_in(client, panel.partners[0].user)
     feedback = page(get_page(client, f"{S}/rounds/1/feedback"))
     tables = feedback.select("table.app-criteria-figures")
-    assert len(tables) == 4  # every item; prompts show their one criterion
+    # Indicators are asked three criteria, prompts one: a table of one row would repeat the
+    # figures above it, so a prompt says which criterion it was rated on.
+    assert len(tables) == 1
+    cards = {c.select_one(".app-ref").get_text(): c for c in feedback.select("section.app-item")}
+    assert "Rated on Importance only." in cards["P1"].get_text(" ", strip=True)
+    assert "Rated on Importance only." not in cards["I1"].get_text(" ", strip=True)
     i1 = next(t for t in tables if "I1" in t.caption.get_text())
     rows = [" ".join(tr.get_text(" ", strip=True).split()) for tr in i1.select("tbody tr")]
     assert rows == [
