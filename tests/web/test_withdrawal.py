@@ -117,6 +117,11 @@ def test_a_panellist_withdraws_keeping_their_answers_and_answers_no_more(app, pa
     assert leaver.id not in {p.id for p in non_responders(round_two)}
     cqc = next(row for row in participation(round_two) if row["group"] == "CQC")
     assert cqc == {"group": "CQC", "panel": 3, "responded": 0, "completed": 0, "withdrew": 1}
+    # The facilitators' round page says so under the table (no column of noughts).
+    facilitator = _client(app, panel.facilitator)
+    round_page = page(get_page(facilitator, f"{S}/rounds/2"))
+    assert "Withdrew" not in round_page.select_one("table.app-participation").get_text()
+    assert "Withdrew during this round: CQC 1." in round_page.select_one("#participation").text
     # Audited as the panellist, with the pseudonym only.
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "panel.withdrew"))
     assert event.user_id == leaver.user_id
