@@ -253,3 +253,12 @@ def test_a_withdrawn_panellist_is_neither_reminded_nor_told_the_outcome(app, pan
     tell_panel_of_completion(panel.study, actor=panel.facilitator, study_url="http://x/")
     told = {m["To"] for m in smtp.messages}
     assert leaver.user.email not in told and panel.partners[1].user.email in told
+
+
+def test_an_observer_can_withdraw_from_their_study_page(app, panel):
+    observer = _client(app, panel.observer.user)
+    home = page(get_page(observer, S))
+    link = home.find("a", string="Withdraw from the study")
+    assert link is not None
+    assert "declared interests" not in home.select_one("#taking-part").find_next("ul").text
+    assert get_page(observer, link["href"]).status_code == 200
