@@ -22,6 +22,7 @@ from app.models import (
     ItemVersion,
     Panellist,
     Rating,
+    ReasonReview,
     Round,
     RoundSnapshot,
     StakeholderGroup,
@@ -46,6 +47,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "rating": "The score on the study's scale; empty when unable to rate.",
         "unable": "True when the panellist chose 'unable to rate'.",
         "reason": "The reason the panellist gave, if any.",
+        "reason_hidden_because": "Why the facilitators hid the reason from the rest of the "
+        "panel (it was not fed back); empty when it was shown.",
     },
     "items": {
         "item_ref": "The item's stable reference.",
@@ -213,8 +216,9 @@ def read_frame(statement: Select[Any], columns: list[str]) -> pd.DataFrame:
 
 def raw_ratings(study: Study) -> pd.DataFrame:
     """Every rating of the study as ids and values: round_id, panellist_id, item_version_id,
-    criterion_id, score, unable, reason. Read once per export and shared by the specification
-    and the data."""
+    criterion_id, score, unable, reason, hidden_because (the facilitators' reason for hiding
+    the reason from the panel, or None). Read once per export and shared by the
+    specification and the data."""
     frame = read_frame(
         select(
             Rating.round_id,
@@ -224,8 +228,10 @@ def raw_ratings(study: Study) -> pd.DataFrame:
             Rating.score,
             Rating.unable,
             Rating.reason,
+            ReasonReview.reason,
         )
         .join(Round, Round.id == Rating.round_id)
+        .outerjoin(ReasonReview, ReasonReview.rating_id == Rating.id)
         .where(Round.study_id == study.id),
         [
             "round_id",
@@ -235,6 +241,7 @@ def raw_ratings(study: Study) -> pd.DataFrame:
             "score",
             "unable",
             "reason",
+            "hidden_because",
         ],
     )
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
@@ -275,6 +282,9 @@ def ratings_table(study: Study, raw: pd.DataFrame | None = None) -> pd.DataFrame
             "rating": raw["score"].astype("Int64"),
             "unable": raw["unable"].astype(bool),
             "reason": raw["reason"].fillna(""),
+            "reason_hidden_because": raw["hidden_because"].fillna("")
+            if "hidden_because" in raw
+            else "",
             "_position": version_ids.map(v_position),
             "_panellist": panellist_ids,
             "_criterion": raw["criterion_id"].map(lambda c: criteria.get(c, ("", 0))[1]),

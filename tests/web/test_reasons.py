@@ -4,6 +4,10 @@ results page and the specification show them."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -161,6 +165,14 @@ def test_a_hidden_reason_is_gone_for_others_and_its_author_reads_why(app, panel,
 
     seen = text_of(reasons_page(facilitator))
     assert "Boards must see research" in seen and "Why: Names a" in seen
+
+    # The data export keeps the reason and says that, and why, the panel did not read it.
+    archive = zipfile.ZipFile(io.BytesIO(get_page(facilitator, f"{S}/export/data").data))
+    ratings = pd.read_csv(archive.open("ratings.csv"), keep_default_na=False)
+    hidden = ratings[ratings["reason_hidden_because"] != ""]
+    assert list(hidden["reason"]) == ["Boards must see research as core business."]
+    assert list(hidden["reason_hidden_because"]) == ["Names a <i>trust</i>"]
+    assert "`reason_hidden_because`" in archive.read("README.md").decode()
 
     post_form(facilitator, f"{S}/rounds/1/reasons/ratings/{rid}/show", {})
     assert db.session.scalar(select(ReasonReview.id).where(ReasonReview.rating_id == rid)) is None
