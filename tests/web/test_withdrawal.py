@@ -248,35 +248,3 @@ def test_a_withdrawn_panellist_is_neither_reminded_nor_told_the_outcome(app, pan
     tell_panel_of_completion(panel.study, actor=panel.facilitator, study_url="http://x/")
     told = {m["To"] for m in smtp.messages}
     assert leaver.user.email not in told and panel.partners[1].user.email in told
-
-
-def test_the_dashboard_says_how_many_withdrew_with_no_statement_of_its_own(app, panel):
-    from app.services.withdrawal import withdraw
-    from delphi.withdrawal import AnswersChoice
-    from tests.web.test_query_counts import counting
-
-    _round_one_closed(app, panel)
-    facilitator = _client(app, panel.facilitator)
-
-    def dashboard():
-        db.session.expire_all()
-        with counting() as statements:
-            shown = get_page(facilitator, S)
-        return shown, len(statements)
-
-    before, statements_before = dashboard()
-    assert page(before).select_one(".app-withdrew") is None
-    assert "withdrew" not in text_of(before)
-
-    for leaver, choice in [
-        (panel.partners[0], AnswersChoice.KEEP),
-        (panel.patients[0], AnswersChoice.REMOVE),
-    ]:
-        withdraw(leaver, choice, actor=panel.facilitator, by_facilitator=True)
-    after, statements_after = dashboard()
-    link = page(after).select_one(".app-withdrew")
-    assert link is not None and link["href"] == f"{S}/panel"
-    assert link.get_text(" ", strip=True).startswith("2 withdrew")
-    everyone = len(panel.study.panellists)
-    assert f"{everyone} invited, {everyone} joined, 2 withdrew" in text_of(after)
-    assert statements_after == statements_before
