@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Study, utcnow
+from app.security import PASSWORD_MIN_LENGTH
 from app.services.accounts import make_facilitator
 from app.services.panel import normalise_email
 
@@ -33,8 +34,10 @@ def register(app: Flask) -> None:
             address = normalise_email(email)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="EMAIL") from error
-        if len(password) < 10:
-            raise click.BadParameter("use at least 10 characters", param_hint="--password")
+        if len(password) < PASSWORD_MIN_LENGTH:
+            raise click.BadParameter(
+                f"use at least {PASSWORD_MIN_LENGTH} characters", param_hint="--password"
+            )
         make_facilitator(address, name, password)  # and sign out every session it had
         click.echo(f"Facilitator {address} is ready; sign in at /login.")
 

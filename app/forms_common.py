@@ -6,9 +6,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, Field, Form, IntegerField, PasswordField, StringField
-from wtforms.validators import NumberRange, StopValidation
+from wtforms.validators import Length, NumberRange, StopValidation
 
 from app.inputs import clean_filter
+from app.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_TOO_SHORT
 
 
 class AppForm(FlaskForm):
@@ -54,6 +55,18 @@ class NumberField(_OneNumberMessage, DecimalField):
 
 class WholeNumberField(_OneNumberMessage, IntegerField):
     """A whole number, with one message for text that is not one."""
+
+
+def new_password_rules() -> list[Length]:
+    """The one rule for a password someone chooses (joining a panel, the account page); the
+    numbers live in app/security.py, which the command line uses too."""
+    return [
+        Length(min=PASSWORD_MIN_LENGTH, message=PASSWORD_TOO_SHORT),
+        Length(
+            max=PASSWORD_MAX_LENGTH,
+            message=f"Your password must be {PASSWORD_MAX_LENGTH} characters or fewer",
+        ),
+    ]
 
 
 def field_errors(form: Form) -> list[tuple[str, str]]:

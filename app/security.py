@@ -15,6 +15,13 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 
+# The one rule for a new password (joining a panel, the account page, create-facilitator):
+# length only, as NCSC advice has it; a password manager's long random ones always pass.
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 200
+PASSWORD_TOO_SHORT = f"Your password must be at least {PASSWORD_MIN_LENGTH} characters"
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

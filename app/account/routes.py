@@ -1,19 +1,23 @@
-"""Your account: which emails you get, and two-step sign-in (set up with a QR code,
-recovery codes, turn off)."""
+"""Your account: which emails you get, your password (set a first one, or change it), and
+two-step sign-in (set up with a QR code, recovery codes, turn off)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from contextlib import nullcontext
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from app.account.forms import CodeForm
+from app.account.forms import CodeForm, PasswordForm
+from app.auth.routes import sign_in
 from app.forms_common import field_errors
 from app.htmx import render
 from app.notifications.forms import NotificationsForm
 from app.redirects import safe_next
-from app.services import two_step
+from app.services import accounts, login_limits, two_step
 from app.services.notifications import set_preferences, settings_of
 from delphi.notifications import NotificationKind
 
@@ -45,9 +49,59 @@ def save_emails() -> Response:
     return redirect(url_for("account.index", _anchor="emails"), 303)
 
 
+def _password_form(**kwargs: Any) -> PasswordForm:
+    """The password form; without a password yet there is no current one to ask for."""
+    form = PasswordForm(prefix="password", **kwargs)
+    if current_user.password_hash is None:
+        del form.current
+    return form
+
+
+@bp.post("/password")
+@login_required
+def change_password() -> Response:
+    user = current_user._get_current_object()
+    form = _password_form()
+    status = 422
+    if form.validate_on_submit():
+        had_password = user.password_hash is not None
+        # Errors about the password typed go by the field that asks for it.
+        asked = form.current if had_password else form.new
+        # Only guesses at a current password are throttled, as sign-in's are; setting a
+        # first one guesses nothing.
+        limit = (
+            accounts.limited(user, address=request.remote_addr) if had_password else nullcontext()
+        )
+        try:
+            with limit:
+                value = accounts.change_password(
+                    user,
+                    form.new.data or "",
+                    current_password=form.current.data if had_password else None,
+                    cookie_value=session.get("_user_id"),
+                    lifetime=current_app.permanent_session_lifetime,
+                )
+        except accounts.WrongPassword as error:
+            asked.errors = [str(error)]
+        except (login_limits.TooManyAttempts, accounts.SignInAgain) as error:
+            asked.errors = [str(error)]
+            status = error.status_code
+        else:
+            # Every session of the account has ended, this one too: carry on in a new one.
+            sign_in(user, value)
+            flash(
+                f"Your password is {'changed' if had_password else 'set'}. Anywhere else you "
+                "were signed in (another browser or device) is now signed out.",
+                "success",
+            )
+            return redirect(url_for("account.index", _anchor="password"), 303)
+    return account_page(password_form=form, status=status)
+
+
 def account_page(
     *,
     email_form: NotificationsForm | None = None,
+    password_form: PasswordForm | None = None,
     off_form: CodeForm | None = None,
     codes_form: CodeForm | None = None,
     status: int = 200,
@@ -59,6 +113,7 @@ def account_page(
             formdata=None,
             **{kind.value: getattr(settings, kind.value) for kind in NotificationKind},
         )
+    password_form = password_form or _password_form(formdata=None)
     off_form = off_form or CodeForm(formdata=None, prefix="off")
     codes_form = codes_form or CodeForm(formdata=None, prefix="codes")
     return render(
@@ -67,9 +122,15 @@ def account_page(
         requiring=two_step.studies_requiring(current_user),
         email_form=email_form,
         kinds=list(NotificationKind),
+        password_form=password_form,
+        may_set_password=accounts.may_set_first_password(current_user, session.get("_user_id")),
+        first_password_minutes=int(accounts.FIRST_PASSWORD_WITHIN.total_seconds() // 60),
         off_form=off_form,
         codes_form=codes_form,
-        errors=field_errors(email_form) + field_errors(off_form) + field_errors(codes_form),
+        errors=field_errors(email_form)
+        + field_errors(password_form)
+        + field_errors(off_form)
+        + field_errors(codes_form),
         status=status,
     )
 

@@ -1,7 +1,7 @@
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from app.forms_common import AppForm
+from app.forms_common import AppForm, new_password_rules
 
 
 class LoginForm(AppForm):
@@ -34,7 +34,7 @@ class JoinForm(AppForm):
         "Choose a password (optional)",
         validators=[
             Optional(),
-            Length(min=10, max=200, message="Your password must be at least 10 characters"),
+            *new_password_rules(),
         ],
     )
     confirm = PasswordField(

@@ -90,6 +90,8 @@ DESCRIPTIONS = {
     "account.two_step_off": "Turned off two-step sign-in",
     "account.recovery_code_used": "Signed in with a recovery code",
     "account.recovery_codes_replaced": "Made new recovery codes",
+    "account.password_set": "Set a password",
+    "account.password_changed": "Changed their password",
 }
 
 

@@ -217,6 +217,8 @@ def show(slug: str) -> Response:
         missing=(
             non_responder_count(current) if current and current.status == RoundStatus.OPEN else 0
         ),
+        # Counted from the panel the Panel row loads anyway: no statement of its own.
+        withdrew=sum(1 for p in study.panellists if p.withdrawn_at is not None),
         open_form=open_form,
         group_form=GroupForm(),
         reopenings=reopenings(study),
