@@ -152,9 +152,7 @@ def test_a_completed_study_offers_no_control_and_refuses_the_choice(app, panel: 
     assert _choices() == 0
 
 
-def test_following_does_not_send_a_digest_to_someone_who_turned_it_off(
-    app, panel: Panel, smtp
-):
+def test_following_does_not_send_a_digest_to_someone_who_turned_it_off(app, panel: Panel, smtp):
     follower = panel.partners[0]
     set_preferences(follower.user_id, {NotificationKind.DISCUSSION: False})
     _client(app, follower.user).post(FOLLOW, data={"following": "yes"})
