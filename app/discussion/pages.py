@@ -150,6 +150,7 @@ def thread_page(
         summary_form = SummaryForm(formdata=None)
         summary_form.summary.data = panel.summary
     rounds = [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
+    allowed = can_follow(item, viewer)
     return render(
         "discussion/thread.html",
         study=study,
@@ -169,8 +170,8 @@ def thread_page(
         max_length=MAX_LENGTH,
         next_url=thread_url(study, item),
         testing=shown_summary(item),
-        can_follow=can_follow(item, viewer),
-        following=item is not None and is_following(viewer.user_id, panel.thread),
+        can_follow=allowed,
+        following=allowed and is_following(viewer.user_id, panel.thread),
     )
 
 
