@@ -778,6 +778,24 @@ class DiscussionRead(db.Model):  # type: ignore[name-defined]
     last_message_id: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class DiscussionFollow(db.Model):  # type: ignore[name-defined]
+    """A person's explicit choice to follow an item's thread or to stop following it.
+
+    Without a row, a person follows an item once they have written in its thread; a row
+    overrides that either way (`delphi.notifications.follows`)."""
+
+    __tablename__ = "discussion_follows"
+    __table_args__ = (UniqueConstraint("thread_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("discussion_threads.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    following: Mapped[bool] = mapped_column(Boolean)
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    thread: Mapped[DiscussionThread] = relationship()
+
+
 class ApiToken(db.Model):  # type: ignore[name-defined]
     """A per-study read-only token for /api/v1; only its SHA-256 is stored."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,14 +104,34 @@ class MessageFacts:
     system: bool = False
 
 
+def follows(*, posted: bool, choice: bool | None) -> bool:
+    """Whether a person follows an item: their explicit choice ("Follow this item" /
+    "Stop following") when they made one, else whether they have written in its thread.
+
+    The choice wins either way: someone who posted can stop following, and someone who
+    never posted can follow."""
+    return choice if choice is not None else posted
+
+
+def followed_refs(posted_in: Iterable[str], choices: Mapping[str, bool]) -> set[str]:
+    """The items a person follows, by reference: those they wrote in (`posted_in`) and
+    those they chose to follow, without those they chose to stop following (`choices`)."""
+    posted = set(posted_in)
+    return {
+        ref
+        for ref in posted | set(choices)
+        if follows(posted=ref in posted, choice=choices.get(ref))
+    }
+
+
 def digest_reason(
     message: MessageFacts, *, user_id: int, followed: Iterable[str]
 ) -> DigestReason | None:
     """Why `user_id` hears of this message in their digest, or None when they do not.
 
     Nobody hears of their own messages, of system notices, or of a message others no longer
-    see (hidden or deleted). Following an item means having written in its thread
-    (`followed` holds those items' references)."""
+    see (hidden or deleted). `followed` holds the references of the items the person
+    follows (`followed_refs`)."""
     if not message.visible or message.system or message.author_user_id == user_id:
         return None
     if message.parent_author_user_id == user_id:

@@ -30,6 +30,7 @@ from app.services import discussion as svc
 from app.services.discussion import CHANNEL
 from app.services.discussion_writes import mark_read
 from app.services.indicator_testing import shown_summary
+from app.services.notifications import is_following
 from delphi import RoundStatus, StudyStatus
 from delphi.discussion import MAX_LENGTH, Category
 
@@ -149,6 +150,7 @@ def thread_page(
         summary_form = SummaryForm(formdata=None)
         summary_form.summary.data = panel.summary
     rounds = [r for r in study.rounds if r.round_status is RoundStatus.CLOSED]
+    allowed = can_follow(item, viewer)
     return render(
         "discussion/thread.html",
         study=study,
@@ -168,7 +170,22 @@ def thread_page(
         max_length=MAX_LENGTH,
         next_url=thread_url(study, item),
         testing=shown_summary(item),
+        can_follow=allowed,
+        following=allowed and is_following(viewer.user_id, panel.thread),
     )
+
+
+def can_follow(item: Item | None, viewer: svc.Viewer) -> bool:
+    """Who may follow an item: its facilitators and the panel (observers too), but not a
+    withdrawn panellist (no longer mailed about the study) nor anyone once the study is
+    completed (its discussion is over: the digest has nothing new to tell of it). The study
+    channel is not an item: it cannot be followed."""
+    if item is None or viewer.record_final:
+        return False
+    if viewer.is_facilitator:
+        return True
+    panellist = viewer.panellist
+    return panellist is not None and panellist.joined_at is not None and not panellist.withdrawn
 
 
 def reply_quote(

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from app.discussion import bp
 from app.discussion.forms import EditForm, MessageForm
 from app.discussion.pages import (
+    can_follow,
     compose_fragment,
     filter_args,
     filters,
@@ -47,6 +48,7 @@ from app.inputs import form_text, int_arg, parse_int
 from app.redirects import safe_next
 from app.services import discussion as svc
 from app.services import discussion_writes as writes
+from app.services import notifications
 from app.services.discussion import CHANNEL
 from app.services.discussion_export import export_rows
 from app.text.cells import neutralise_formula
@@ -235,6 +237,36 @@ def share_reason(slug: str, ref: str) -> Response:
         return refresh(response) if ok else response
     flash(message, "success" if ok else "error")
     return redirect(back, 303)
+
+
+# ---------------------------------------------------------------- following
+
+
+@bp.post("/<ref>/follow")
+@login_required
+def follow(slug: str, ref: str) -> Response:
+    """Follow the item (`following=yes`) or stop following it (`following=no`): its new
+    messages are in the person's daily digest or not. htmx swaps the control in place;
+    without JavaScript, back to the thread page."""
+    study, viewer = viewer_in(slug)
+    item = item_or_channel(study, ref)
+    if item is None:
+        abort(404)
+    choice = request.form.get("following", "")
+    if choice not in ("yes", "no"):
+        abort(400, description="Choose whether to follow the item: following=yes or no.")
+    # A completed study is refused by the service (409, its record is final).
+    if not viewer.record_final and not can_follow(item, viewer):
+        abort(403, description="You cannot follow this item's discussion.")
+    following = choice == "yes"
+    notifications.set_following(study, item, viewer.user_id, following)
+    if is_htmx():
+        return render("discussion/_follow.html", study=study, item=item, following=following)
+    flash(
+        f"You follow {item.ref}." if following else f"You no longer follow {item.ref}.",
+        "success",
+    )
+    return redirect(thread_url(study, item), 303)
 
 
 # ---------------------------------------------------------------- editing

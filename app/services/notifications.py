@@ -17,11 +17,13 @@ from typing import Any
 from flask import current_app, has_request_context, url_for
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
 from app.mail import MailError, MailServerUnreachable, mail_enabled, send_mail
 from app.models import (
+    DiscussionFollow,
     DiscussionMessage,
     DiscussionThread,
     Item,
@@ -35,15 +37,18 @@ from app.models import (
 )
 from app.services import audit
 from app.services.discussion import author_of
+from app.services.discussion_writes import ensure_thread
 from app.services.transaction import transactional
 from app.text.dates import london
-from delphi import RoundStatus
+from delphi import RoundStatus, check_record_open
 from delphi.notifications import (
     DigestReason,
     MessageFacts,
     NotificationKind,
     digest_reason,
     digest_since,
+    followed_refs,
+    follows,
 )
 
 # A token made for unsubscribing is good for nothing else (itsdangerous salts by purpose).
@@ -316,14 +321,18 @@ class DigestRun:
 
 def digest_for(user_id: int, *, since: datetime, until: datetime) -> list[DigestEntry]:
     """What a person hears of in their digest: visible messages in the studies they belong
-    to (as a joined panellist or a facilitator), posted in (since, until], that reply to
-    them, are in the thread of an item they follow, or mention such an item."""
+    to (as a joined panellist who has not withdrawn, or a facilitator), posted in
+    (since, until], that reply to them, are in the thread of an item they follow, or mention
+    such an item."""
     studies = db.session.scalars(
         select(Study)
         .where(
             Study.id.in_(
                 select(Panellist.study_id).where(
-                    Panellist.user_id == user_id, Panellist.joined_at.is_not(None)
+                    Panellist.user_id == user_id,
+                    Panellist.joined_at.is_not(None),
+                    # A withdrawn panellist is no longer on the panel: not mailed about it.
+                    Panellist.withdrawn_at.is_(None),
                 )
             )
             | Study.id.in_(
@@ -335,19 +344,7 @@ def digest_for(user_id: int, *, since: datetime, until: datetime) -> list[Digest
     entries: list[DigestEntry] = []
     parent = aliased(DiscussionMessage)
     for study in studies:
-        followed = set(
-            db.session.scalars(
-                select(Item.ref)
-                .join(DiscussionThread, DiscussionThread.item_id == Item.id)
-                .join(DiscussionMessage, DiscussionMessage.thread_id == DiscussionThread.id)
-                .where(
-                    DiscussionThread.study_id == study.id,
-                    DiscussionMessage.author_user_id == user_id,
-                    DiscussionMessage.kind == "message",
-                    DiscussionMessage.deleted_at.is_(None),
-                )
-            )
-        )
+        followed = followed_refs(*_follow_facts(user_id, study.id))
         rows = db.session.execute(
             select(DiscussionMessage, parent.author_user_id, Item.ref)
             .join(DiscussionThread, DiscussionThread.id == DiscussionMessage.thread_id)
@@ -389,6 +386,90 @@ def digest_for(user_id: int, *, since: datetime, until: datetime) -> list[Digest
                 )
             )
     return entries
+
+
+def _follow_facts(user_id: int, study_id: int) -> tuple[set[str], dict[str, bool]]:
+    """The items of the study whose threads the person wrote in (a deleted message does not
+    count), and their explicit follow choices, by reference: `followed_refs` decides."""
+    posted = set(
+        db.session.scalars(
+            select(Item.ref)
+            .join(DiscussionThread, DiscussionThread.item_id == Item.id)
+            .join(DiscussionMessage, DiscussionMessage.thread_id == DiscussionThread.id)
+            .where(
+                DiscussionThread.study_id == study_id,
+                DiscussionMessage.author_user_id == user_id,
+                DiscussionMessage.kind == "message",
+                DiscussionMessage.deleted_at.is_(None),
+            )
+        )
+    )
+    choices = {
+        ref: bool(following)
+        for ref, following in db.session.execute(
+            select(Item.ref, DiscussionFollow.following)
+            .join(DiscussionThread, DiscussionThread.item_id == Item.id)
+            .join(DiscussionFollow, DiscussionFollow.thread_id == DiscussionThread.id)
+            .where(DiscussionThread.study_id == study_id, DiscussionFollow.user_id == user_id)
+        )
+    }
+    return posted, choices
+
+
+# ---------------------------------------------------------------- following an item
+
+
+def is_following(user_id: int, thread: DiscussionThread | None) -> bool:
+    """Whether the person follows the item whose thread this is (`delphi.notifications.
+    follows`); nobody follows a thread nobody has written in or chosen to follow yet."""
+    if thread is None:
+        return False
+    posted = (
+        db.session.scalar(
+            select(DiscussionMessage.id)
+            .where(
+                DiscussionMessage.thread_id == thread.id,
+                DiscussionMessage.author_user_id == user_id,
+                DiscussionMessage.kind == "message",
+                DiscussionMessage.deleted_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+    choice = db.session.scalar(
+        select(DiscussionFollow.following).where(
+            DiscussionFollow.thread_id == thread.id, DiscussionFollow.user_id == user_id
+        )
+    )
+    return follows(posted=posted, choice=None if choice is None else bool(choice))
+
+
+@transactional
+def set_following(study: Study, item: Item, user_id: int, following: bool) -> None:
+    """Record the person's choice to follow the item (or to stop): it overrides whether they
+    wrote in its thread. A completed study's discussion is over, so there is nothing left
+    to follow (the digest has nothing new to tell of it)."""
+    check_record_open(study.study_status, action="following an item's discussion")
+    thread = ensure_thread(study.id, item.id)
+    db.session.flush()
+    chosen = select(DiscussionFollow).where(
+        DiscussionFollow.thread_id == thread.id, DiscussionFollow.user_id == user_id
+    )
+    row = db.session.scalar(chosen)
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    DiscussionFollow(thread_id=thread.id, user_id=user_id, following=following)
+                )
+            return
+        except IntegrityError:
+            # Another request of the same person's chose first: this, later, choice wins.
+            row = db.session.scalar(chosen)
+            assert row is not None
+    row.following = following
+    row.chosen_at = utcnow()
 
 
 def digest_text(name: str, entries: list[DigestEntry]) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from app.extensions import db
 from app.models import (
@@ -23,6 +23,7 @@ from app.models import (
     BackgroundAnswer,
     BackgroundQuestion,
     Criterion,
+    DiscussionFollow,
     DiscussionMessage,
     DiscussionRead,
     DiscussionThread,
@@ -217,8 +218,15 @@ def erase_person(email: str, *, dry_run: bool = False) -> Erasure:
     texts = _mask_text(identifiers, dry_run)
     if texts:
         outcome.lines.append(f"{texts} texts (audit details, reasons, messages) naming the person")
+    follows = db.session.scalar(
+        select(func.count(DiscussionFollow.id)).where(DiscussionFollow.user_id == user.id)
+    )
+    if follows:
+        outcome.lines.append(f"{follows} choices to follow or stop following an item")
     if dry_run:
         return outcome
+    # Which items a person follows says what they care about: it goes with the person.
+    db.session.execute(delete(DiscussionFollow).where(DiscussionFollow.user_id == user.id))
     for panellist in panellists:
         _erase_panellist_details(panellist)
     _anonymise(user)
@@ -271,6 +279,11 @@ def _detach(panellist: Panellist) -> None:
     db.session.execute(
         delete(DiscussionRead).where(
             DiscussionRead.user_id == person, DiscussionRead.thread_id.in_(threads)
+        )
+    )
+    db.session.execute(
+        delete(DiscussionFollow).where(
+            DiscussionFollow.user_id == person, DiscussionFollow.thread_id.in_(threads)
         )
     )
     for event in db.session.scalars(
@@ -427,6 +440,13 @@ def export_person(email: str) -> dict[str, Any] | None:
         .where(DiscussionMessage.author_user_id == user.id)
         .order_by(DiscussionMessage.id)
     ).all()
+    follows = db.session.execute(
+        select(DiscussionFollow, DiscussionThread.study_id, Item.ref)
+        .join(DiscussionThread, DiscussionThread.id == DiscussionFollow.thread_id)
+        .outerjoin(Item, Item.id == DiscussionThread.item_id)
+        .where(DiscussionFollow.user_id == user.id)
+        .order_by(DiscussionFollow.id)
+    ).all()
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.user_id == user.id).order_by(AuditEvent.id)
     ).all()
@@ -471,6 +491,15 @@ def export_person(email: str) -> dict[str, Any] | None:
                 "hidden_at": when(m.hidden_at),
             }
             for m in messages
+        ],
+        "discussion_follows": [
+            {
+                "study": _study_slug(study_id),
+                "item": ref,
+                "following": row.following,
+                "chosen_at": when(row.chosen_at),
+            }
+            for row, study_id, ref in follows
         ],
         "audit_events": [
             {

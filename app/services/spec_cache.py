@@ -34,6 +34,7 @@ from app.extensions import db
 from app.models import (
     ApiToken,
     DiscussionEvent,
+    DiscussionFollow,
     DiscussionMessage,
     DiscussionRead,
     DiscussionThread,
@@ -63,6 +64,7 @@ UNSHOWN = frozenset(
         DiscussionMessage,
         DiscussionEvent,
         DiscussionRead,
+        DiscussionFollow,
         ApiToken,
         Invitation,
     )

@@ -216,6 +216,7 @@ def _panellist_routes(w: dict[str, Any]) -> list[Route]:
         (f"{S}/discussion/messages/{w['message']}/edit", {"body": "Edited afterwards"}),
         (f"{S}/discussion/messages/{w['message']}/delete", {}),
         (f"{S}/discussion/P1/share-reason", {f"reason-{vid}": "Shared afterwards"}),
+        (f"{S}/discussion/P1/follow", {"following": "yes"}),
         (f"{S}/withdraw", {"answers": "remove"}),
         (f"{S}/background", {}),
     ]
@@ -296,6 +297,7 @@ def test_a_completed_study_s_pages_offer_no_changes_and_say_why(app, client):
     sign_in(panellist, panel.partners[0].user)
     thread = page(get_page(panellist, f"{S}/discussion/P1"))
     assert thread.select("textarea") == []
+    assert thread.select(f"form[action='{S}/discussion/P1/follow']") == []
     assert thread.find("a", string=lambda s: s and s.startswith("Edit")) is None
     assert "part of the final record" in thread.get_text()
     proposals = text_of(get_page(panellist, f"{S}/proposals"))

@@ -403,3 +403,41 @@ def test_an_erasure_takes_the_declared_interests_and_an_access_request_shows_the
     db.session.expire_all()
     erased = db.session.get(Panellist, person.id)
     assert erased.interests == "" and erased.interests_declared_at is None
+
+
+def test_an_erasure_takes_the_items_the_person_followed_and_an_access_request_shows_them(
+    app, erasable: Panel, tmp_path
+):
+    from app.models import DiscussionFollow
+
+    person = erasable.partners[-1]
+    other = erasable.partners[0]
+    own = app.test_client()
+    sign_in(own, person.user)
+    assert (
+        own.post("/studies/test-study/discussion/P1/follow", data={"following": "no"}).status_code
+        == 303
+    )
+    assert (
+        own.post("/studies/test-study/discussion/P2/follow", data={"following": "yes"}).status_code
+        == 303
+    )
+    theirs = app.test_client()
+    sign_in(theirs, other.user)
+    theirs.post("/studies/test-study/discussion/P2/follow", data={"following": "yes"})
+    out = tmp_path / "person.json"
+    result = app.test_cli_runner().invoke(args=["export-person", EMAIL, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    held = json.loads(out.read_text())["discussion_follows"]
+    assert [(f["study"], f["item"], f["following"]) for f in held] == [
+        ("test-study", "P1", False),
+        ("test-study", "P2", True),
+    ]
+    dry = app.test_cli_runner().invoke(args=["erase-person", EMAIL, "--dry-run"])
+    assert "2 choices to follow or stop following an item" in dry.output
+    assert db.session.scalar(select(func.count(DiscussionFollow.id))) == 3
+    result = app.test_cli_runner().invoke(args=["erase-person", EMAIL])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    left = db.session.scalars(select(DiscussionFollow.user_id)).all()
+    assert left == [other.user_id]

@@ -31,6 +31,7 @@ ROUTES = {
     "/studies/<slug>/discussion/<ref>/unlock": ("POST", "facilitator", {}),
     "/studies/<slug>/discussion/<ref>/export.<fmt>": ("GET", "facilitator", {}),
     "/studies/<slug>/discussion/<ref>/read": ("POST", "partner", {}),
+    "/studies/<slug>/discussion/<ref>/follow": ("POST", "partner", {"following": "yes"}),
     "/studies/<slug>/rounds/<int:number>/reasons/items/<ref>": ("GET", "partner", {}),
     "/studies/<slug>/rounds/<int:number>/reasons/items/<ref>/summary": (
         "POST",

@@ -871,3 +871,63 @@ def test_the_notifications_migration_goes_down_and_up_on_sqlite(tmp_path):
 def test_the_notifications_migration_goes_down_and_up_on_postgresql():
     with _temporary_postgresql() as url:
         _round_trip_0022_notifications(url)
+
+
+def _round_trip_0026_thread_follows(url: str) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from app.models import DiscussionFollow, DiscussionMessage, DiscussionThread
+    from app.services.discussion_writes import ensure_thread
+    from tests.conftest import build_panel
+
+    app = _migrated_app(url)
+    with app.app_context():
+        upgrade()
+        panel = build_panel(slug="followed")
+        item = panel.study.items[0]
+        thread = ensure_thread(panel.study.id, item.id)
+        db.session.add(
+            DiscussionMessage(
+                thread=thread,
+                kind="message",
+                author_user_id=panel.partners[0].user_id,
+                author_panellist_id=panel.partners[0].id,
+                body="Kept",
+                hidden_reason="",
+            )
+        )
+        db.session.flush()
+        person = panel.partners[1].user_id
+        db.session.add(DiscussionFollow(thread_id=thread.id, user_id=person, following=True))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0025_spec_cache")
+        assert "discussion_follows" not in inspect(db.engine).get_table_names()
+        upgrade()
+        _every_model_column_exists()
+        # Threads and messages stay; the choices went with the table.
+        assert db.session.scalar(db.select(db.func.count(DiscussionThread.id))) == 1
+        assert db.session.scalar(db.select(db.func.count(DiscussionMessage.id))) == 1
+        assert db.session.scalar(db.select(db.func.count(DiscussionFollow.id))) == 0
+        thread_id = db.session.scalar(db.select(DiscussionThread.id))
+        db.session.add(DiscussionFollow(thread_id=thread_id, user_id=person, following=False))
+        db.session.commit()
+        # One choice per person and thread.
+        db.session.add(DiscussionFollow(thread_id=thread_id, user_id=person, following=True))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+        else:
+            raise AssertionError("a second choice for the same thread and person was stored")
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_thread_follows_migration_goes_down_and_up_on_sqlite(tmp_path):
+    _round_trip_0026_thread_follows(f"sqlite:///{tmp_path / 'follows.sqlite3'}")
+
+
+def test_the_thread_follows_migration_goes_down_and_up_on_postgresql():
+    with _temporary_postgresql() as url:
+        _round_trip_0026_thread_follows(url)

@@ -175,6 +175,8 @@ ROUTES = [
     ("GET", f"{S}/discussion/P1/export.csv", [302, 403, 403, 403, 200, 404]),
     ("POST", f"{S}/discussion/channel/messages", [302, 422, 422, 422, 422, 404]),
     ("POST", f"{S}/discussion/channel/read", [302, 303, 303, 303, 303, 404]),
+    # every member may follow an item; an empty form says what to send (test_discussion_follow)
+    ("POST", f"{S}/discussion/P1/follow", [302, 400, 400, 400, 400, 404]),
     ("POST", f"{S}/discussion/P1/share-reason", [302, 303, 303, 303, 403, 404]),
     ("POST", f"{S}/discussion/P1/summary", [302, 403, 403, 403, 303, 404]),
     ("POST", f"{S}/discussion/P1/lock", [302, 403, 403, 403, 303, 404]),

@@ -9,6 +9,8 @@ from delphi.notifications import (
     MessageFacts,
     digest_reason,
     digest_since,
+    followed_refs,
+    follows,
     mentioned_refs,
     reminder_due,
 )
@@ -72,3 +74,30 @@ def test_nobody_hears_of_their_own_hidden_or_system_messages():
     assert digest_reason(hidden, user_id=me, followed=["P1"]) is None
     system = _message(author_user_id=None, system=True)
     assert digest_reason(system, user_id=me, followed=["P1"]) is None
+
+
+def test_an_explicit_choice_to_follow_wins_over_having_posted():
+    assert follows(posted=True, choice=None) is True
+    assert follows(posted=False, choice=None) is False
+    assert follows(posted=False, choice=True) is True  # followed without posting
+    assert follows(posted=True, choice=False) is False  # posted, then stopped following
+    assert follows(posted=True, choice=True) is True
+    assert follows(posted=False, choice=False) is False
+
+
+def test_the_items_a_person_follows():
+    posted_in = ["P1", "P2"]
+    choices = {"P2": False, "P3": True, "P4": False}
+    assert followed_refs(posted_in, choices) == {"P1", "P3"}
+    assert followed_refs([], {}) == set()
+    # What they follow is what the digest reads: a message on P2 is no longer news to them.
+    on_p2 = MessageFacts(
+        author_user_id=2, parent_author_user_id=None, thread_ref="P2", body="", visible=True
+    )
+    assert digest_reason(on_p2, user_id=1, followed=followed_refs(posted_in, choices)) is None
+    on_p3 = MessageFacts(
+        author_user_id=2, parent_author_user_id=None, thread_ref="P3", body="", visible=True
+    )
+    assert digest_reason(on_p3, user_id=1, followed=followed_refs(posted_in, choices)) is (
+        DigestReason.FOLLOWED
+    )
