@@ -388,6 +388,16 @@ def digest_for(user_id: int, *, since: datetime, until: datetime) -> list[Digest
     return entries
 
 
+def _written_by(user_id: int) -> tuple[Any, ...]:
+    """The person's own messages that count as having posted in a thread (not a deleted
+    one, not a system event): one definition for the digest and the thread page."""
+    return (
+        DiscussionMessage.author_user_id == user_id,
+        DiscussionMessage.kind == "message",
+        DiscussionMessage.deleted_at.is_(None),
+    )
+
+
 def _follow_facts(user_id: int, study_id: int) -> tuple[set[str], dict[str, bool]]:
     """The items of the study whose threads the person wrote in (a deleted message does not
     count), and their explicit follow choices, by reference: `followed_refs` decides."""
@@ -398,9 +408,7 @@ def _follow_facts(user_id: int, study_id: int) -> tuple[set[str], dict[str, bool
             .join(DiscussionMessage, DiscussionMessage.thread_id == DiscussionThread.id)
             .where(
                 DiscussionThread.study_id == study_id,
-                DiscussionMessage.author_user_id == user_id,
-                DiscussionMessage.kind == "message",
-                DiscussionMessage.deleted_at.is_(None),
+                *_written_by(user_id),
             )
         )
     )
@@ -429,9 +437,7 @@ def is_following(user_id: int, thread: DiscussionThread | None) -> bool:
             select(DiscussionMessage.id)
             .where(
                 DiscussionMessage.thread_id == thread.id,
-                DiscussionMessage.author_user_id == user_id,
-                DiscussionMessage.kind == "message",
-                DiscussionMessage.deleted_at.is_(None),
+                *_written_by(user_id),
             )
             .limit(1)
         )
